@@ -1,0 +1,41 @@
+# sim2model: `make run` sets up .venv and runs the default pipeline; `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+SNAKEMAKE := $(BIN)/snakemake
+
+.PHONY: setup run test test-fast lint format report clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+setup: $(BIN)/.installed  ## create .venv from the pinned requirements
+
+run: setup  ## run the whole embedded default pipeline
+	$(SNAKEMAKE) --cores $(CORES)
+
+test: setup  ## run the full test suite (unit + end-to-end)
+	$(BIN)/python -m pytest
+
+test-fast: setup  ## unit tests only (skip end-to-end workflow runs)
+	$(BIN)/python -m pytest -m "not slow and not cluster"
+
+lint: setup  ## ruff, snakefmt and snakemake --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(SNAKEMAKE) --lint
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile rules/
+
+report: setup  ## HTML report of the last run
+	$(SNAKEMAKE) --report report.html
+
+clean:
+	rm -rf results logs .snakemake/incomplete report.html

@@ -1,0 +1,59 @@
+"""Paths, seeds and config helpers shared by every rule."""
+
+import math
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
+
+from sim2model.seeding import derive_seed
+
+RESULTS = "results"
+STUDY_TARGETS = {}  # study -> function returning its final outputs
+STUDY_SHARDS = {}  # study -> function(variant) returning its source shards
+STUDY_DATA = {}  # study -> function returning its data products (for the manifest)
+
+
+def study_config(study):
+    """The study's config section."""
+    return config[study]
+
+
+def study_seed(study, *keys):
+    """Seed derived from the global seed, the study and ``keys``."""
+    return derive_seed(config["seed"], study, *keys)
+
+
+def hashed_config(study):
+    """What a study's outputs depend on: global seed and sections, and the study's own section."""
+    return {k: config[k] for k in ("seed", "train", "dataset", study)}
+
+
+def train_config(study):
+    """Shared training settings, overridden key by key by the study's `train` block."""
+    return {**config["train"], **study_config(study).get("train", {})}
+
+
+def n_shards(n_samples, shard_size):
+    return math.ceil(n_samples / shard_size)
+
+
+def shard_sizes(n_samples, shard_size):
+    """Samples in each shard: all full but possibly the last."""
+    count = n_shards(n_samples, shard_size)
+    return [min(shard_size, n_samples - i * shard_size) for i in range(count)]
+
+
+def shard_paths(study, variant, n_samples, shard_size):
+    return [
+        f"{RESULTS}/{study}/shards/{variant}/{i:04d}.h5"
+        for i in range(n_shards(n_samples, shard_size))
+    ]
+
+
+def study_targets(study):
+    """Final outputs of a study: its products (registered by its rules file) and provenance."""
+    return [STUDY_TARGETS[study](), f"{RESULTS}/{study}/provenance.json"]
+
+
+def gpu_resources(study):
+    """Resources for a training job: a GPU when config asks for one."""
+    return int(train_config(study)["gpus"])

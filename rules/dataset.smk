@@ -1,0 +1,49 @@
+"""Generic dataset stage, shared by every study: merge shards, split, normalise on train only."""
+
+
+def source_shards(wildcards):
+    return STUDY_SHARDS[wildcards.study](wildcards.variant)
+
+
+rule split_dataset:
+    input:
+        shards=source_shards,
+    output:
+        train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
+        val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
+        test=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+        norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+    params:
+        fractions=config["dataset"]["fractions"],
+        image_scaling=config["dataset"]["image_scaling"],
+        seed=lambda wc: study_seed(wc.study, "split", wc.variant),
+        config=lambda wc: hashed_config(wc.study),
+    log:
+        "logs/split_dataset/{study}/{variant}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/sims.yaml"
+    script:
+        "../workflow_scripts/split_dataset.py"
+
+
+rule merge_testset:
+    input:
+        shards=source_shards,
+    output:
+        merged=f"{RESULTS}/{{study}}/testsets/{{variant}}.h5",
+    params:
+        config=lambda wc: hashed_config(wc.study),
+    log:
+        "logs/merge_testset/{study}/{variant}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../envs/sims.yaml"
+    script:
+        "../workflow_scripts/merge_testset.py"

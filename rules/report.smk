@@ -1,0 +1,118 @@
+"""Generic figures, provenance and the data manifest of every study."""
+
+
+def regression_figures(study, variants, models):
+    return expand(
+        f"{RESULTS}/{study}/figures/{{variant}}/{{model}}/{{kind}}.png",
+        variant=variants,
+        model=models,
+        kind=["true_vs_predicted", "error_histograms"],
+    )
+
+
+def training_curves(study):
+    return f"{RESULTS}/{study}/figures/training_curves.png"
+
+
+def study_histories(wildcards):
+    cfg = study_config(wildcards.study)
+    return expand(
+        f"{RESULTS}/{wildcards.study}/models/{{variant}}/{{model}}/history.csv",
+        variant=cfg["variants"],
+        model=cfg["models"],
+    )
+
+
+rule regression_figures:
+    input:
+        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+    output:
+        scatter=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/true_vs_predicted.png",
+            caption="../report/true_vs_predicted.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+        errors=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/error_histograms.png",
+            caption="../report/error_histograms.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/regression_figures/{study}/{variant}/{model}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow_scripts/regression_figures.py"
+
+
+rule training_curves:
+    input:
+        histories=study_histories,
+    output:
+        figure=report(
+            f"{RESULTS}/{{study}}/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="{study}",
+            subcategory="Training",
+        ),
+    log:
+        "logs/training_curves/{study}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow_scripts/training_curves.py"
+
+
+rule manifest:
+    input:
+        data=lambda wc: STUDY_DATA[wc.study](),
+    output:
+        manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
+    params:
+        root=RESULTS,
+    log:
+        "logs/manifest/{study}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow_scripts/manifest.py"
+
+
+rule provenance:
+    input:
+        products=lambda wc: STUDY_TARGETS[wc.study](),
+        data=lambda wc: STUDY_DATA[wc.study](),
+        manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
+    output:
+        record=report(
+            f"{RESULTS}/{{study}}/provenance.json",
+            caption="../report/provenance.rst",
+            category="{study}",
+            subcategory="Provenance",
+        ),
+    params:
+        config=lambda wc: hashed_config(wc.study),
+    log:
+        "logs/provenance/{study}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../workflow_scripts/provenance.py"

@@ -1,0 +1,45 @@
+"""Shared fixtures: small contract datasets and the location of ../shared/fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sim2model.io.dataset import Dataset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+def make_dataset(n: int = 10, *, seed: int = 0, first_id: int = 0) -> Dataset:
+    """A valid regression dataset of ``n`` 8x8x1 samples with three targets."""
+    rng = np.random.default_rng(seed)
+    return Dataset(
+        x=rng.normal(size=(n, 8, 8, 1)).astype(np.float32),
+        y=rng.uniform(-3, 5, size=(n, 3)).astype(np.float32),
+        meta={"sample_id": np.arange(first_id, first_id + n), "snr": rng.uniform(10, 100, n)},
+        extra={"noiseless": rng.normal(size=(n, 8, 8)).astype(np.float32)},
+        attrs={
+            "study": "unit",
+            "task": "regression",
+            "target_names": ["a", "b", "c"],
+            "class_names": [],
+            "config_hash": "0" * 16,
+            "code_version": "test",
+            "created_by": "pytest",
+            "versions": {"numpy": np.__version__},
+        },
+    )
+
+
+@pytest.fixture
+def small_dataset() -> Dataset:
+    return make_dataset()
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"real simulator fixtures not found at {SHARED_FIXTURES} (../shared absent)")
+    return SHARED_FIXTURES

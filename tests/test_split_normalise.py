@@ -1,0 +1,119 @@
+"""Splits, normalisation and the dataset stage."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_dataset
+from sim2model.data.normalise import Normaliser, fit_normaliser
+from sim2model.data.split import split_indices
+from sim2model.io.dataset import DatasetError, read_dataset, write_dataset
+from sim2model.stages.dataset import split_dataset
+
+FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
+
+
+def test_split_is_a_partition_with_requested_sizes():
+    parts = split_indices(1003, FRACTIONS, seed=7)
+    assert [len(parts[k]) for k in FRACTIONS] == [802, 100, 101]
+    together = np.concatenate(list(parts.values()))
+    assert sorted(together.tolist()) == list(range(1003))
+
+
+def test_split_depends_only_on_seed():
+    a, b, c = (split_indices(100, FRACTIONS, s) for s in (1, 1, 2))
+    assert all(np.array_equal(a[k], b[k]) for k in FRACTIONS)
+    assert not np.array_equal(a["train"], c["train"])
+
+
+@pytest.mark.parametrize(
+    ("fractions", "message"),
+    [({"train": 0.8, "val": 0.3, "test": 0.1}, "sum to 1"), ({"train": 1.1, "val": -0.1}, "'val'")],
+)
+def test_bad_fractions_are_named(fractions, message):
+    with pytest.raises(ValueError, match=message):
+        split_indices(10, fractions, 0)
+
+
+def test_label_scaling_maps_train_range_to_unit_interval_and_inverts():
+    rng = np.random.default_rng(0)
+    y = rng.uniform([1e4, 0.5, -0.6], [4e5, 6, 0.6], size=(500, 3)).astype(np.float32)
+    x = rng.normal(3.0, 2.0, size=(500, 4, 4, 1)).astype(np.float32)
+    norm = fit_normaliser(x, y, task="regression", image_scaling="standard")
+    scaled = norm.transform_y(y)
+    np.testing.assert_allclose(scaled.min(axis=0), -1, atol=1e-6)
+    np.testing.assert_allclose(scaled.max(axis=0), 1, atol=1e-6)
+    np.testing.assert_allclose(norm.inverse_y(scaled), y, rtol=1e-5)
+    xs = norm.transform_x(x)
+    assert abs(xs.mean()) < 1e-4 and abs(xs.std() - 1) < 1e-4
+
+
+def test_per_channel_scaling_and_json_roundtrip(tmp_path):
+    rng = np.random.default_rng(1)
+    x = np.stack([rng.normal(0, 100, (50, 4, 4)), rng.normal(5, 0.01, (50, 4, 4))], -1)
+    norm = fit_normaliser(x, np.zeros((50, 1)), task="regression", image_scaling="per_channel")
+    norm.save(tmp_path / "n.json")
+    again = Normaliser.load(tmp_path / "n.json")
+    xs = again.transform_x(x)
+    np.testing.assert_allclose(xs.std(axis=(0, 1, 2)), [1, 1], rtol=1e-4)
+    assert json.loads((tmp_path / "n.json").read_text())["image_scaling"] == "per_channel"
+
+
+def test_unknown_image_scaling_is_rejected():
+    with pytest.raises(ValueError, match="image_scaling must be one of"):
+        fit_normaliser(
+            np.zeros((2, 2, 2, 1)), np.zeros((2, 1)), task="regression", image_scaling="?"
+        )
+
+
+def _write_shards(tmp_path, sizes):
+    paths, first = [], 0
+    for i, n in enumerate(sizes):
+        paths.append(
+            write_dataset(tmp_path / f"shard{i}.h5", make_dataset(n, seed=i, first_id=first))
+        )
+        first += n
+    return paths
+
+
+def test_split_stage_writes_disjoint_splits_and_train_only_stats(tmp_path):
+    shards = _write_shards(tmp_path, [40, 40, 20])
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    split_dataset(
+        shards, **out, norm=tmp_path / "norm.json", fractions=FRACTIONS, seed=3,
+        image_scaling="standard", config={"k": 1},
+    )  # fmt: skip
+    parts = {k: read_dataset(p) for k, p in out.items()}
+    ids = {k: set(d.meta["sample_id"].tolist()) for k, d in parts.items()}
+    assert not ids["train"] & ids["val"] and not ids["train"] & ids["test"]
+    assert not ids["val"] & ids["test"]
+    assert set().union(*ids.values()) == set(range(100))
+    assert parts["train"].attrs["created_by"] == "split_dataset"
+    norm = Normaliser.load(tmp_path / "norm.json")
+    np.testing.assert_allclose(norm.y_min, parts["train"].y.min(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(norm.x_shift[0], parts["train"].x.astype(np.float64).mean())
+
+
+def test_split_stage_names_a_corrupt_shard_and_keeps_nothing(tmp_path):
+    shards = _write_shards(tmp_path, [10, 10])
+    shards[1].write_bytes(b"garbage")
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    with pytest.raises(DatasetError, match="shard1.h5"):
+        split_dataset(
+            shards, **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=0,
+            image_scaling="none", config={},
+        )  # fmt: skip
+    assert not any(p.exists() for p in out.values())
+
+
+def test_split_stage_rejects_duplicate_sample_ids(tmp_path):
+    a = write_dataset(tmp_path / "a.h5", make_dataset(5))
+    b = write_dataset(tmp_path / "b.h5", make_dataset(5, seed=9))
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    with pytest.raises(DatasetError, match="share sample ids"):
+        split_dataset(
+            [a, b], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=0,
+            image_scaling="none", config={},
+        )  # fmt: skip

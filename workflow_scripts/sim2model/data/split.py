@@ -1,0 +1,29 @@
+"""Random train/val/test splits by sample, reproducible from a seed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+SPLITS = ("train", "val", "test")
+
+
+def split_indices(n: int, fractions: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Partition ``range(n)`` into disjoint, sorted index arrays with the given fractions.
+
+    The sizes are ``floor(f * n)`` for every split but the last, which takes the remainder, so
+    every sample lands in exactly one split. Raises ``ValueError`` naming the bad fraction.
+    """
+    names = list(fractions)
+    values = np.array([fractions[k] for k in names], dtype=float)
+    if np.any(values < 0):
+        bad = names[int(np.argmax(values < 0))]
+        raise ValueError(f"split fraction '{bad}' must be >= 0, got {fractions[bad]}")
+    if not np.isclose(values.sum(), 1.0):
+        raise ValueError(f"split fractions {dict(fractions)} must sum to 1, got {values.sum():g}")
+    order = np.random.default_rng(seed).permutation(n)
+    sizes = np.floor(values * n).astype(int)
+    sizes[-1] = n - sizes[:-1].sum()
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return {k: np.sort(order[bounds[i] : bounds[i + 1]]) for i, k in enumerate(names)}

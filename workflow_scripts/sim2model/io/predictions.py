@@ -1,0 +1,49 @@
+"""Model predictions beside the true targets and per-sample metadata, as one HDF5 file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+@dataclass
+class Predictions:
+    """``y_true`` and ``y_pred`` in the targets' original units, plus ``meta`` columns."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    target_names: list[str]
+    meta: dict[str, np.ndarray] = field(default_factory=dict)
+    units: list[str] = field(default_factory=list)
+
+
+def write_predictions(path: str | os.PathLike, pred: Predictions) -> None:
+    """Write ``pred`` to ``path`` (atomically, without timestamps)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with h5py.File(tmp, "w") as f:
+        f.create_dataset("y_true", data=pred.y_true, track_times=False)
+        f.create_dataset("y_pred", data=pred.y_pred, track_times=False)
+        meta = f.create_group("meta")
+        for name in sorted(pred.meta):
+            meta.create_dataset(name, data=pred.meta[name], track_times=False)
+        f.attrs["target_names"] = np.array(pred.target_names, dtype=h5py.string_dtype())
+        f.attrs["units"] = np.array(pred.units, dtype=h5py.string_dtype())
+    os.replace(tmp, path)
+
+
+def read_predictions(path: str | os.PathLike) -> Predictions:
+    """Read a file written by :func:`write_predictions`."""
+    with h5py.File(path, "r") as f:
+        return Predictions(
+            y_true=f["y_true"][()],
+            y_pred=f["y_pred"][()],
+            target_names=[s.decode() for s in f.attrs["target_names"]],
+            meta={k: v[()] for k, v in f["meta"].items()},
+            units=[s.decode() for s in f.attrs["units"]],
+        )

@@ -1,0 +1,53 @@
+"""Provenance stage: the data manifest and the study's provenance record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sim2model.provenance import provenance_record
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(data: Sequence[str], manifest: str, *, root: str) -> None:
+    """Write ``sha256sum``-style lines for ``data``, paths relative to ``root``, sorted."""
+    lines = sorted(f"{sha256_file(p)}  {os.path.relpath(p, root)}" for p in data)
+    Path(manifest).write_text("\n".join(lines) + "\n")
+
+
+def _flatten(paths: Iterable) -> list[str]:
+    out = []
+    for p in paths:
+        out.extend(_flatten(p) if isinstance(p, (list, tuple)) else [str(p)])
+    return out
+
+
+def write_provenance(
+    products: Sequence[str], data: Sequence[str], manifest: str, record: str, *, config: dict
+) -> None:
+    """Write provenance JSON: git state, config, packages, host, and the run's time span.
+
+    The run started at the oldest modification time among the study's data and products (the
+    first shard) and finished now.
+    """
+    files = [*_flatten(data), *_flatten(products), manifest]
+    started = min(Path(p).stat().st_mtime for p in files)
+    rec = provenance_record(
+        config,
+        started=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    rec["products"] = sorted(files)
+    Path(record).write_text(json.dumps(rec, indent=2, default=str) + "\n")

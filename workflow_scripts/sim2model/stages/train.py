@@ -1,0 +1,63 @@
+"""Training stage: fit one model variant on a dataset's train split, validate on val."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim2model.data.normalise import Normaliser
+from sim2model.io.dataset import read_dataset
+
+log = logging.getLogger(__name__)
+
+
+def train(
+    train: str,
+    val: str,
+    norm: str,
+    model: str,
+    history: str,
+    *,
+    model_config: Mapping[str, Any],
+    train_config: Mapping[str, Any],
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV)."""
+    from sim2model.train.backend import configure_backend, describe_devices
+
+    configure_backend(
+        train_config["backend"],
+        deterministic=train_config["deterministic"],
+        seed=seed,
+        threads=threads,
+    )
+    log.info("devices: %s", describe_devices())
+    from sim2model.models import build_model
+    from sim2model.train.fit import train_model
+
+    normaliser = Normaliser.load(norm)
+    train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
+    x_train, y_train = normaliser.transform_x(train_ds.x), normaliser.transform_y(train_ds.y)
+    x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
+    arch = dict(model_config)
+    net = build_model(arch.pop("arch"), x_train.shape[1:], y_train.shape[1], **arch)
+    log.info("model %s: %d parameters", net.name, net.count_params())
+    out_dir = Path(model).parent
+    if Path(history).parent != out_dir:
+        raise ValueError(f"history {history} must sit beside model {model}")
+    train_model(
+        net,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        out_dir=out_dir,
+        epochs=train_config["epochs"],
+        batch_size=train_config["batch_size"],
+        learning_rate=train_config["learning_rate"],
+        patience=train_config["patience"],
+        seed=seed,
+    )
