@@ -3,8 +3,6 @@
 Run the embedded tiny default with `snakemake --cores all`; see README.md.
 """
 
-import os
-
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -15,11 +13,6 @@ configfile: "config/config.yaml"
 
 validate(config, "config/schema.yaml")
 
-# The library is imported by every job's entry script; jobs inherit this environment.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(Path(workflow.basedir) / "workflow_scripts"), os.environ.get("PYTHONPATH")])
-)
-
 
 include: "rules/common.smk"
 include: "rules/dataset.smk"
@@ -29,6 +22,7 @@ include: "rules/report.smk"
 
 if "galsim" in config:
 
+    include: "rules/galsim_inputs.smk"
     include: "rules/galsim.smk"
 
 

@@ -1,7 +1,9 @@
 """Paths, seeds and config helpers shared by every rule."""
 
 import math
+import sys
 
+# Rules import the library for derived seeds; jobs find it beside their entry scripts.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
 from sim2model.seeding import derive_seed
@@ -51,9 +53,45 @@ def shard_paths(study, variant, n_samples, shard_size):
 
 def study_targets(study):
     """Final outputs of a study: its products (registered by its rules file) and provenance."""
-    return [STUDY_TARGETS[study](), f"{RESULTS}/{study}/provenance.json"]
+    return [*STUDY_TARGETS[study](), f"{RESULTS}/{study}/provenance.json"]
 
 
 def gpu_resources(study):
     """Resources for a training job: a GPU when config asks for one."""
     return int(train_config(study)["gpus"])
+
+
+def source_shards(wildcards):
+    return STUDY_SHARDS[wildcards.study](wildcards.variant)
+
+
+def model_config(wildcards):
+    return study_config(wildcards.study)["models"][wildcards.model]
+
+
+def evaluation_data(wildcards):
+    if wildcards.evalset == "test":
+        return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
+    return f"{RESULTS}/{wildcards.study}/testsets/{wildcards.evalset}.h5"
+
+
+def regression_figures(study, variants, models):
+    return expand(
+        f"{RESULTS}/{study}/figures/{{variant}}/{{model}}/{{kind}}.png",
+        variant=variants,
+        model=models,
+        kind=["true_vs_predicted", "error_histograms"],
+    )
+
+
+def training_curves(study):
+    return f"{RESULTS}/{study}/figures/training_curves.png"
+
+
+def study_histories(wildcards):
+    cfg = study_config(wildcards.study)
+    return expand(
+        f"{RESULTS}/{wildcards.study}/models/{{variant}}/{{model}}/history.csv",
+        variant=cfg["variants"],
+        model=cfg["models"],
+    )

@@ -1,10 +1,6 @@
 """Generic dataset stage, shared by every study: merge shards, split, normalise on train only."""
 
 
-def source_shards(wildcards):
-    return STUDY_SHARDS[wildcards.study](wildcards.variant)
-
-
 rule split_dataset:
     input:
         shards=source_shards,
@@ -13,19 +9,19 @@ rule split_dataset:
         val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
         test=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
         norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+    log:
+        "logs/split_dataset/{study}/{variant}.log",
+    conda:
+        "../envs/sims.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         fractions=config["dataset"]["fractions"],
         image_scaling=config["dataset"]["image_scaling"],
         seed=lambda wc: study_seed(wc.study, "split", wc.variant),
         config=lambda wc: hashed_config(wc.study),
-    log:
-        "logs/split_dataset/{study}/{variant}.log",
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../envs/sims.yaml"
     script:
         "../workflow_scripts/split_dataset.py"
 
@@ -35,15 +31,15 @@ rule merge_testset:
         shards=source_shards,
     output:
         merged=f"{RESULTS}/{{study}}/testsets/{{variant}}.h5",
-    params:
-        config=lambda wc: hashed_config(wc.study),
     log:
         "logs/merge_testset/{study}/{variant}.log",
+    conda:
+        "../envs/sims.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/sims.yaml"
+    params:
+        config=lambda wc: hashed_config(wc.study),
     script:
         "../workflow_scripts/merge_testset.py"

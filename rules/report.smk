@@ -1,28 +1,6 @@
 """Generic figures, provenance and the data manifest of every study."""
 
 
-def regression_figures(study, variants, models):
-    return expand(
-        f"{RESULTS}/{study}/figures/{{variant}}/{{model}}/{{kind}}.png",
-        variant=variants,
-        model=models,
-        kind=["true_vs_predicted", "error_histograms"],
-    )
-
-
-def training_curves(study):
-    return f"{RESULTS}/{study}/figures/training_curves.png"
-
-
-def study_histories(wildcards):
-    cfg = study_config(wildcards.study)
-    return expand(
-        f"{RESULTS}/{wildcards.study}/models/{{variant}}/{{model}}/history.csv",
-        variant=cfg["variants"],
-        model=cfg["models"],
-    )
-
-
 rule regression_figures:
     input:
         predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
@@ -41,12 +19,12 @@ rule regression_figures:
         ),
     log:
         "logs/regression_figures/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/report.yaml"
     script:
         "../workflow_scripts/regression_figures.py"
 
@@ -63,12 +41,12 @@ rule training_curves:
         ),
     log:
         "logs/training_curves/{study}.log",
+    conda:
+        "../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/report.yaml"
     script:
         "../workflow_scripts/training_curves.py"
 
@@ -78,16 +56,16 @@ rule manifest:
         data=lambda wc: STUDY_DATA[wc.study](),
     output:
         manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
-    params:
-        root=RESULTS,
     log:
         "logs/manifest/{study}.log",
+    conda:
+        "../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
-    conda:
-        "../envs/report.yaml"
+    params:
+        root=lambda wc, output: Path(output.manifest).parents[1],
     script:
         "../workflow_scripts/manifest.py"
 
@@ -104,15 +82,15 @@ rule provenance:
             category="{study}",
             subcategory="Provenance",
         ),
-    params:
-        config=lambda wc: hashed_config(wc.study),
     log:
         "logs/provenance/{study}.log",
+    conda:
+        "../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
-    conda:
-        "../envs/report.yaml"
+    params:
+        config=lambda wc: hashed_config(wc.study),
     script:
         "../workflow_scripts/provenance.py"

@@ -1,16 +1,6 @@
 """Generic training and evaluation: one (GPU) job per dataset variant and model."""
 
 
-def model_config(wildcards):
-    return study_config(wildcards.study)["models"][wildcards.model]
-
-
-def evaluation_data(wildcards):
-    if wildcards.evalset == "test":
-        return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
-    return f"{RESULTS}/{wildcards.study}/testsets/{wildcards.evalset}.h5"
-
-
 rule train:
     input:
         train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
@@ -19,21 +9,21 @@ rule train:
     output:
         model=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/model.keras",
         history=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/history.csv",
-    params:
-        model_config=model_config,
-        train_config=lambda wc: train_config(wc.study),
-        seed=lambda wc: study_seed(wc.study, "train", wc.variant, wc.model),
-        threads=lambda wc, threads: threads,
     log:
         "logs/train/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/tf.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=720,
         cpus_per_task=2,
         gpu=lambda wc: gpu_resources(wc.study),
-    conda:
-        "../envs/tf.yaml"
+    params:
+        model_config=model_config,
+        train_config=lambda wc: train_config(wc.study),
+        seed=lambda wc: study_seed(wc.study, "train", wc.variant, wc.model),
+        threads=lambda wc, threads: threads,
     script:
         "../workflow_scripts/train.py"
 
@@ -47,17 +37,17 @@ rule evaluate:
         predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/predictions.h5",
         metrics=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/metrics.json",
         table=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/metrics.csv",
-    params:
-        train_config=lambda wc: train_config(wc.study),
-        seed=lambda wc: study_seed(wc.study, "evaluate", wc.variant, wc.model),
-        threads=lambda wc, threads: threads,
     log:
         "logs/evaluate/{study}/{variant}/{model}/{evalset}.log",
+    conda:
+        "../envs/tf.yaml"
     threads: 2
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/tf.yaml"
+    params:
+        train_config=lambda wc: train_config(wc.study),
+        seed=lambda wc: study_seed(wc.study, "evaluate", wc.variant, wc.model),
+        threads=lambda wc, threads: threads,
     script:
         "../workflow_scripts/evaluate.py"

@@ -25,7 +25,7 @@ def write_predictions(path: str | os.PathLike, pred: Predictions) -> None:
     """Write ``pred`` to ``path`` (atomically, without timestamps)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with h5py.File(tmp, "w") as f:
         f.create_dataset("y_true", data=pred.y_true, track_times=False)
         f.create_dataset("y_pred", data=pred.y_pred, track_times=False)
