@@ -19,9 +19,9 @@ def study_config(study):
     return config[study]
 
 
-def study_seed(study, *keys):
+def study_seed(study, *keys, bits=63):
     """Seed derived from the global seed, the study and ``keys``."""
-    return derive_seed(config["seed"], study, *keys)
+    return derive_seed(config["seed"], study, *keys, bits=bits)
 
 
 def hashed_config(study):

@@ -22,7 +22,7 @@ rule train:
     params:
         model_config=model_config,
         train_config=lambda wc: train_config(wc.study),
-        seed=lambda wc: study_seed(wc.study, "train", wc.variant, wc.model),
+        seed=lambda wc: study_seed(wc.study, "train", wc.variant, wc.model, bits=32),
         threads=lambda wc, threads: threads,
     script:
         "../workflow_scripts/train.py"
@@ -47,7 +47,7 @@ rule evaluate:
         runtime=60,
     params:
         train_config=lambda wc: train_config(wc.study),
-        seed=lambda wc: study_seed(wc.study, "evaluate", wc.variant, wc.model),
+        seed=lambda wc: study_seed(wc.study, "evaluate", wc.variant, wc.model, bits=32),
         threads=lambda wc, threads: threads,
     script:
         "../workflow_scripts/evaluate.py"

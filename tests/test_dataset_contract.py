@@ -7,6 +7,7 @@ import hashlib
 import h5py
 import numpy as np
 import pytest
+
 from conftest import make_dataset
 from sim2model.io.dataset import (
     REQUIRED_ATTRS,
@@ -16,6 +17,7 @@ from sim2model.io.dataset import (
     validate_dataset,
     write_dataset,
 )
+from sim2model.io.predictions import Predictions, read_predictions, write_predictions
 
 
 def test_roundtrip_preserves_arrays_and_attributes(tmp_path, small_dataset):
@@ -109,3 +111,18 @@ def test_concat_and_subset():
     b.meta.pop("snr")
     with pytest.raises(DatasetError, match="part 1 has meta keys"):
         concat_datasets([a, b])
+
+
+def test_predictions_roundtrip(tmp_path):
+    pred = Predictions(
+        y_true=np.ones((3, 2), np.float32),
+        y_pred=np.zeros((3, 2), np.float32),
+        target_names=["flux", "g1"],
+        meta={"snr": np.array([10.0, 20.0, 30.0])},
+        units=["counts", ""],
+    )
+    write_predictions(tmp_path / "p.h5", pred)
+    back = read_predictions(tmp_path / "p.h5")
+    assert back.target_names == ["flux", "g1"] and back.units == ["counts", ""]
+    np.testing.assert_array_equal(back.meta["snr"], pred.meta["snr"])
+    np.testing.assert_array_equal(back.y_pred, pred.y_pred)

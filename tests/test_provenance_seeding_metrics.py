@@ -56,3 +56,9 @@ def test_manifest_lines_match_sha256sum_format(tmp_path):
     write_manifest([str(f) for f in files], tmp_path / "M", root=str(tmp_path))
     lines = (tmp_path / "M").read_text().splitlines()
     assert lines == [f"{sha256_file(files[1])}  d/a.txt", f"{sha256_file(files[0])}  d/b.txt"]
+
+
+def test_32_bit_seeds_fit_numpy_legacy_seeding():
+    seed = derive_seed(42, "galsim", "train", "v1", "xception", bits=32)
+    assert 0 <= seed < 2**32
+    np.random.seed(seed)  # raises for seeds >= 2**32

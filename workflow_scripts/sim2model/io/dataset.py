@@ -123,7 +123,8 @@ def check_dataset(ds: Dataset, source: str | os.PathLike = "<memory>") -> None:
         raise DatasetError(f"{source}: not a valid sim2model dataset: " + "; ".join(problems))
 
 
-def _encode_attr(value: Any) -> Any:
+def encode_attr(value: Any) -> Any:
+    """HDF5-storable form of an attribute: dicts as JSON, sequences as string arrays."""
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, (list, tuple)):
@@ -131,7 +132,8 @@ def _encode_attr(value: Any) -> Any:
     return value
 
 
-def _decode_attr(name: str, value: Any) -> Any:
+def decode_attr(name: str, value: Any) -> Any:
+    """Inverse of :func:`encode_attr` (``versions`` is the one JSON attribute)."""
     if isinstance(value, np.ndarray):
         return [v.decode() if isinstance(v, bytes) else str(v) for v in value.tolist()]
     if isinstance(value, bytes):
@@ -160,7 +162,7 @@ def write_dataset(path: str | os.PathLike, ds: Dataset) -> Path:
                         name, data=np.asarray(getattr(ds, group)[name]), track_times=False
                     )
             for key in sorted(ds.attrs):
-                f.attrs[key] = _encode_attr(ds.attrs[key])
+                f.attrs[key] = encode_attr(ds.attrs[key])
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -190,7 +192,7 @@ def read_dataset(path: str | os.PathLike, *, extra: bool | Iterable[str] = True)
                 y=f["y"][()],
                 meta={k: v[()] for k, v in f["meta"].items()} if "meta" in f else {},
                 extra={k: f["extra"][k][()] for k in f.get("extra", {}) if k in wanted},
-                attrs={k: _decode_attr(k, v) for k, v in f.attrs.items()},
+                attrs={k: decode_attr(k, v) for k, v in f.attrs.items()},
             )
     except DatasetError:
         raise

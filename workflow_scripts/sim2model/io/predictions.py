@@ -9,6 +9,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from sim2model.io.dataset import decode_attr, encode_attr
+
 
 @dataclass
 class Predictions:
@@ -32,8 +34,8 @@ def write_predictions(path: str | os.PathLike, pred: Predictions) -> None:
         meta = f.create_group("meta")
         for name in sorted(pred.meta):
             meta.create_dataset(name, data=pred.meta[name], track_times=False)
-        f.attrs["target_names"] = np.array(pred.target_names, dtype=h5py.string_dtype())
-        f.attrs["units"] = np.array(pred.units, dtype=h5py.string_dtype())
+        f.attrs["target_names"] = encode_attr(pred.target_names)
+        f.attrs["units"] = encode_attr(pred.units)
     os.replace(tmp, path)
 
 
@@ -43,7 +45,7 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
         return Predictions(
             y_true=f["y_true"][()],
             y_pred=f["y_pred"][()],
-            target_names=[s.decode() for s in f.attrs["target_names"]],
+            target_names=decode_attr("target_names", f.attrs["target_names"]),
             meta={k: v[()] for k, v in f["meta"].items()},
-            units=[s.decode() for s in f.attrs["units"]],
+            units=decode_attr("units", f.attrs["units"]),
         )

@@ -1,0 +1,165 @@
+"""Static checks of the rule files and per-step conda environments."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+LIBRARY = REPO / "workflow_scripts"
+
+#: Import name -> conda/pip package names that provide it.
+PROVIDERS = {
+    "galsim": {"galsim"},
+    "numpy": {"numpy"},
+    "scipy": {"scipy"},
+    "h5py": {"h5py"},
+    "pandas": {"pandas"},
+    "tqdm": {"tqdm"},
+    "matplotlib": {"matplotlib", "matplotlib-base"},
+    "keras": {"keras"},
+    "tensorflow": {"tensorflow", "tensorflow-cpu"},
+    "yaml": {"pyyaml"},
+    "astropy": {"astropy"},
+    "tabulate": {"tabulate"},
+}
+#: Imported only when the config selects them (another Keras backend).
+OPTIONAL = {"jax", "torch"}
+#: Calls that import a package at run time although no import statement names it.
+IMPLICIT = {".to_markdown(": "tabulate"}
+
+
+def parse_rules() -> dict[str, dict[str, str]]:
+    """Rule name -> {directive: text} from rules/*.smk and the Snakefile."""
+    rules = {}
+    for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        text = path.read_text()
+        for match in re.finditer(r"^rule (\w+):\n((?:    .*\n|\n)*)", text, re.M):
+            body = match.group(2)
+            directives = dict(re.findall(r"^    (\w+):\s*\n?\s*(.*)", body, re.M))
+            rules[match.group(1)] = directives
+    return rules
+
+
+RULES = parse_rules()
+WORK_RULES = {name: d for name, d in RULES.items() if name != "all"}
+
+
+def test_rules_were_found():
+    assert {"galsim_shard", "split_dataset", "train", "evaluate", "provenance"} <= set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(WORK_RULES))
+def test_every_rule_declares_log_conda_resources_and_one_script(rule):
+    directives = WORK_RULES[rule]
+    missing = [d for d in ("log", "conda", "resources", "script") if d not in directives]
+    assert not missing, f"rule {rule} lacks {missing}"
+    assert "shell" not in directives and "run" not in directives
+
+
+def test_training_rule_requests_gpu_and_cpus():
+    text = (REPO / "rules" / "train.smk").read_text()
+    block = text[text.index("rule train:") : text.index("rule evaluate:")]
+    assert "gpu=" in block and "cpus_per_task=" in block
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level names of every module imported anywhere in ``path``."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def third_party_imports(script: Path) -> tuple[set[str], set[Path]]:
+    """Third-party packages a script needs, following imports into the sim2model library.
+
+    Returns the packages and the files scanned.
+    """
+    seen, todo, found = set(), [script], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        found |= {pkg for call, pkg in IMPLICIT.items() if call in path.read_text()}
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top == "sim2model":
+                module = LIBRARY / Path(*name.split("."))
+                todo += [p for p in (module.with_suffix(".py"), module / "__init__.py") if p.exists()]
+            elif top not in sys.stdlib_module_names and top not in OPTIONAL:
+                found.add(top)
+    return found, seen
+
+
+def env_packages(env_file: Path) -> set[str]:
+    spec = yaml.safe_load(env_file.read_text())
+    packages = set()
+    for dep in spec["dependencies"]:
+        deps = dep["pip"] if isinstance(dep, dict) else [dep]
+        packages |= {re.split(r"[=<>!~ ]", d)[0].lower() for d in deps}
+    return packages
+
+
+@pytest.mark.parametrize("rule", sorted(WORK_RULES))
+def test_env_provides_every_package_the_rule_script_imports(rule):
+    directives = WORK_RULES[rule]
+    env_file = (REPO / "rules" / directives["conda"].strip("\"'")).resolve()
+    script = (REPO / "rules" / directives["script"].strip("\"'")).resolve()
+    packages = env_packages(env_file)
+    imports, scanned = third_party_imports(script)
+    assert len(scanned) > 2, f"{script.name}: the scan did not follow imports into sim2model"
+    unknown = imports - set(PROVIDERS)
+    assert not unknown, f"{script.name} imports {unknown}: add them to PROVIDERS and an env"
+    lacking = {m for m in imports if not PROVIDERS[m] & packages}
+    assert not lacking, f"{env_file.name} lacks packages for {lacking} imported by {script.name}"
+
+
+@pytest.mark.parametrize("env_file", sorted((REPO / "envs").glob("*.yaml")), ids=lambda p: p.name)
+def test_env_files_are_pinned_conda_forge_envs(env_file):
+    spec = yaml.safe_load(env_file.read_text())
+    assert spec["channels"][0] == "conda-forge"
+    pins = dict(re.findall(r"^([\w.-]+)==?([\w.]+)$", line)[0] for line in _dep_lines(spec))
+    assert pins.get("python") == "3.11"
+    requirements = dict(
+        line.split("==") for line in (REPO / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )  # fmt: skip
+    for name, version in pins.items():
+        if name in requirements:
+            assert version == requirements[name], f"{env_file.name}: {name} {version} differs"
+
+
+def _dep_lines(spec: dict) -> list[str]:
+    lines = []
+    for dep in spec["dependencies"]:
+        lines += dep["pip"] if isinstance(dep, dict) else [dep]
+    unpinned = [d for d in lines if "=" not in d and d != "pip"]
+    assert not unpinned, f"unpinned packages {unpinned}"
+    return [d for d in lines if d != "pip"]
+
+
+def test_snakemake_lint_is_clean():
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Lints for" not in out.stdout + out.stderr
+
+
+def test_snakefiles_are_snakefmt_formatted():
+    out = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "rules"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -1,0 +1,130 @@
+"""End-to-end: real Snakemake runs of the default DAG at tiny sizes in a temporary copy."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import matplotlib.image
+import pytest
+
+from sim2model.io.dataset import DatasetError, validate_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "configs" / "tiny.yaml"
+COPIED = ["Snakefile", "rules", "envs", "config", "report", "profiles", "workflow_scripts"]
+
+pytestmark = pytest.mark.slow
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh copy of the workflow (no results, no git) in ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(
+    workdir: Path, *args: str, configfiles: tuple[Path, ...] = (TINY,), check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the Snakemake CLI of this interpreter in ``workdir`` (targets go in ``args``)."""
+    cmd = [sys.executable, "-m", "snakemake", *args, "--configfile", *map(str, configfiles)]
+    out = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200)
+    if check and out.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-8000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> Path:
+    """The default DAG run once with 2 cores."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("run") / "wf")
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def test_every_target_exists(pipeline):
+    out = snakemake(pipeline, "--cores", "1", "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr
+    galsim = pipeline / "results" / "galsim"
+    for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md"):
+        assert (galsim / "tables" / name).stat().st_size > 0
+    assert (galsim / "provenance.json").exists() and (galsim / "MANIFEST.sha256").exists()
+
+
+def test_every_dataset_file_passes_the_contract(pipeline):
+    files = sorted((pipeline / "results" / "galsim").glob("*/**/*.h5"))
+    datasets = [f for f in files if {"shards", "dataset", "testsets"} & set(f.parts)]
+    assert len(datasets) >= 17  # 7 + 2 shards, 3 x 3 splits, 2 test sets
+    for path in datasets:
+        ds = validate_dataset(path)
+        assert ds.attrs["study"] == "galsim" and len(ds.attrs["config_hash"]) == 16
+
+
+def test_figures_are_real_pngs(pipeline):
+    figures = sorted((pipeline / "results" / "galsim" / "figures").rglob("*.png"))
+    assert len(figures) >= 9
+    for fig in figures:
+        assert matplotlib.image.imread(fig).shape[0] > 200
+
+
+def test_predictions_hold_every_test_sample(pipeline):
+    for variant in ("v1", "v2", "v3"):
+        pred = pipeline / f"results/galsim/eval/{variant}/xception/test/predictions.h5"
+        test = validate_dataset(pipeline / f"results/galsim/dataset/{variant}/test.h5")
+        with h5py.File(pred) as f:
+            assert f["y_pred"].shape == test.y.shape
+
+
+def test_rerun_with_other_cores_gives_identical_data(pipeline, tmp_path):
+    other = copy_workflow(tmp_path / "wf")
+    snakemake(other, "--cores", "1", "results/galsim/MANIFEST.sha256")
+    first = (pipeline / "results/galsim/MANIFEST.sha256").read_text()
+    assert (other / "results/galsim/MANIFEST.sha256").read_text() == first
+    assert len(first.splitlines()) == 9 + 9 + 3 + 2  # shards, splits, norm.json, test sets
+
+
+def test_report_contains_every_figure(pipeline):
+    snakemake(pipeline, "--cores", "1", "--report", "report.html")
+    html = (pipeline / "report.html").read_text(errors="replace")
+    for fig in (pipeline / "results" / "galsim" / "figures").rglob("*.png"):
+        assert fig.name in html
+    assert "provenance.json" in html
+
+
+def test_corrupt_shard_fails_naming_its_path_and_keeps_other_outputs(pipeline, tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copytree(pipeline / "results", work / "results")
+    shard = work / "results/galsim/shards/v1/0001.h5"
+    shard.write_bytes(b"not an HDF5 file")
+    kept = work / "results/galsim/dataset/v2/train.h5"
+    out = snakemake(work, "--cores", "1", "--forcerun", "split_dataset",
+                    "results/galsim/dataset/v1/train.h5", check=False)  # fmt: skip
+    assert out.returncode != 0
+    log = (work / "logs/split_dataset/galsim/v1.log").read_text()
+    assert "results/galsim/shards/v1/0001.h5" in log and "cannot read HDF5" in log
+    assert kept.exists() and validate_dataset(kept)
+    with pytest.raises(DatasetError):
+        validate_dataset(shard)
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [("galsim:\n  shard_sise: 10\n", "shard_sise"), ("train:\n  epochs: many\n", "epochs")],
+)
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, override, key):
+    work = copy_workflow(tmp_path / "wf")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(override)
+    out = snakemake(work, "--cores", "1", configfiles=(TINY, bad), check=False)
+    assert out.returncode != 0
+    assert key in out.stdout + out.stderr
+    assert not (work / "results").exists()
