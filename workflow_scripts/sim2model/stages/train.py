@@ -26,7 +26,7 @@ def train(
     threads: int = 1,
 ) -> None:
     """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV)."""
-    from sim2model.train.backend import configure_backend, describe_devices
+    from sim2model.train.backend import configure_backend, log_devices
 
     configure_backend(
         train_config["backend"],
@@ -34,7 +34,7 @@ def train(
         seed=seed,
         threads=threads,
     )
-    log.info("devices: %s", describe_devices())
+    log_devices(log)
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
 

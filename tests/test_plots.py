@@ -1,0 +1,177 @@
+"""Figure functions: PNGs are written, readable and labelled (synthetic data only)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from sim2model.plots import images, regression, style
+
+LABELS = ["Flux", "Sérsic index n", "Half-light radius", "g1", "g2"]
+UNITS = ["counts", "", "arcsec", "", ""]
+
+
+@pytest.fixture
+def predictions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    y_true = rng.uniform(0.0, 1.0, (200, len(LABELS)))
+    snr = rng.uniform(10.0, 100.0, 200)
+    y_pred = y_true + rng.normal(0.0, 1.0, y_true.shape) / snr[:, None]
+    return y_true, y_pred, snr
+
+
+@pytest.fixture
+def crb_table() -> pd.DataFrame:
+    rows = [
+        {"testset": ts, "target": t, "estimator": e, "bias": 0.01, "std": 1.5, "crb": 1.0}
+        for ts in ("low_snr", "high_snr")
+        for t in ("flux", "g1")
+        for e in ("cnn", "mle")
+    ]
+    return pd.DataFrame(rows)
+
+
+def assert_png(path: os.PathLike, min_width: int = 400, min_height: int = 300) -> None:
+    """The file is a PNG of non-trivial size and not a blank canvas."""
+    img = imread(path)
+    assert img.shape[1] >= min_width and img.shape[0] >= min_height
+    assert img.std() > 0.01
+
+
+def texts(fig: Figure) -> set[str]:
+    """Every axis label and title in ``fig`` (colourbars included) plus the figure title."""
+    found = {ax.get_xlabel() for ax in fig.axes} | {ax.get_ylabel() for ax in fig.axes}
+    found |= {ax.get_title() for ax in fig.axes}
+    if fig.get_suptitle():
+        found.add(fig.get_suptitle())
+    return found - {""}
+
+
+def test_axis_label_and_display_name() -> None:
+    assert style.axis_label("Half-light radius", "arcsec") == "Half-light radius [arcsec]"
+    assert style.axis_label("g1", "") == "g1"
+    assert style.display_name("sersic_n") == "Sérsic index n"
+    assert style.display_name("x_HI") == "x_HI"
+
+
+def test_save_figure_is_atomic_and_creates_parents(tmp_path) -> None:
+    fig, axes = style.new_figure(1, 2)
+    axes[0, 0].plot([0, 1], [1, 0])
+    path = style.save_figure(fig, tmp_path / "a" / "b" / "fig.png")
+    assert path == tmp_path / "a" / "b" / "fig.png"
+    assert_png(path, min_width=style.DPI * 6, min_height=style.DPI * 2)
+    assert os.listdir(path.parent) == ["fig.png"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # normal permissions, unlike mkstemp
+
+
+def test_new_panels_removes_unused_cells() -> None:
+    fig, axes = style.new_panels(5, max_cols=3)
+    assert len(axes) == 5 and len(fig.axes) == 5
+
+
+def test_true_vs_predicted(tmp_path, predictions) -> None:
+    y_true, y_pred, snr = predictions
+    fig = regression.build_true_vs_predicted(y_true, y_pred, LABELS, UNITS, color=snr)
+    found = texts(fig)
+    assert set(LABELS) <= found
+    assert {"True [counts]", "Predicted [arcsec]", "Predicted", "SNR"} <= found
+    annotations = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "RMSE" in annotations and "R^2" in annotations
+    ax = fig.axes[0]
+    assert ax.get_xlim() == ax.get_ylim()
+    path = regression.plot_true_vs_predicted(
+        y_true, y_pred, LABELS, UNITS, tmp_path / "tvp.png", color=snr
+    )
+    assert_png(path)
+
+
+def test_true_vs_predicted_without_colour_has_no_colourbar(predictions) -> None:
+    y_true, y_pred, _ = predictions
+    fig = regression.build_true_vs_predicted(y_true[:, :2], y_pred[:, :2], LABELS[:2], UNITS[:2])
+    assert len(fig.axes) == 2
+
+
+def test_label_count_must_match_targets(predictions) -> None:
+    y_true, y_pred, _ = predictions
+    with pytest.raises(ValueError, match="labels and units"):
+        regression.build_error_histograms(y_true, y_pred, LABELS[:2], UNITS[:2])
+
+
+def test_error_histograms(tmp_path, predictions) -> None:
+    y_true, y_pred, _ = predictions
+    fig = regression.build_error_histograms(y_true, y_pred, LABELS, UNITS)
+    assert {"Predicted − true [counts]", "Predicted − true", "Samples"} <= texts(fig)
+    annotations = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "bias" in annotations and "σ" in annotations
+    assert_png(regression.plot_error_histograms(y_true, y_pred, LABELS, UNITS, tmp_path / "e.png"))
+
+
+def test_training_curves(tmp_path) -> None:
+    epochs = np.arange(10)
+    histories = {
+        "cnn": pd.DataFrame(
+            {"epoch": epochs, "loss": 1 / (epochs + 1), "val_loss": 2 / (epochs + 1)}
+        ),
+        "mlp": pd.DataFrame({"loss": 1.5 / (epochs + 1)}),
+    }
+    fig = regression.build_training_curves(histories, ylabel="Cross-entropy")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Cross-entropy"
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "cnn: train",
+        "cnn: validation",
+        "mlp: train",
+    ]
+    assert ax.get_lines()[0].get_xdata()[0] == 1  # Keras epochs are shown 1-based
+    path = regression.plot_training_curves(histories, tmp_path / "curves.png")
+    assert_png(path)
+    with pytest.raises(KeyError, match="accuracy"):
+        regression.build_training_curves(histories, metric="accuracy")
+
+
+def test_bias_std_vs_bound(tmp_path, crb_table) -> None:
+    fig = regression.build_bias_std_vs_bound(crb_table, target_labels={"g1": "Shear g1"})
+    assert {"σ / CRB", "low_snr", "high_snr"} <= texts(fig)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Flux", "Shear g1"]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx([1.5] * 4)  # std / crb, two targets x two estimators
+    legend = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert legend == {"cnn", "mle", "CRB", "|bias| / CRB"}
+    assert_png(regression.plot_bias_std_vs_bound(crb_table, tmp_path / "crb.png"))
+
+
+def test_bias_std_vs_bound_needs_columns(crb_table) -> None:
+    with pytest.raises(ValueError, match="crb"):
+        regression.build_bias_std_vs_bound(crb_table.drop(columns="crb"))
+
+
+def test_example_stamps(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    rows = [
+        {"Noisy": rng.normal(size=(32, 32)), "PSF": rng.uniform(size=(16, 16, 1))} for _ in range(2)
+    ]
+    fig = images.build_example_stamps(
+        rows, pixel_scale=0.2, row_labels=["SNR 10.0", "SNR 35.2"], unit={"Noisy": "counts"}
+    )
+    found = texts(fig)
+    assert {"Noisy", "PSF", "x [arcsec]", "y [arcsec]", "counts"} <= found
+    annotations = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert annotations == {"SNR 10.0", "SNR 35.2"}
+    noisy = fig.axes[0].images[0]
+    assert noisy.origin == "lower"
+    assert noisy.get_extent() == pytest.approx([-3.2, 3.2, -3.2, 3.2])
+    path = images.plot_example_stamps(rows, tmp_path / "stamps.png", titles=["Image", "PSF"])
+    assert_png(path)
+
+
+def test_example_stamps_in_pixels_without_scale() -> None:
+    fig = images.build_example_stamps([{"Map": np.zeros((8, 8))}], title=None)
+    assert {"x [pixel]", "y [pixel]", "counts"} == texts(fig) - {"Map"}

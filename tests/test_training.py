@@ -1,0 +1,165 @@
+"""Training loop: outputs, determinism across processes and resumption after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim2model.train.backend import configure_backend, describe_devices
+
+ROOT = Path(__file__).parents[1]
+WORKER = ROOT / "tests" / "helpers" / "train_worker.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tensorflow_backend():
+    configure_backend("tensorflow", deterministic=True, seed=0)
+
+
+def start_worker(out_dir: Path, *args: str) -> subprocess.Popen:
+    """Start ``train_worker.py`` in a fresh interpreter on one thread."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT / "workflow_scripts"),
+        OMP_NUM_THREADS="1",
+        KERAS_BACKEND="tensorflow",
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(out_dir), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen) -> str:
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, output
+    return output
+
+
+def weights(out_dir: Path) -> list[np.ndarray]:
+    with np.load(out_dir / "weights.npz") as f:
+        return [f[f"arr_{i}"] for i in range(len(f.files))]
+
+
+def epochs_run(out_dir: Path) -> list[int]:
+    return [int(line) for line in (out_dir / "epochs_run.txt").read_text().split()]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> list[Path]:
+    """Two 6-epoch trainings with the same seed, run side by side in separate processes."""
+    dirs = [tmp_path_factory.mktemp(f"run{i}") for i in range(2)]
+    for proc in [start_worker(d, "--epochs", "6") for d in dirs]:
+        finish(proc)
+    return dirs
+
+
+def test_training_writes_model_and_history(tmp_path):
+    from sim2model.models import build_model
+    from sim2model.train.fit import load_model, predict, train_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 64, 64, 1)).astype(np.float32)
+    y = x.mean(axis=(1, 2)).repeat(5, axis=1) + rng.normal(0, 0.1, (64, 5)).astype(np.float32)
+    model = build_model("xception", x.shape[1:], 5, sep_filters=16, residual_blocks=1)
+    history = train_model(
+        model, x[:48], y[:48], x[48:], y[48:], out_dir=tmp_path, epochs=2, batch_size=16, verbose=0
+    )
+
+    assert list(history["epoch"]) == [0, 1]
+    assert list(pd.read_csv(tmp_path / "history.csv")["epoch"]) == [0, 1]
+    assert (tmp_path / "checkpoints" / "best.keras").exists()
+    assert not (tmp_path / "checkpoints" / "backup").exists()
+    loaded = load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(predict(loaded, x, 16), predict(model, x, 16))
+    # The saved model holds the weights of the epoch with the lowest validation loss.
+    best = load_model(tmp_path / "checkpoints" / "best.keras")
+    np.testing.assert_array_equal(predict(loaded, x, 16), predict(best, x, 16))
+
+
+def test_classifier_loss_records_accuracy(tmp_path):
+    from sim2model.models import build_model
+    from sim2model.train.fit import train_model
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(24, 16, 16, 1)).astype(np.float32)
+    y = rng.integers(0, 3, size=24)
+    model = build_model(
+        "xception", x.shape[1:], 3, sep_filters=8, residual_blocks=1, output_activation="softmax"
+    )
+    history = train_model(
+        model,
+        x[:16],
+        y[:16],
+        x[16:],
+        y[16:],
+        out_dir=tmp_path,
+        epochs=1,
+        batch_size=8,
+        loss="sparse_categorical_crossentropy",
+        verbose=0,
+    )
+    assert {"accuracy", "val_accuracy", "val_loss"} <= set(history.columns)
+
+
+def test_unknown_loss_is_rejected(tmp_path):
+    from sim2model.train.fit import train_model
+
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train_model(None, *[np.zeros(1)] * 4, out_dir=tmp_path, epochs=1, batch_size=1, loss="l1")
+
+
+def test_backend_is_reported_and_cannot_be_switched_after_import():
+    info = describe_devices()
+    assert info["backend"] == "tensorflow"
+    assert info["device"] == (f"GPU:0 ({info['gpus'][0]})" if info["gpus"] else "CPU")
+    with pytest.raises(RuntimeError, match="already imported with the 'tensorflow' backend"):
+        configure_backend("jax")
+
+
+def test_same_seed_gives_identical_weights(uninterrupted):
+    first, second = (weights(d) for d in uninterrupted)
+    assert len(first) == len(second) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    pd.testing.assert_frame_equal(*(pd.read_csv(d / "history.csv") for d in uninterrupted))
+
+
+def test_killed_training_resumes_after_last_backed_up_epoch(tmp_path, uninterrupted):
+    backup = tmp_path / "checkpoints" / "backup"
+    proc = start_worker(tmp_path, "--epochs", "6", "--sleep", "1.5")
+    deadline = time.monotonic() + 90
+    # Kill while epoch 1 pauses: its history row is written, its backup is not.
+    while not ((tmp_path / "epochs_run.txt").exists() and len(epochs_run(tmp_path)) >= 2):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"worker ended or stalled before epoch 1:\n{proc.communicate()[0]}")
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert epochs_run(tmp_path) == [0, 1]
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
+    assert list(pd.read_csv(tmp_path / "history.csv")["epoch"]) == [0, 1]
+
+    output = finish(start_worker(tmp_path, "--epochs", "6"))
+
+    assert "Epoch 1/6" not in output and "Epoch 2/6" in output
+    assert epochs_run(tmp_path) == [0, 1, 1, 2, 3, 4, 5]
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert list(history["epoch"]) == [0, 1, 2, 3, 4, 5]
+    assert not backup.exists()
+    # The batch order depends only on (seed, epoch), so resuming changes nothing.
+    pd.testing.assert_frame_equal(history, pd.read_csv(uninterrupted[0] / "history.csv"))
+    reference = weights(uninterrupted[0])
+    assert all(np.array_equal(a, b) for a, b in zip(weights(tmp_path), reference, strict=True))

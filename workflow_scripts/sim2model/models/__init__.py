@@ -1,0 +1,29 @@
+"""Model registry: build a network by its configured ``arch`` name.
+
+Builders import keras inside their bodies, so importing this package does not import keras
+before :func:`sim2model.train.backend.configure_backend` has chosen the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sim2model.models.xception import build_xception
+
+if TYPE_CHECKING:
+    import keras
+
+MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {"xception": build_xception}
+
+
+def build_model(
+    name: str, input_shape: Sequence[int], n_outputs: int, **kwargs: Any
+) -> keras.Model:
+    """Build model ``name`` for inputs of ``input_shape`` (no batch axis) and ``n_outputs``."""
+    try:
+        builder = MODEL_BUILDERS[name]
+    except KeyError:
+        known = ", ".join(sorted(MODEL_BUILDERS))
+        raise ValueError(f"unknown model {name!r}; known models: {known}") from None
+    return builder(input_shape, n_outputs, **kwargs)

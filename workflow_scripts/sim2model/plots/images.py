@@ -1,0 +1,91 @@
+"""Figures of image samples (stamps, maps): one row per sample, one column per named image."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim2model.plots.style import axis_label, new_figure, save_figure, styled
+
+STAMP_PANEL_SIZE = (2.7, 2.1)  # inches per image panel, colourbar included
+
+
+def _check_length(what: str, values: Sequence[str] | None, n: int) -> None:
+    if values is not None and len(values) != n:
+        raise ValueError(f"need {n} {what}, got {len(values)}")
+
+
+@styled
+def build_example_stamps(
+    rows: Sequence[Mapping[str, np.ndarray]],
+    titles: Sequence[str] | None = None,
+    pixel_scale: float | None = None,
+    row_labels: Sequence[str] | None = None,
+    unit: str | Mapping[str, str] = "counts",
+    title: str | None = "Example stamps",
+) -> Figure:
+    """Grid of images: row ``i`` shows ``rows[i]``, columns follow the keys of ``rows[0]``.
+
+    ``titles`` replace the keys as column titles; ``row_labels`` (e.g. ``"SNR 35.2"``) are
+    written left of each row. Axes are in arcsec centred on the stamp when ``pixel_scale``
+    (arcsec / pixel) is given, in pixels otherwise. Each image gets a colourbar labelled
+    ``unit`` (one string, or one per key; missing keys get no unit). Images of shape
+    ``(H, W, 1)`` are accepted.
+    """
+    if not rows:
+        raise ValueError("no images to plot")
+    keys = list(rows[0])
+    _check_length("titles", titles, len(keys))
+    _check_length("row labels", row_labels, len(rows))
+    fig, axes = new_figure(len(rows), len(keys), panel_size=STAMP_PANEL_SIZE)
+    coord = "arcsec" if pixel_scale else "pixel"
+    for i, row in enumerate(rows):
+        for j, key in enumerate(keys):
+            ax = axes[i, j]
+            image = np.squeeze(np.asarray(row[key]))
+            ny, nx = image.shape
+            scale = pixel_scale or 1.0
+            extent = (-nx * scale / 2, nx * scale / 2, -ny * scale / 2, ny * scale / 2)
+            shown = ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")
+            cbar_unit = unit if isinstance(unit, str) else unit.get(key, "")
+            fig.colorbar(shown, ax=ax, label=cbar_unit)
+            ax.grid(visible=False)
+            if i == 0:
+                ax.set_title(titles[j] if titles is not None else key)
+            if i == len(rows) - 1:
+                ax.set_xlabel(axis_label("x", coord))
+            if j == 0:
+                ax.set_ylabel(axis_label("y", coord))
+                if row_labels is not None:
+                    ax.annotate(
+                        row_labels[i],
+                        xy=(0, 0.5),
+                        xycoords="axes fraction",
+                        xytext=(-48, 0),
+                        textcoords="offset points",
+                        rotation=90,
+                        ha="right",
+                        va="center",
+                        fontweight="bold",
+                    )
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_example_stamps(
+    rows: Sequence[Mapping[str, np.ndarray]],
+    path: str | os.PathLike,
+    titles: Sequence[str] | None = None,
+    pixel_scale: float | None = None,
+    row_labels: Sequence[str] | None = None,
+    unit: str | Mapping[str, str] = "counts",
+    title: str | None = "Example stamps",
+) -> Path:
+    """Save :func:`build_example_stamps` to ``path``; return the path."""
+    fig = build_example_stamps(rows, titles, pixel_scale, row_labels, unit, title)
+    return save_figure(fig, path)

@@ -1,0 +1,267 @@
+"""Figures for regression studies: predictions, residuals, training curves, Cramér–Rao bound.
+
+Targets are described by display ``labels`` and ``units`` lists (one entry per column of
+``y``; ``""`` for dimensionless), so every regression study reuses these functions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+
+from sim2model.plots.style import (
+    axis_label,
+    display_name,
+    new_figure,
+    new_panels,
+    save_figure,
+    styled,
+)
+
+CRB_COLUMNS = ("testset", "target", "estimator", "bias", "std", "crb")
+_TEXT_BOX = {"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"}
+
+
+def _targets(
+    y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], units: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check shapes and return ``(N, K)`` float arrays."""
+    t = np.asarray(y_true, dtype=float).reshape(len(y_true), -1)
+    p = np.asarray(y_pred, dtype=float).reshape(len(y_pred), -1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} differ in shape")
+    if len(labels) != t.shape[1] or len(units) != t.shape[1]:
+        raise ValueError(f"need {t.shape[1]} labels and units, got {len(labels)} and {len(units)}")
+    return t, p
+
+
+def _finite_pair(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The entries where both ``t`` and ``p`` are finite."""
+    ok = np.isfinite(t) & np.isfinite(p)
+    return t[ok], p[ok]
+
+
+def _with_unit(value: float, unit: str) -> str:
+    return f"{value:.3g} {unit}".rstrip()
+
+
+def _annotate(ax: Axes, lines: Sequence[str]) -> None:
+    """Write ``lines`` in a box at the top left of ``ax``."""
+    ax.text(
+        0.04, 0.96, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", bbox=_TEXT_BOX
+    )
+
+
+@styled
+def build_true_vs_predicted(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[str],
+    color: np.ndarray | None = None,
+    color_label: str = "SNR",
+    color_log: bool = False,
+    title: str | None = "True vs predicted",
+) -> Figure:
+    """One panel per target: predictions against truth, 1:1 line, RMSE and R² per panel.
+
+    ``color`` (one value per sample, e.g. SNR) colours the points, with one colourbar shared
+    by all panels (log-scaled when ``color_log``). Non-finite pairs are skipped.
+    """
+    t_all, p_all = _targets(y_true, y_pred, labels, units)
+    fig, axes = new_panels(t_all.shape[1], panel_size=(3.1, 3.0))
+    style: dict = {"s": 6, "alpha": 0.7, "linewidths": 0, "rasterized": True}
+    if color is not None:
+        c = np.asarray(color, dtype=float)
+        norm_cls = LogNorm if color_log else Normalize
+        style |= {"c": c, "norm": norm_cls(np.nanmin(c), np.nanmax(c)), "cmap": "viridis"}
+    for j, ax in enumerate(axes):
+        points = ax.scatter(t_all[:, j], p_all[:, j], **style)
+        t, p = _finite_pair(t_all[:, j], p_all[:, j])
+        lo, hi = min(t.min(), p.min()), max(t.max(), p.max())
+        pad = 0.05 * (hi - lo) or 0.5
+        lim = (lo - pad, hi + pad)
+        ax.plot(lim, lim, "k--", lw=1)
+        ax.set(xlim=lim, ylim=lim, aspect="equal", title=labels[j])
+        ax.set_xlabel(axis_label("True", units[j]))
+        ax.set_ylabel(axis_label("Predicted", units[j]))
+        rmse = float(np.sqrt(np.mean((p - t) ** 2)))
+        ss_tot = float(np.sum((t - t.mean()) ** 2))
+        r2 = 1.0 - float(np.sum((p - t) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
+        _annotate(ax, [f"RMSE = {_with_unit(rmse, units[j])}", f"$R^2$ = {r2:.3f}"])
+    if color is not None:
+        fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_true_vs_predicted(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[str],
+    path: str | os.PathLike,
+    color: np.ndarray | None = None,
+    color_label: str = "SNR",
+    color_log: bool = False,
+    title: str | None = "True vs predicted",
+) -> Path:
+    """Save :func:`build_true_vs_predicted` to ``path``; return the path."""
+    fig = build_true_vs_predicted(
+        y_true, y_pred, labels, units, color, color_label, color_log, title
+    )
+    return save_figure(fig, path)
+
+
+@styled
+def build_error_histograms(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[str],
+    bins: int = 50,
+    title: str | None = "Prediction errors",
+) -> Figure:
+    """One panel per target: histogram of ``pred - true`` with bias and scatter annotated."""
+    t_all, p_all = _targets(y_true, y_pred, labels, units)
+    fig, axes = new_panels(t_all.shape[1])
+    for j, ax in enumerate(axes):
+        t, p = _finite_pair(t_all[:, j], p_all[:, j])
+        err = p - t
+        bias, std = float(err.mean()), float(err.std(ddof=1)) if err.size > 1 else 0.0
+        counts, _, _ = ax.hist(err, bins=bins, color="C0", alpha=0.85)
+        ax.set_ylim(0, 1.35 * counts.max())  # headroom for the annotation and legend
+        ax.axvline(0.0, color="k", ls="--", lw=1, label="zero")
+        ax.axvline(bias, color="C3", lw=1.2, label="bias")
+        ax.set(title=labels[j], ylabel="Samples", xlabel=axis_label("Predicted − true", units[j]))
+        _annotate(ax, [f"bias = {_with_unit(bias, units[j])}", f"σ = {_with_unit(std, units[j])}"])
+        ax.legend(loc="upper right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_error_histograms(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[str],
+    path: str | os.PathLike,
+    bins: int = 50,
+    title: str | None = "Prediction errors",
+) -> Path:
+    """Save :func:`build_error_histograms` to ``path``; return the path."""
+    return save_figure(build_error_histograms(y_true, y_pred, labels, units, bins, title), path)
+
+
+@styled
+def build_training_curves(
+    histories: Mapping[str, pd.DataFrame],
+    metric: str = "loss",
+    ylabel: str = "MSE loss (normalised targets)",
+    title: str | None = "Training curves",
+) -> Figure:
+    """Training (solid) and validation (dashed, column ``val_<metric>``) curves per run.
+
+    Each history is one row per epoch (Keras ``History.history`` or ``CSVLogger`` output);
+    its 0-based ``epoch`` column (or row order) is shown 1-based, as Keras prints it.
+    """
+    if not histories:
+        raise ValueError("no training histories to plot")
+    fig, axes = new_figure(1, 1, panel_size=(5.0, 3.6))
+    ax = axes[0, 0]
+    for i, (run, df) in enumerate(histories.items()):
+        if metric not in df:
+            raise KeyError(f"history {run!r} has no {metric!r} column: {list(df.columns)}")
+        epoch = (df["epoch"].to_numpy() if "epoch" in df else np.arange(len(df))) + 1
+        ax.plot(epoch, df[metric], color=f"C{i}", label=f"{run}: train")
+        if f"val_{metric}" in df:
+            ax.plot(epoch, df[f"val_{metric}"], color=f"C{i}", ls="--", label=f"{run}: validation")
+    ax.set(yscale="log", xlabel="Epoch", ylabel=ylabel)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_training_curves(
+    histories: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike,
+    metric: str = "loss",
+    ylabel: str = "MSE loss (normalised targets)",
+    title: str | None = "Training curves",
+) -> Path:
+    """Save :func:`build_training_curves` to ``path``; return the path."""
+    return save_figure(build_training_curves(histories, metric, ylabel, title), path)
+
+
+@styled
+def build_bias_std_vs_bound(
+    table: pd.DataFrame,
+    target_labels: Mapping[str, str] | None = None,
+    title: str | None = "Estimator scatter relative to the Cramér–Rao bound",
+) -> Figure:
+    """Grouped bars of ``std / crb`` per target and estimator, one panel per test set.
+
+    ``table`` is tidy with columns :data:`CRB_COLUMNS`; ``crb`` is the bound on the standard
+    deviation (same units as ``std``), so the bound sits at 1 on every target (black line).
+    Open diamonds show ``|bias| / crb``. Target names are shown via ``target_labels`` or
+    :func:`~sim2model.plots.style.display_name`.
+    """
+    missing = [c for c in CRB_COLUMNS if c not in table]
+    if missing:
+        raise ValueError(f"CRB table lacks columns {missing}")
+    ratios = table.assign(
+        sigma=table["std"] / table["crb"], abs_bias=table["bias"].abs() / table["crb"]
+    )
+    testsets = list(pd.unique(ratios["testset"]))
+    targets = list(pd.unique(ratios["target"]))
+    estimators = list(pd.unique(ratios["estimator"]))
+    names = [(target_labels or {}).get(t, display_name(t)) for t in targets]
+    x = np.arange(len(targets))
+    width = 0.8 / len(estimators)
+    offsets = (np.arange(len(estimators)) - (len(estimators) - 1) / 2) * width
+    panel = (max(3.4, 0.25 * len(targets) * (len(estimators) + 1) + 1.0), 3.4)
+    fig, axes = new_figure(1, len(testsets), panel_size=panel, sharey=True)
+    for ax, testset in zip(axes[0], testsets, strict=True):
+        wide = ratios[ratios["testset"] == testset].pivot(
+            index="target", columns="estimator", values=["sigma", "abs_bias"]
+        )
+        sigma, bias = (  # (targets, estimators); NaN where a pair was not evaluated
+            wide[v].reindex(index=targets, columns=estimators).to_numpy()
+            for v in ("sigma", "abs_bias")
+        )
+        for i, est in enumerate(estimators):
+            bars = ax.bar(x + offsets[i], sigma[:, i], width, color=f"C{i}", label=est)
+            texts = [f"{v:.2f}" if np.isfinite(v) else "" for v in sigma[:, i]]
+            ax.bar_label(bars, texts, fontsize=6)
+        ax.hlines(np.ones_like(x), x - 0.45, x + 0.45, colors="k", lw=1.5, label="CRB")
+        xb = (x[:, None] + offsets).ravel()
+        ax.plot(xb, bias.ravel(), "D", mfc="none", mec="k", ms=4, ls="none", label="|bias| / CRB")
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.grid(axis="x", visible=False)
+        ax.set(title=str(testset), xlabel="Target")
+    axes[0, 0].set_ylabel("σ / CRB")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(handles))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_bias_std_vs_bound(
+    table: pd.DataFrame,
+    path: str | os.PathLike,
+    target_labels: Mapping[str, str] | None = None,
+    title: str | None = "Estimator scatter relative to the Cramér–Rao bound",
+) -> Path:
+    """Save :func:`build_bias_std_vs_bound` to ``path``; return the path."""
+    return save_figure(build_bias_std_vs_bound(table, target_labels, title), path)

@@ -1,0 +1,196 @@
+"""Train a Keras model with early stopping, checkpoints and resumption after a kill.
+
+Import this module after :func:`sim2model.train.backend.configure_backend`: it imports keras.
+
+Layout under ``out_dir``::
+
+    history.csv               one row per finished epoch (CSVLogger)
+    model.keras               final model (best validation loss), written atomically
+    checkpoints/best.keras    best model so far (ModelCheckpoint)
+    checkpoints/backup/       BackupAndRestore state; removed once model.keras is written
+
+A job killed mid-training and run again with the same arguments resumes after the last
+epoch the backup recorded: history rows of epochs it will redo are dropped first, and early
+stopping and the best-model checkpoint carry on from the best validation loss in the history.
+Batches are drawn in an order fixed by ``(seed, epoch)``, so a resumed run sees the same data
+order as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+LOSS_METRICS: dict[str, list[str]] = {
+    "mse": [],
+    "sparse_categorical_crossentropy": ["accuracy"],
+}
+
+
+class _EpochShuffledBatches(keras.utils.PyDataset):
+    """Endless stream of training batches; epoch ``e`` is permuted by ``(seed, e)``.
+
+    Keras draws batch ``i`` of the stream as step ``i % steps`` of epoch
+    ``first_epoch + i // steps``. Batches are a pure function of ``i``, so prefetching and
+    Keras's shape probing cannot disturb the order.
+    """
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int
+    ) -> None:
+        super().__init__()
+        self.x, self.y = x, y
+        self.batch_size, self.seed, self.first_epoch = batch_size, seed, first_epoch
+        self.steps = math.ceil(len(x) / batch_size)
+        self._order: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int64))
+
+    @property
+    def num_batches(self) -> None:
+        return None
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Sample order of ``epoch`` (cached for the epoch being drawn)."""
+        if self._order[0] != epoch:
+            rng = np.random.default_rng([self.seed, epoch])
+            self._order = (epoch, rng.permutation(len(self.x)))
+        return self._order[1]
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        epoch, step = divmod(index, self.steps)
+        rows = self.order(self.first_epoch + epoch)[
+            step * self.batch_size : (step + 1) * self.batch_size
+        ]
+        return self.x[rows], self.y[rows]
+
+
+class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping that starts from the best epoch of earlier, interrupted runs."""
+
+    def __init__(self, history: pd.DataFrame, best_path: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.history, self.best_path = history, best_path
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.history.empty or not self.best_path.exists():
+            return
+        best_row = self.history.loc[self.history[self.monitor].idxmin()]
+        self.best = float(best_row[self.monitor])
+        self.best_epoch = int(best_row["epoch"])
+        self.wait = int(self.history["epoch"].max()) - self.best_epoch
+        if self.restore_best_weights:
+            self.best_weights = load_model(self.best_path).get_weights()
+
+
+def _resume_epoch(backup_dir: Path, history_path: Path) -> int:
+    """Epoch a rerun starts at: the backup's next epoch, or 0 after discarding a partial backup."""
+    metadata = backup_dir / "training_metadata.json"
+    if metadata.exists() and history_path.exists():
+        return int(json.loads(metadata.read_text())["epoch"])
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    return 0
+
+
+def _keep_epochs_before(history_path: Path, epoch: int) -> pd.DataFrame:
+    """Drop history rows of epochs >= ``epoch`` (kept rows stay byte-identical); return the rest."""
+    if epoch == 0:
+        history_path.unlink(missing_ok=True)
+        return pd.DataFrame()
+    with history_path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [row for row in rows[1:] if int(row[0]) < epoch]
+    tmp = history_path.with_name(history_path.name + ".tmp")
+    with tmp.open("w", newline="") as f:
+        csv.writer(f).writerows(kept)
+    os.replace(tmp, history_path)
+    return pd.read_csv(history_path)
+
+
+def train_model(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    out_dir: str | os.PathLike[str],
+    epochs: int,
+    batch_size: int,
+    learning_rate: float = 1e-3,
+    patience: int = 10,
+    seed: int = 0,
+    loss: str = "mse",
+    verbose: int = 2,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> pd.DataFrame:
+    """Fit ``model`` with Adam on ``loss`` and return the full history (one row per epoch).
+
+    Stops after ``patience`` epochs without a lower validation loss and keeps the best
+    weights. ``seed`` fixes the batch order; weight initialisation and other randomness are
+    seeded by :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run
+    before the epoch's backup is written.
+    """
+    if loss not in LOSS_METRICS:
+        raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
+    out_dir = Path(out_dir)
+    checkpoints, history_path = out_dir / "checkpoints", out_dir / "history.csv"
+    backup_dir, best_path = checkpoints / "backup", checkpoints / "best.keras"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+
+    start = _resume_epoch(backup_dir, history_path)
+    previous = _keep_epochs_before(history_path, start)
+    if start == 0:
+        best_path.unlink(missing_ok=True)
+    best_so_far = float(previous["val_loss"].min()) if start else None
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        metrics=LOSS_METRICS[loss],
+    )
+    batches = _EpochShuffledBatches(x_train, y_train, batch_size, seed, start)
+    model.fit(
+        batches,
+        steps_per_epoch=batches.steps,
+        epochs=epochs,
+        shuffle=False,
+        validation_data=(x_val, y_val),
+        validation_batch_size=batch_size,
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.CSVLogger(str(history_path), append=True),
+            _ResumableEarlyStopping(
+                previous, best_path, patience=patience, restore_best_weights=True
+            ),
+            keras.callbacks.ModelCheckpoint(
+                str(best_path), save_best_only=True, initial_value_threshold=best_so_far
+            ),
+            *callbacks,
+            keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
+        ],
+    )
+    tmp = out_dir / "model.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, out_dir / "model.keras")
+    shutil.rmtree(backup_dir)
+    return pd.read_csv(history_path)
+
+
+def load_model(path: str | os.PathLike[str]) -> keras.Model:
+    """Load a saved ``.keras`` model for inference (without its optimizer state)."""
+    return keras.saving.load_model(path, compile=False)
+
+
+def predict(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """Predict ``x`` in batches of ``batch_size``; return a NumPy array."""
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
