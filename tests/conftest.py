@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from sim2model.io.dataset import Dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+
 from sim2model.plots import images, regression, style
 
 LABELS = ["Flux", "Sérsic index n", "Half-light radius", "g1", "g2"]

@@ -96,7 +96,9 @@ def third_party_imports(script: Path) -> tuple[set[str], set[Path]]:
             top = name.split(".")[0]
             if top == "sim2model":
                 module = LIBRARY / Path(*name.split("."))
-                todo += [p for p in (module.with_suffix(".py"), module / "__init__.py") if p.exists()]
+                todo += [
+                    p for p in (module.with_suffix(".py"), module / "__init__.py") if p.exists()
+                ]
             elif top not in sys.stdlib_module_names and top not in OPTIONAL:
                 found.add(top)
     return found, seen

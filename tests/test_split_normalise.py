@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from conftest import make_dataset
 from sim2model.data.normalise import Normaliser, fit_normaliser
 from sim2model.data.split import split_indices

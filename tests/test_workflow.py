@@ -39,7 +39,9 @@ def snakemake(
     cmd = [sys.executable, "-m", "snakemake", *args, "--configfile", *map(str, configfiles)]
     out = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200)
     if check and out.returncode != 0:
-        pytest.fail(f"snakemake {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-8000:]}")
+        pytest.fail(
+            f"snakemake {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-8000:]}"
+        )
     return out
 
 

@@ -67,7 +67,9 @@ def make_shard(
         created_by="galsim_shard",
     )
     write_dataset(shard, ds)
-    log.info("%s: %d stamps, SNR %.1f-%.1f", shard, len(ds), ds.meta["snr"].min(), ds.meta["snr"].max())
+    log.info(
+        "%s: %d stamps, SNR %.1f-%.1f", shard, len(ds), ds.meta["snr"].min(), ds.meta["snr"].max()
+    )
 
 
 def crb_table(table: str, *, settings: Mapping[str, Any]) -> None:
@@ -80,14 +82,13 @@ def crb_table(table: str, *, settings: Mapping[str, Any]) -> None:
         fixed = recipe.fixed
         params = np.array([fixed[k] for k in TARGET_NAMES])
         bound = cramer_rao_bound(params, fixed["psf_fwhm"], spec["sigma"], recipe)
-        rows += [{"testset": name, "target": t, "crb": b} for t, b in zip(TARGET_NAMES, bound)]
+        pairs = zip(TARGET_NAMES, bound, strict=True)
+        rows += [{"testset": name, "target": target, "crb": crb} for target, crb in pairs]
     pd.DataFrame(rows).to_csv(table, index=False, float_format="%.6g")
     log.info("Cramér–Rao bounds:\n%s", pd.DataFrame(rows).to_string(index=False))
 
 
-def baseline_fits(
-    data: str, fits: str, *, settings: Mapping[str, Any], n_fits: int
-) -> None:
+def baseline_fits(data: str, fits: str, *, settings: Mapping[str, Any], n_fits: int) -> None:
     """L-BFGS-B maximum-likelihood fits of the first ``n_fits`` images of a test set (CSV)."""
     from sim2model.eval.mle_fit import fit_images
 
@@ -95,7 +96,9 @@ def baseline_fits(
     n = min(n_fits, len(ds))
     recipe = galaxy_recipe(settings, ds.attrs["variant"])
     images = ds.x[:n, :, :, 0].astype(np.float64)
-    fitted = fit_images(images, recipe.fixed["psf_fwhm"], recipe.fixed["sigma"], recipe, progress=True)
+    fitted = fit_images(
+        images, recipe.fixed["psf_fwhm"], recipe.fixed["sigma"], recipe, progress=True
+    )
     frame = pd.DataFrame(fitted.reshape(n, len(TARGET_NAMES)), columns=TARGET_NAMES)
     frame.insert(0, "sample_id", ds.meta["sample_id"][:n])
     frame.to_csv(fits, index=False, float_format="%.8g")

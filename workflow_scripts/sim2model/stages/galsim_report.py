@@ -31,7 +31,9 @@ def rmse_table(metrics: Sequence[str]) -> pd.DataFrame:
     for path in metrics:
         variant, model, _ = _eval_parts(path)
         targets = json.loads(Path(path).read_text())["targets"]
-        rows.append({"variant": variant, "model": model} | {t: v["rmse"] for t, v in targets.items()})
+        rows.append(
+            {"variant": variant, "model": model} | {t: v["rmse"] for t, v in targets.items()}
+        )
     return pd.DataFrame(rows)
 
 
@@ -92,15 +94,20 @@ def galsim_tables(
     )
     comparison = crb_comparison(testsets, baseline, crb)
     comparison.to_csv(crb_csv, index=False, float_format="%.6g")
-    wide = comparison.pivot_table(
-        index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
-    ).swaplevel(axis=1).sort_index(axis=1)
+    wide = (
+        comparison.pivot_table(
+            index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
+        )
+        .swaplevel(axis=1)
+        .sort_index(axis=1)
+    )
     wide.columns = [f"{est} {stat}" for est, stat in wide.columns]
     wide.insert(0, "CRB", comparison.groupby(["testset", "target"], sort=False)["crb"].first())
     Path(crb_md).write_text(
         "Bias and standard deviation on the fixed-parameter test sets beside the Cramér–Rao "
         "bound (flux in 1e5 counts, radius in arcsec).\n\n"
-        + wide.reset_index().to_markdown(index=False, floatfmt=".3f") + "\n"
+        + wide.reset_index().to_markdown(index=False, floatfmt=".3f")
+        + "\n"
     )
     labels = {t: display_name(t) for t in comparison["target"].unique()}
     plot_bias_std_vs_bound(comparison, crb_figure, target_labels=labels)
