@@ -63,3 +63,12 @@ def test_32_bit_seeds_fit_numpy_legacy_seeding():
     seed = derive_seed(42, "galsim", "train", "v1", "xception", bits=32)
     assert 0 <= seed < 2**32
     np.random.RandomState(seed)  # raises for seeds >= 2**32, as Keras' global seeding does
+
+
+def test_manifest_is_sorted_by_path_not_hash(tmp_path):
+    names = [f"f{i}.txt" for i in range(20)]
+    for name in names:
+        (tmp_path / name).write_text(name)
+    write_manifest([str(tmp_path / n) for n in names], tmp_path / "M", root=str(tmp_path))
+    listed = [line.split("  ")[1] for line in (tmp_path / "M").read_text().splitlines()]
+    assert listed == sorted(names)

@@ -23,7 +23,8 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 def write_manifest(data: Sequence[str], manifest: str, *, root: str) -> None:
     """Write ``sha256sum``-style lines for ``data``, paths relative to ``root``, sorted."""
-    lines = sorted(f"{sha256_file(p)}  {os.path.relpath(p, root)}" for p in data)
+    relative = sorted((os.path.relpath(p, root), p) for p in data)
+    lines = [f"{sha256_file(path)}  {name}" for name, path in relative]
     Path(manifest).write_text("\n".join(lines) + "\n")
 
 
