@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import h5py
 import numpy as np
@@ -44,6 +45,7 @@ def test_file_is_plain_hdf5_with_documented_layout(tmp_path, small_dataset):
 
 def test_same_data_gives_identical_bytes(tmp_path, small_dataset):
     a = write_dataset(tmp_path / "a.h5", small_dataset)
+    time.sleep(1.1)  # HDF5 object timestamps have 1 s resolution: they must not be stored
     b = write_dataset(tmp_path / "b.h5", small_dataset)
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b)]
     assert digest[0] == digest[1]

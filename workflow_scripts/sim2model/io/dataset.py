@@ -152,11 +152,11 @@ def write_dataset(path: str | os.PathLike, ds: Dataset) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with h5py.File(tmp, "w") as f:
             f.create_dataset("x", data=ds.x, track_times=False)
             f.create_dataset("y", data=ds.y, track_times=False)
             for group in ("meta", "extra"):
-                g = f.create_group(group, track_order=True)
+                g = f.create_group(group)
                 for name in sorted(getattr(ds, group)):
                     g.create_dataset(
                         name, data=np.asarray(getattr(ds, group)[name]), track_times=False
