@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: setup run test test-fast lint format report clean
+.PHONY: setup run test test-fast lint format report reproduce clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: setup
 
 report: setup  ## HTML report of the last run
 	$(SNAKEMAKE) --report report.html
+
+reproduce: setup  ## rerun data products from a clean results/ and compare MANIFEST.sha256
+	PYTHONPATH=workflow_scripts $(BIN)/python -m sim2model.reproduce --cores $(CORES)
 
 clean:
 	rm -rf results logs .snakemake/incomplete report.html

@@ -150,7 +150,8 @@ def test_killed_training_resumes_after_last_backed_up_epoch(tmp_path, uninterrup
     proc.wait()
     assert epochs_run(tmp_path) == [0, 1]
     assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
-    assert list(pd.read_csv(tmp_path / "history.csv")["epoch"]) == [0, 1]
+    assert list(pd.read_csv(tmp_path / "checkpoints" / "history.csv")["epoch"]) == [0, 1]
+    assert not (tmp_path / "history.csv").exists()  # final outputs appear only at the end
 
     output = finish(start_worker(tmp_path, "--epochs", "6"))
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
 import matplotlib.image
+import pandas as pd
 import pytest
 
 from sim2model.io.dataset import DatasetError, validate_dataset
@@ -130,3 +136,52 @@ def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, override, key)
     assert out.returncode != 0
     assert key in out.stdout + out.stderr
     assert not (work / "results").exists()
+
+
+def test_reproduce_reruns_from_clean_results_and_reports_differences(pipeline, tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copytree(pipeline / "results", work / "results")
+    manifest = work / "results/galsim/MANIFEST.sha256"
+    lines = manifest.read_text().splitlines()
+    tampered = lines[0].split("  ")[1]
+    lines[0] = "0" * 64 + "  " + tampered
+    manifest.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "sim2model.reproduce", "--cores", "2", "--configfile", str(TINY)],
+        cwd=work, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(work / "workflow_scripts")},
+    )  # fmt: skip
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"galsim: {len(lines)} data products, 1 differences" in out.stdout
+    assert f"differs: {tampered} (000000000000 -> " in out.stdout
+    assert len(list(work.glob("results.previous-*/galsim/MANIFEST.sha256"))) == 1
+
+
+def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copytree(pipeline / "results", work / "results")
+    longer = tmp_path / "longer.yaml"
+    longer.write_text("train:\n  epochs: 8\n  patience: 100\n")
+    model_dir = work / "results/galsim/models/v1/xception"
+    target = "results/galsim/models/v1/xception/model.keras"
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun", "train", target,
+           "--configfile", str(TINY), str(longer)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    metadata = model_dir / "checkpoints/backup/training_metadata.json"
+    deadline = time.monotonic() + 300
+    while not (metadata.exists() and json.loads(metadata.read_text() or "{}").get("epoch", 0) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, "training ended before kill"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    log = work / "logs/train/galsim/v1/xception.log"
+    killed_at = log.read_text().count("\nEpoch ")
+    assert 2 <= killed_at < 8
+
+    snakemake(work, "--cores", "2", "--rerun-incomplete", target, configfiles=(TINY, longer))
+    history = pd.read_csv(model_dir / "history.csv")
+    assert list(history["epoch"]) == list(range(8))
+    rerun = re.split(r"rule train \{.*\} started", log.read_text())[-1]
+    first_epoch = int(re.search(r"^Epoch (\d+)/8", rerun, re.M).group(1))
+    assert first_epoch > 1, "the rerun started over instead of resuming"

@@ -4,10 +4,15 @@ Import this module after :func:`sim2model.train.backend.configure_backend`: it i
 
 Layout under ``out_dir``::
 
-    history.csv               one row per finished epoch (CSVLogger)
+    history.csv               one row per epoch, written with model.keras at the end
     model.keras               final model (best validation loss), written atomically
+    checkpoints/history.csv   running history (CSVLogger), one row per finished epoch
     checkpoints/best.keras    best model so far (ModelCheckpoint)
     checkpoints/backup/       BackupAndRestore state; removed once model.keras is written
+
+Everything a resumed run needs lives under ``checkpoints/``, so a workflow manager may delete
+the incomplete ``model.keras`` and ``history.csv`` of a killed job (Snakemake does) and the
+rerun still resumes.
 
 A job killed mid-training and run again with the same arguments resumes after the last
 epoch the backup recorded: history rows of epochs it will redo are dropped first, and early
@@ -143,7 +148,8 @@ def train_model(
     if loss not in LOSS_METRICS:
         raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
     out_dir = Path(out_dir)
-    checkpoints, history_path = out_dir / "checkpoints", out_dir / "history.csv"
+    checkpoints = out_dir / "checkpoints"
+    history_path = checkpoints / "history.csv"
     backup_dir, best_path = checkpoints / "backup", checkpoints / "best.keras"
     checkpoints.mkdir(parents=True, exist_ok=True)
 
@@ -182,6 +188,8 @@ def train_model(
     tmp = out_dir / "model.tmp.keras"
     model.save(tmp)
     os.replace(tmp, out_dir / "model.keras")
+    shutil.copyfile(history_path, out_dir / "history.csv.tmp")
+    os.replace(out_dir / "history.csv.tmp", out_dir / "history.csv")
     shutil.rmtree(backup_dir)
     return pd.read_csv(history_path)
 
