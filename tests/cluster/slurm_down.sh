@@ -46,7 +46,10 @@ for name in slurmd slurmctld munged; do
         if kill -0 "$pid" 2>/dev/null; then
             say "$name ($pid) ignored SIGTERM: SIGKILL"
             kill -KILL "$pid" 2>/dev/null
-            sleep 0.5
+            for _ in $(seq 50); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
         fi
         if kill -0 "$pid" 2>/dev/null; then
             say "ERROR: $name ($pid) still running"

@@ -35,7 +35,7 @@ die() {
 
 alive() { [[ -f $PIDS/$1 ]] && kill -0 "$(cat "$PIDS/$1")" 2>/dev/null; }
 
-node_idle() { sinfo -h -N -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
+node_idle() { timeout 5 sinfo -h -N -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
 
 [[ $(id -u) -eq 0 ]] || die 2 "must run as root (starts munged, slurmctld and slurmd)"
 
@@ -80,7 +80,7 @@ if [[ -e $STATE ]]; then
     rm -rf "$STATE"
 fi
 mkdir -p "$ETC" "$PIDS" "$LOGS" "$STATE/munge" "$STATE/ctld" "$STATE/spool"
-chmod 0700 "$STATE/munge"
+chmod 0755 "$STATE/munge"
 touch "$STATE/.sim2model-slurm"
 
 host=$(hostname -s)
@@ -116,11 +116,11 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
-AccountingStorageTRES=gres/gpu
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$STATE/jobcomp.log
 MpiDefault=none
+MailProg=/bin/true
 ReturnToService=2
 # Finished jobs stay visible to squeue (and scontrol) this long; the snakemake executor plugin
 # needs at least 3x its first status-check delay to trust squeue, the tests read states at the end.
@@ -134,7 +134,6 @@ PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP
 EOF
 # The fake GPU: slurmd only needs a device file that exists.
 echo "NodeName=$host Name=gpu File=/dev/null" >"$ETC/gres.conf"
-: >"$ETC/cgroup.conf"
 
 # --- munged (own key and socket) -----------------------------------------------------------
 mungekey --create --keyfile="$STATE/munge/munge.key" --force
@@ -159,10 +158,13 @@ start_daemon() {
 start_daemon slurmctld "$STATE/ctld/slurmctld.pid"
 start_daemon slurmd "$STATE/spool/slurmd.pid"
 
-for _ in $(seq 300); do
+for _ in $(seq 150); do
     node_idle && break
+    for name in munged slurmctld slurmd; do
+        alive "$name" || die 4 "$name died (log: $LOGS/$name.log): $(tail -n 3 "$LOGS/$name.log")"
+    done
     sleep 0.2
 done
-node_idle || die 4 "node not idle after 60 s: $(sinfo -N -l 2>&1 | tail -n +2) (logs: $LOGS)"
+node_idle || die 4 "node not idle after 30 s: $(sinfo -N -l 2>&1 | tail -n +2) (logs: $LOGS)"
 say "up: $(sinfo -h -N -o '%N %T %c CPUs %m MB %G' | head -n 1); partitions: $(sinfo -h -o '%P' | tr '\n' ' ')"
 echo "export SLURM_CONF=$CONF"
