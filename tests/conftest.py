@@ -12,6 +12,16 @@ from sim2model.io.dataset import Dataset
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 
+#: The seed notebook's fixed-parameter test-set galaxy (its sigma 400 / 200 give SNR 30 / 60).
+SEED_TESTSET = {
+    "flux": 1e5,
+    "sersic_n": 3.0,
+    "half_light_radius": 0.3,
+    "g1": -0.069,
+    "g2": 0.15,
+    "psf_fwhm": 0.5,
+}
+
 
 def make_dataset(n: int = 10, *, seed: int = 0, first_id: int = 0) -> Dataset:
     """A valid regression dataset of ``n`` 8x8x1 samples with three targets."""

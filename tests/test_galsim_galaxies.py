@@ -6,6 +6,7 @@ import galsim
 import numpy as np
 import pytest
 
+from conftest import SEED_TESTSET as FIXED
 from sim2model.io.dataset import read_dataset, write_dataset
 from sim2model.sims import galsim_galaxies as gg
 from sim2model.sims.galsim_galaxies import (
@@ -18,14 +19,6 @@ from sim2model.sims.galsim_galaxies import (
     simulate_shard,
 )
 
-FIXED = {
-    "flux": 1e5,
-    "sersic_n": 3.0,
-    "half_light_radius": 0.3,
-    "g1": -0.069,
-    "g2": 0.15,
-    "psf_fwhm": 0.5,
-}
 PROVENANCE = {"config_hash": "abc", "code_version": "test", "created_by": "pytest", "versions": {}}
 
 limit_threads(1)

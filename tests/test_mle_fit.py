@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from conftest import SEED_TESTSET as FIXED
 from sim2model.eval.crb import cramer_rao_bound
 from sim2model.eval.mle_fit import default_bounds, fit_image, fit_images
 from sim2model.sims.galsim_galaxies import (
@@ -13,15 +14,6 @@ from sim2model.sims.galsim_galaxies import (
     render_noiseless,
     simulate_shard,
 )
-
-FIXED = {
-    "flux": 1e5,
-    "sersic_n": 3.0,
-    "half_light_radius": 0.3,
-    "g1": -0.069,
-    "g2": 0.15,
-    "psf_fwhm": 0.5,
-}
 
 limit_threads(1)
 

@@ -29,14 +29,9 @@ def evaluate(
     threads: int = 1,
 ) -> None:
     """Write predictions (HDF5) and per-target metrics (JSON and CSV ``table``) for ``data``."""
-    from sim2model.train.backend import configure_backend
+    from sim2model.train.backend import configure_from_settings
 
-    configure_backend(
-        train_config["backend"],
-        deterministic=train_config["deterministic"],
-        seed=seed,
-        threads=threads,
-    )
+    configure_from_settings(train_config, seed=seed, threads=threads)
     from sim2model.train.fit import load_model, predict
 
     normaliser = Normaliser.load(norm)

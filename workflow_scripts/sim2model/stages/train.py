@@ -26,14 +26,9 @@ def train(
     threads: int = 1,
 ) -> None:
     """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV)."""
-    from sim2model.train.backend import configure_backend, log_devices
+    from sim2model.train.backend import configure_from_settings, log_devices
 
-    configure_backend(
-        train_config["backend"],
-        deterministic=train_config["deterministic"],
-        seed=seed,
-        threads=threads,
-    )
+    configure_from_settings(train_config, seed=seed, threads=threads)
     log_devices(log)
     from sim2model.models import build_model
     from sim2model.train.fit import train_model

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -49,6 +50,15 @@ def configure_backend(
     import keras
 
     keras.utils.set_random_seed(seed)
+
+
+def configure_from_settings(
+    settings: Mapping[str, Any], *, seed: int, threads: int | None = None
+) -> None:
+    """:func:`configure_backend` from a workflow ``train`` config block."""
+    configure_backend(
+        settings["backend"], deterministic=settings["deterministic"], seed=seed, threads=threads
+    )
 
 
 def _enable_determinism(backend: str) -> None:
