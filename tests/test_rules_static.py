@@ -165,3 +165,28 @@ def test_snakefiles_are_snakefmt_formatted():
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _train_resources(*args: str) -> str:
+    target = "results/galsim/models/v1/xception/model.keras"
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--forcerun", "train", target, *args],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    block = out.stdout[out.stdout.index("rule train:") :]
+    return re.search(r"resources: (.*)", block).group(1)
+
+
+@pytest.mark.parametrize(
+    ("args", "gpus"),
+    [
+        ((), 0),
+        (("--configfile", "config/gpu.yaml"), 1),
+        (("--configfile", "config/gpu.yaml", "--set-resources", "train:gpu=0"), 0),
+    ],
+    ids=["default-cpu", "gpu-config", "cpu-override"],
+)
+def test_training_gpu_request_follows_config(args, gpus):
+    resources = _train_resources(*args)
+    assert f"gpu={gpus}" in resources and "cpus_per_task=2" in resources
