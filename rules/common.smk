@@ -29,6 +29,11 @@ def hashed_config(study):
     return {k: config[k] for k in ("seed", "train", "dataset", study)}
 
 
+def dataset_config(study):
+    """Shared dataset settings, overridden key by key by the study's `dataset` block."""
+    return {**config["dataset"], **study_config(study).get("dataset", {})}
+
+
 def train_config(study):
     """Shared training settings, overridden key by key by the study's `train` block."""
     return {**config["train"], **study_config(study).get("train", {})}

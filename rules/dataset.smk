@@ -18,8 +18,11 @@ rule split_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        fractions=config["dataset"]["fractions"],
-        image_scaling=config["dataset"]["image_scaling"],
+        fractions=lambda wc: dataset_config(wc.study)["fractions"],
+        image_scaling=lambda wc: dataset_config(wc.study)["image_scaling"],
+        label_range=lambda wc: dataset_config(wc.study).get("label_range"),
+        balance=lambda wc: dataset_config(wc.study).get("balance"),
+        group_by=lambda wc: dataset_config(wc.study).get("group_by"),
         seed=lambda wc: study_seed(wc.study, "split", wc.variant),
         config=lambda wc: hashed_config(wc.study),
     script:

@@ -118,3 +118,44 @@ def test_split_stage_rejects_duplicate_sample_ids(tmp_path):
             [a, b], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=0,
             image_scaling="none", config={},
         )  # fmt: skip
+
+
+def _eor_like_shard(tmp_path, n_boxes=12, slices=5):
+    """Maps sliced from boxes: ``box_id`` groups, two redshifts, xHI spread over [0, 1]."""
+    ds = make_dataset(n_boxes * slices, seed=4)
+    rng = np.random.default_rng(5)
+    ds.y = rng.uniform(0, 1, size=(len(ds), 1)).astype(np.float32)
+    ds.attrs["target_names"] = ["xHI"]
+    ds.meta["box_id"] = np.repeat(np.arange(n_boxes), slices)
+    ds.meta["redshift"] = np.repeat(np.where(np.arange(n_boxes) % 2, 8.0, 9.0), slices)
+    return write_dataset(tmp_path / "eor.h5", ds)
+
+
+def test_split_stage_keeps_each_box_in_one_split_and_balances(tmp_path):
+    shard = _eor_like_shard(tmp_path)
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    split_dataset(
+        [shard], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=1,
+        image_scaling="standard", config={}, label_range=[0.01, 0.99],
+        balance={"bins": 2, "group": "redshift"}, group_by="box_id",
+    )  # fmt: skip
+    parts = {k: read_dataset(p) for k, p in out.items()}
+    boxes = {k: set(d.meta["box_id"].tolist()) for k, d in parts.items()}
+    assert not boxes["train"] & boxes["val"] and not boxes["train"] & boxes["test"]
+    assert not boxes["val"] & boxes["test"]
+    y = np.concatenate([d.y[:, 0] for d in parts.values()])
+    z = np.concatenate([d.meta["redshift"] for d in parts.values()])
+    assert y.min() >= 0.01 and y.max() <= 0.99
+    cells = {(zi, yi >= 0.5) for zi, yi in zip(z, y, strict=True)}
+    counts = [np.sum((z == zi) & ((y >= 0.5) == hi)) for zi, hi in cells]
+    assert len(cells) == 4 and len(set(counts)) == 1
+
+
+def test_split_stage_names_a_missing_meta_key(tmp_path):
+    shard = _eor_like_shard(tmp_path)
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    with pytest.raises(DatasetError, match="group_by='run'.*no meta/run"):
+        split_dataset(
+            [shard], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=1,
+            image_scaling="none", config={}, group_by="run",
+        )  # fmt: skip

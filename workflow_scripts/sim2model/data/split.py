@@ -9,12 +9,8 @@ import numpy as np
 SPLITS = ("train", "val", "test")
 
 
-def split_indices(n: int, fractions: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-    """Partition ``range(n)`` into disjoint, sorted index arrays with the given fractions.
-
-    The sizes are ``floor(f * n)`` for every split but the last, which takes the remainder, so
-    every sample lands in exactly one split. Raises ``ValueError`` naming the bad fraction.
-    """
+def check_fractions(fractions: Mapping[str, float]) -> np.ndarray:
+    """Return the fractions in mapping order; ``ValueError`` naming a negative one or a bad sum."""
     names = list(fractions)
     values = np.array([fractions[k] for k in names], dtype=float)
     if np.any(values < 0):
@@ -22,6 +18,17 @@ def split_indices(n: int, fractions: Mapping[str, float], seed: int) -> dict[str
         raise ValueError(f"split fraction '{bad}' must be >= 0, got {fractions[bad]}")
     if not np.isclose(values.sum(), 1.0):
         raise ValueError(f"split fractions {dict(fractions)} must sum to 1, got {values.sum():g}")
+    return values
+
+
+def split_indices(n: int, fractions: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
+    """Partition ``range(n)`` into disjoint, sorted index arrays with the given fractions.
+
+    The sizes are ``floor(f * n)`` for every split but the last, which takes the remainder, so
+    every sample lands in exactly one split. Raises ``ValueError`` naming the bad fraction.
+    """
+    names = list(fractions)
+    values = check_fractions(fractions)
     order = np.random.default_rng(seed).permutation(n)
     sizes = np.floor(values * n).astype(int)
     sizes[-1] = n - sizes[:-1].sum()

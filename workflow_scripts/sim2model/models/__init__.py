@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sim2model.models.vgg import build_vgg
 from sim2model.models.xception import build_xception
 
 if TYPE_CHECKING:
     import keras
 
-MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {"xception": build_xception}
+MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "vgg": build_vgg,
+    "xception": build_xception,
+}
 
 
 def build_model(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from sim2model.data.normalise import fit_normaliser
+from sim2model.data.select import balance_indices, group_split_indices, label_mask
 from sim2model.data.split import split_indices
 from sim2model.io.dataset import Dataset, DatasetError, concat_datasets, read_dataset, write_dataset
 from sim2model.provenance import stamp_attrs
@@ -27,6 +29,40 @@ def merge_shards(paths: Sequence[str], *, config: object, created_by: str) -> Da
     return merged
 
 
+def _meta(ds: Dataset, name: str, option: str) -> np.ndarray:
+    if name not in ds.meta:
+        raise DatasetError(
+            f"dataset option {option}={name!r}: the shards have no meta/{name} "
+            f"(they have {sorted(ds.meta)})"
+        )
+    return ds.meta[name]
+
+
+def select_samples(
+    ds: Dataset,
+    label_range: Sequence[float] | None,
+    balance: Mapping[str, Any] | None,
+    seed: int,
+) -> np.ndarray:
+    """Indices of the samples kept by the label cut and the per-group balancing."""
+    keep = np.arange(len(ds))
+    if label_range is None and balance is None:
+        return keep
+    if ds.y.ndim != 2 or ds.y.shape[1] != 1:
+        raise DatasetError(f"label_range/balance need one regression target, y is {ds.y.shape}")
+    labels = ds.y[:, 0]
+    if label_range is not None:
+        keep = keep[label_mask(labels, *label_range)]
+        log.info("label cut %s keeps %d of %d samples", list(label_range), len(keep), len(ds))
+    if balance is not None:
+        groups = _meta(ds, balance["group"], "balance.group")[keep]
+        bounds = label_range if label_range is not None else (labels.min(), labels.max())
+        chosen = balance_indices(labels[keep], groups, balance["bins"], seed, bounds)
+        log.info("balancing keeps %d of %d samples", len(chosen), len(keep))
+        keep = keep[chosen]
+    return keep
+
+
 def split_dataset(
     shards: Sequence[str],
     train: str,
@@ -38,11 +74,24 @@ def split_dataset(
     seed: int,
     image_scaling: str,
     config: object,
+    label_range: Sequence[float] | None = None,
+    balance: Mapping[str, Any] | None = None,
+    group_by: str | None = None,
     created_by: str = "split_dataset",
 ) -> None:
-    """Write disjoint random splits of the merged shards and the train-only normaliser."""
+    """Write disjoint random splits of the merged shards and the train-only normaliser.
+
+    Optional steps, in order: keep samples whose (single) target lies in ``label_range``;
+    ``balance`` (``{"bins": n, "group": meta key}``) equalises the sample count of every target
+    bin within every group; ``group_by`` names a ``meta/`` key whose values never straddle two
+    splits (e.g. the simulated box a map was sliced from).
+    """
     merged = merge_shards(shards, config=config, created_by=created_by)
-    index = split_indices(len(merged), fractions, seed)
+    merged = merged.subset(select_samples(merged, label_range, balance, seed))
+    if group_by is None:
+        index = split_indices(len(merged), fractions, seed)
+    else:
+        index = group_split_indices(_meta(merged, group_by, "group_by"), fractions, seed)
     for name, path in {"train": train, "val": val, "test": test}.items():
         write_dataset(path, merged.subset(index[name]))
         log.info("%s: %d samples -> %s", name, len(index[name]), path)
