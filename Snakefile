@@ -26,6 +26,12 @@ if "galsim" in config:
     include: "rules/galsim.smk"
 
 
+if "eor21cm" in config:
+
+    include: "rules/eor21cm_inputs.smk"
+    include: "rules/eor21cm.smk"
+
+
 rule all:
     default_target: True
     input:

@@ -3,6 +3,8 @@
 import math
 import sys
 
+from snakemake.exceptions import WorkflowError
+
 # Rules import the library for derived seeds; jobs find it beside their entry scripts.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
@@ -12,6 +14,7 @@ RESULTS = "results"
 STUDY_TARGETS = {}  # study -> function returning its final outputs
 STUDY_SHARDS = {}  # study -> function(variant) returning its source shards
 STUDY_DATA = {}  # study -> function returning its data products (for the manifest)
+STUDY_VARIANTS = {}  # study -> function returning its trained dataset variants
 
 
 def study_config(study):
@@ -94,9 +97,8 @@ def training_curves(study):
 
 
 def study_histories(wildcards):
-    cfg = study_config(wildcards.study)
     return expand(
         f"{RESULTS}/{wildcards.study}/models/{{variant}}/{{model}}/history.csv",
-        variant=cfg["variants"],
-        model=cfg["models"],
+        variant=STUDY_VARIANTS[wildcards.study](),
+        model=study_config(wildcards.study)["models"],
     )

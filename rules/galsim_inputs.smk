@@ -45,3 +45,4 @@ def galsim_data():
 STUDY_TARGETS["galsim"] = galsim_targets
 STUDY_SHARDS["galsim"] = galsim_shards
 STUDY_DATA["galsim"] = galsim_data
+STUDY_VARIANTS["galsim"] = lambda: list(GALSIM["variants"])

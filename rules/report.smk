@@ -25,6 +25,8 @@ rule regression_figures:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        color_by=lambda wc: study_config(wc.study).get("color_by"),
     script:
         "../workflow_scripts/regression_figures.py"
 

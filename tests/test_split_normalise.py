@@ -159,3 +159,14 @@ def test_split_stage_names_a_missing_meta_key(tmp_path):
             [shard], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=1,
             image_scaling="none", config={}, group_by="run",
         )  # fmt: skip
+
+
+def test_split_stage_refuses_a_group_split_with_too_few_groups(tmp_path):
+    shard = _eor_like_shard(tmp_path, n_boxes=1)
+    out = {k: tmp_path / f"{k}.h5" for k in ("train", "val", "test")}
+    with pytest.raises(DatasetError, match=r"group_by='box_id': 1 distinct values cannot fill"):
+        split_dataset(
+            [shard], **out, norm=tmp_path / "n.json", fractions=FRACTIONS, seed=1,
+            image_scaling="none", config={}, group_by="box_id",
+        )  # fmt: skip
+    assert not any(p.exists() for p in out.values())

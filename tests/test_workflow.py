@@ -65,21 +65,37 @@ def test_every_target_exists(pipeline):
     galsim = pipeline / "results" / "galsim"
     for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md"):
         assert (galsim / "tables" / name).stat().st_size > 0
-    assert (galsim / "provenance.json").exists() and (galsim / "MANIFEST.sha256").exists()
+    eor = pipeline / "results" / "eor21cm"
+    table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
+    assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
+    for study in (galsim, eor):
+        assert (study / "provenance.json").exists() and (study / "MANIFEST.sha256").exists()
+
+
+def _datasets(pipeline: Path, study: str) -> list[Path]:
+    files = sorted((pipeline / "results" / study).glob("*/**/*.h5"))
+    return [f for f in files if {"shards", "dataset", "testsets"} & set(f.parts)]
 
 
 def test_every_dataset_file_passes_the_contract(pipeline):
-    files = sorted((pipeline / "results" / "galsim").glob("*/**/*.h5"))
-    datasets = [f for f in files if {"shards", "dataset", "testsets"} & set(f.parts)]
-    assert len(datasets) == 19  # 6 + 2 shards, 3 x 3 splits, 2 test sets
-    for path in datasets:
+    galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
+    assert len(galsim) == 19  # 6 + 2 shards, 3 x 3 splits, 2 test sets
+    assert len(eor) == 5  # 2 shards, 3 splits
+    for path in galsim + eor:
         ds = validate_dataset(path)
-        assert ds.attrs["study"] == "galsim" and len(ds.attrs["config_hash"]) == 16
+        assert ds.attrs["study"] in path.parts and len(ds.attrs["config_hash"]) == 16
+
+
+def test_eor_splits_keep_boxes_apart(pipeline):
+    parts = [validate_dataset(pipeline / f"results/eor21cm/dataset/builtin/{k}.h5")
+             for k in ("train", "val", "test")]  # fmt: skip
+    boxes = [set(p.meta["box_id"].tolist()) for p in parts]
+    assert all(boxes) and not (boxes[0] & boxes[1] or boxes[0] & boxes[2] or boxes[1] & boxes[2])
 
 
 def test_figures_are_real_pngs(pipeline):
-    figures = sorted((pipeline / "results" / "galsim" / "figures").rglob("*.png"))
-    assert len(figures) >= 9
+    figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
+    assert len(figures) == 9 + 5  # galsim, eor21cm
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
@@ -103,7 +119,7 @@ def test_rerun_with_other_cores_gives_identical_data(pipeline, tmp_path):
 def test_report_contains_every_figure(pipeline):
     snakemake(pipeline, "--cores", "1", "--report", "report.html")
     html = (pipeline / "report.html").read_text(errors="replace")
-    for fig in (pipeline / "results" / "galsim" / "figures").rglob("*.png"):
+    for fig in (pipeline / "results").glob("*/figures/**/*.png"):
         assert fig.name in html
     assert "provenance.json" in html
 
@@ -153,6 +169,7 @@ def test_reproduce_reruns_from_clean_results_and_reports_differences(pipeline, t
     )  # fmt: skip
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"galsim: {len(lines)} data products, 1 differences" in out.stdout
+    assert "eor21cm: 6 data products, identical" in out.stdout
     assert f"differs: {tampered} (000000000000 -> " in out.stdout
     assert len(list(work.glob("results.previous-*/galsim/MANIFEST.sha256"))) == 1
 
@@ -186,3 +203,19 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
     rerun = re.split(r"rule train \{.*\} started", log.read_text())[-1]
     first_epoch = int(re.search(r"^Epoch (\d+)/8", rerun, re.M).group(1))
     assert first_epoch > 1, "the rerun started over instead of resuming"
+
+
+def test_eor_study_runs_on_real_simfast21_output(tmp_path, shared_fixtures):
+    work = copy_workflow(tmp_path / "wf")
+    override = tmp_path / "simfast21.yaml"
+    runs = str(shared_fixtures / "simfast21")
+    override.write_text(
+        (REPO / "config" / "eor21cm_simfast21.yaml")
+        .read_text()
+        .replace("../shared/fixtures/simfast21", runs)
+    )
+    snakemake(work, "--cores", "2", configfiles=(TINY, override))
+    shard = validate_dataset(work / "results/eor21cm/shards/simfast21/0000.h5")
+    assert sorted(set(shard.meta["redshift"])) == [7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0]
+    assert len(shard) == 7 * 4 and shard.x.shape[1:] == (16, 16, 1)
+    assert (work / "results/eor21cm/tables/metrics_by_redshift.md").exists()

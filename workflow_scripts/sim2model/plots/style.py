@@ -39,6 +39,9 @@ DISPLAY_NAMES = {
     "flux": "Flux",
     "sersic_n": "Sérsic index n",
     "half_light_radius": "Half-light radius",
+    "snr": "SNR",
+    "xHI": "Neutral fraction xHI",
+    "redshift": "Redshift z",
 }
 
 P = ParamSpec("P")

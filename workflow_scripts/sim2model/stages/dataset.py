@@ -91,7 +91,14 @@ def split_dataset(
     if group_by is None:
         index = split_indices(len(merged), fractions, seed)
     else:
-        index = group_split_indices(_meta(merged, group_by, "group_by"), fractions, seed)
+        groups = _meta(merged, group_by, "group_by")
+        index = group_split_indices(groups, fractions, seed)
+        empty = [name for name, part in index.items() if fractions[name] > 0 and not len(part)]
+        if empty:
+            raise DatasetError(
+                f"dataset option group_by={group_by!r}: {len(np.unique(groups))} distinct values "
+                f"cannot fill the splits {empty}; add sources (boxes, runs) or set group_by: null"
+            )
     for name, path in {"train": train, "val": val, "test": test}.items():
         write_dataset(path, merged.subset(index[name]))
         log.info("%s: %d samples -> %s", name, len(index[name]), path)

@@ -16,14 +16,16 @@ from sim2model.plots.regression import (
 from sim2model.plots.style import display_name
 
 
-def regression_figures(predictions: str, scatter: str, errors: str) -> None:
-    """True-vs-predicted scatter (coloured by SNR when recorded) and error histograms."""
+def regression_figures(
+    predictions: str, scatter: str, errors: str, *, color_by: str | None = None
+) -> None:
+    """True-vs-predicted scatter (coloured by ``meta/<color_by>``) and error histograms."""
     pred = read_predictions(predictions)
     labels = [display_name(n) for n in pred.target_names]
-    snr = pred.meta.get("snr")
+    color = pred.meta.get(color_by) if color_by else None
     plot_true_vs_predicted(
         pred.y_true, pred.y_pred, labels, pred.units, scatter,
-        color=snr, color_label="SNR" if snr is not None else "",
+        color=color, color_label=display_name(color_by) if color is not None else "",
     )  # fmt: skip
     plot_error_histograms(pred.y_true, pred.y_pred, labels, pred.units, errors)
 
