@@ -190,3 +190,15 @@ def _train_resources(*args: str) -> str:
 def test_training_gpu_request_follows_config(args, gpus):
     resources = _train_resources(*args)
     assert f"gpu={gpus}" in resources and "cpus_per_task=2" in resources
+
+
+@pytest.mark.parametrize(
+    "preset", sorted((REPO / "config" / "paper").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_paper_presets_validate_and_build_a_dag(preset):
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(preset)],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "Job stats:" in out.stdout
