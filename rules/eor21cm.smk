@@ -11,7 +11,7 @@ rule eor21cm_shard:
     wildcard_constraints:
         shard=r"\d{4}",
     conda:
-        "../envs/sims.yaml"
+        "../envs/eor21cm.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -1,17 +1,12 @@
-"""EoR 21cm study stages: map shards from any of the three sources, per-redshift tables, figures."""
+"""EoR 21cm source stage: map shards from the built-in simulator, SimFast21 runs or a pickle."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from sim2model.io.dataset import Dataset, concat_datasets, read_dataset, write_dataset
-from sim2model.io.predictions import read_predictions
+from sim2model.io.dataset import Dataset, write_dataset
 from sim2model.provenance import stamp_attrs
 
 log = logging.getLogger(__name__)
@@ -76,68 +71,3 @@ def make_shard(
     write_dataset(shard, ds)
     xhi = ds.y[:, 0]
     log.info("%s: %d maps %s, xHI %.3f-%.3f", shard, len(ds), ds.x.shape[1:], xhi.min(), xhi.max())
-
-
-def metrics_by_redshift(predictions: str) -> pd.DataFrame:
-    """R^2, RMSE and bias of xHI at every redshift of the test split, plus all redshifts."""
-    pred = read_predictions(predictions)
-    frame = pd.DataFrame(
-        {"redshift": pred.meta["redshift"], "true": pred.y_true[:, 0], "pred": pred.y_pred[:, 0]}
-    )
-
-    def scores(group: pd.DataFrame) -> pd.Series:
-        err = group["pred"] - group["true"]
-        total = ((group["true"] - group["true"].mean()) ** 2).sum()
-        r2 = 1 - (err**2).sum() / total if total > 0 else np.nan
-        return pd.Series(
-            {"n_maps": len(group), "r2": r2, "rmse": np.sqrt((err**2).mean()), "bias": err.mean()}
-        )
-
-    table = frame.groupby("redshift").apply(scores, include_groups=False)
-    table.loc["all"] = scores(frame)
-    table["n_maps"] = table["n_maps"].astype(int)
-    return table
-
-
-def eor_tables(predictions: str, table_csv: str, table_md: str) -> None:
-    """Per-redshift test metrics as CSV and Markdown."""
-    table = metrics_by_redshift(predictions)
-    table.to_csv(table_csv, float_format="%.6g")
-    Path(table_md).write_text(
-        "xHI prediction on the test split (boxes disjoint from training) per redshift.\n\n"
-        + table.reset_index().to_markdown(index=False, floatfmt=".4f")
-        + "\n"
-    )
-    log.info("test metrics by redshift:\n%s", table.to_string())
-
-
-def _labels(paths: Sequence[str]) -> pd.DataFrame:
-    parts = [read_dataset(p, extra=False) for p in paths]
-    return pd.DataFrame(
-        {
-            "xHI": np.concatenate([d.y[:, 0] for d in parts]),
-            "redshift": np.concatenate([d.meta["redshift"] for d in parts]),
-        }
-    )
-
-
-def eor_figures(
-    shards: Sequence[str],
-    splits: Sequence[str],
-    histograms: str,
-    maps: str,
-    *,
-    bins: int,
-    value_range: Sequence[float],
-) -> None:
-    """xHI histograms per redshift before/after selection (the balancing's bins), example maps."""
-    from sim2model.plots.eor21cm import plot_map_grid, plot_xhi_histograms
-
-    plot_xhi_histograms(
-        {"all maps": _labels(shards), "after cut and balancing": _labels(splits)},
-        histograms,
-        bins=bins,
-        value_range=tuple(value_range),
-    )
-    test = concat_datasets([read_dataset(p, extra=False) for p in splits[-1:]])
-    plot_map_grid(test.x[..., 0], test.y[:, 0], test.meta["redshift"], maps)
