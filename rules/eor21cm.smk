@@ -11,8 +11,8 @@ rule eor21cm_shard:
     wildcard_constraints:
         shard=r"\d{4}",
     conda:
-        "../envs/eor21cm.yaml"
-    threads: 1
+        EOR_SHARD_ENV
+    threads: EOR_SHARD_THREADS
     resources:
         mem_mb=2000,
         runtime=60,
@@ -76,3 +76,26 @@ rule eor_figures:
         value_range=dataset_config("eor21cm").get("label_range") or [0.0, 1.0],
     script:
         "../workflow_scripts/eor_figures.py"
+
+
+rule eor_validation:
+    output:
+        figure=report(
+            f"{RESULTS}/eor21cm/figures/validation_21cmfast.png",
+            caption="../report/eor_validation.rst",
+            category="eor21cm",
+            subcategory="Validation",
+        ),
+    log:
+        "logs/eor_validation/validation.log",
+    conda:
+        "../envs/21cmfast.yaml"
+    threads: EOR["21cmfast"]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        settings=EOR["21cmfast"],
+        seed=study_seed("eor21cm", "validation"),
+    script:
+        "../workflow_scripts/eor_validation.py"

@@ -3,12 +3,17 @@
 EOR = config["eor21cm"]
 EOR_SOURCE = EOR["source"]
 EOR_MODEL = next(iter(EOR["models"]))  # the per-redshift table reports the first model
+# 21cmFAST boxes need its own env and a fixed OpenMP thread count (part of a box's identity).
+EOR_SHARD_ENV = (
+    "../envs/21cmfast.yaml" if EOR_SOURCE == "21cmfast" else "../envs/eor21cm.yaml"
+)
+EOR_SHARD_THREADS = EOR["21cmfast"]["threads"] if EOR_SOURCE == "21cmfast" else 1
 
 
 def eor_n_shards():
     """Shard jobs of the configured source: built-in shards, SimFast21 runs, pickle parts."""
-    if EOR_SOURCE == "builtin":
-        return EOR["builtin"]["n_shards"]
+    if EOR_SOURCE in ("builtin", "21cmfast"):
+        return EOR[EOR_SOURCE]["n_shards"]
     if EOR_SOURCE == "simfast21":
         runs = EOR["simfast21"]["runs"]
         if not runs:
@@ -65,6 +70,7 @@ def eor_targets():
         *rules.eor_figures.output,
         *regression_figures("eor21cm", [EOR_SOURCE], EOR["models"]),
         training_curves("eor21cm"),
+        *(rules.eor_validation.output if EOR_SOURCE == "21cmfast" else []),
     ]
 
 

@@ -30,7 +30,9 @@ PROVIDERS = {
     "tabulate": {"tabulate"},
 }
 #: Imported only when the config selects them (another Keras backend).
-OPTIONAL = {"jax", "torch"}
+OPTIONAL = {"jax", "torch", "py21cmfast"}
+#: `conda:` directives naming a variable of the rule files -> the env it holds by default.
+CONDA_VARIABLES = {"EOR_SHARD_ENV": "../envs/eor21cm.yaml"}
 #: Calls that import a package at run time although no import statement names it.
 IMPLICIT = {".to_markdown(": "tabulate"}
 
@@ -116,7 +118,8 @@ def env_packages(env_file: Path) -> set[str]:
 @pytest.mark.parametrize("rule", sorted(WORK_RULES))
 def test_env_provides_every_package_the_rule_script_imports(rule):
     directives = WORK_RULES[rule]
-    env_file = (REPO / "rules" / directives["conda"].strip("\"'")).resolve()
+    conda = CONDA_VARIABLES.get(directives["conda"], directives["conda"])
+    env_file = (REPO / "rules" / conda.strip("\"'")).resolve()
     script = (REPO / "rules" / directives["script"].strip("\"'")).resolve()
     packages = env_packages(env_file)
     imports, scanned = third_party_imports(script)

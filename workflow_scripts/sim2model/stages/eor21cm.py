@@ -35,6 +35,21 @@ def _source_dataset(settings: Mapping[str, Any], shard_index: int, seed: int) ->
             progress=True,
             **maps,
         )
+    if source == "21cmfast":
+        from sim2model.sims.eor_21cmfast import twentyonecmfast_shard
+
+        sim = settings["21cmfast"]
+        return twentyonecmfast_shard(
+            seed,
+            n_boxes=sim["boxes_per_shard"],
+            first_box_id=shard_index * sim["boxes_per_shard"],
+            redshifts=settings["redshifts"],
+            box_cells=sim["box_cells"],
+            box_mpc=sim["box_mpc"],
+            threads=sim["threads"],
+            progress=True,
+            **maps,
+        )
     if source == "simfast21":
         run = settings["simfast21"]["runs"][shard_index]
         return eor_maps.simfast21_shard([run], first_box_id=shard_index, progress=True, **maps)
