@@ -9,11 +9,15 @@
 # and munge). Everything it writes lives in $SIM2MODEL_SLURM_STATE (default /tmp/sim2model-slurm):
 # its own munge key and socket, slurm.conf/gres.conf, spool and state dirs, logs, a job-completion
 # log (jobcomp.log: one line per finished job with its state, partition and TRES) and pids/, the
-# pids of the daemons it started. It never touches /etc/slurm, /etc/munge or a system munged.
+# pids of the daemons it started. Outside it, only the apt log $SIM2MODEL_SLURM_STATE.apt.log and
+# the symlink /etc/slurm/slurm.conf -> its slurm.conf (srun inside jobs needs it, see below;
+# refused if that file exists), which slurm_down.sh removes. It never touches /etc/munge or a
+# system munged.
 #
-# The cluster: one node (this host, CPUs/memory from `slurmd -C`, one fake GPU whose device file
-# is /dev/null), partitions `debug` (default), `cpu` and `gpu`, no accounting database (so `sacct`
-# does not work: clients must query job states with squeue; MinJobAge keeps finished jobs there).
+# The cluster: one node (this host: memory from `slurmd -C`, twice its CPUs, one fake GPU whose
+# device file is /dev/null), partitions `debug` (default), `cpu` and `gpu`, no accounting
+# database (so `sacct` does not work: clients must query job states with squeue; MinJobAge keeps
+# finished jobs there).
 # Exit codes: 0 up, 2 not root, 3 install failed, 4 a daemon did not come up.
 set -euo pipefail
 
@@ -23,6 +27,7 @@ PIDS=$STATE/pids
 LOGS=$STATE/log
 CONF=$ETC/slurm.conf
 MUNGE_SOCKET=$STATE/munge/munge.socket.2
+SYSTEM_CONF=/etc/slurm/slurm.conf
 export SLURM_CONF=$CONF
 
 say() { echo "slurm_up: $*" >&2; }
@@ -40,7 +45,7 @@ node_idle() { timeout 5 sinfo -h -N -o '%T' 2>/dev/null | grep -qE '^(idle|mixed
 [[ $(id -u) -eq 0 ]] || die 2 "must run as root (starts munged, slurmctld and slurmd)"
 
 # --- already up? ---------------------------------------------------------------------------
-if alive munged && alive slurmctld && alive slurmd && node_idle; then
+if alive munged && alive slurmctld && alive slurmd && [[ -L $SYSTEM_CONF ]] && node_idle; then
     say "already up (state $STATE)"
     echo "export SLURM_CONF=$CONF"
     exit 0
@@ -60,7 +65,7 @@ missing() {
     return 1
 }
 if missing; then
-    command -v apt-get >/dev/null 2>&1 || die 3 "slurm-wlm/munge are missing and there is no apt-get"
+    command -v apt-get >/dev/null 2>&1 || die 3 "slurm-wlm/munge missing and no apt-get"
     say "installing slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     mkdir -p "$(dirname "$STATE")"
@@ -87,9 +92,18 @@ host=$(hostname -s)
 # The node line as slurmd sees this machine: CPUs, sockets/cores/threads, RealMemory.
 node=$(slurmd -C | head -n 1)
 [[ $node == NodeName=* ]] || die 4 "unexpected 'slurmd -C' output: $node"
-# Leave some memory to the OS; a job asking for more than is left stays pending (not rejected).
+# Leave some memory to the OS.
 mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$node")
-node=$(sed "s/RealMemory=[0-9]*/RealMemory=$((mem * 9 / 10))/" <<<"$node")
+node=${node/RealMemory=$mem/RealMemory=$((mem * 9 / 10))}
+# CPUs the node offers: twice those it has (SIM2MODEL_SLURM_CPUS overrides). Snakemake jobs on
+# SLURM spend much of their few seconds starting up and waiting, not computing; oversubscribed,
+# the tiny default pipeline takes ~3 min on 2 cores instead of ~5.
+real_cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$node")
+cpus=${SIM2MODEL_SLURM_CPUS:-$((real_cpus * 2))}
+if [[ $cpus != "$real_cpus" ]]; then
+    node="NodeName=$host CPUs=$cpus RealMemory=$((mem * 9 / 10))"
+    overrides="SlurmdParameters=config_overrides"
+fi
 
 cat >"$CONF" <<EOF
 # Written by tests/cluster/slurm_up.sh: a single-node test cluster on $host.
@@ -114,6 +128,7 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
@@ -127,6 +142,7 @@ ReturnToService=2
 MinJobAge=900
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 GresTypes=gpu
+${overrides:-}
 $node NodeAddr=127.0.0.1 Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 PartitionName=cpu Nodes=ALL MaxTime=INFINITE State=UP
@@ -134,6 +150,20 @@ PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP
 EOF
 # The fake GPU: slurmd only needs a device file that exists.
 echo "NodeName=$host Name=gpu File=/dev/null" >"$ETC/gres.conf"
+
+# Inside a job the executor's jobstep plugin (snakemake-executor-plugin-slurm-jobstep 0.6.1)
+# drops every SLURM_* variable, SLURM_CONF included, before it calls srun; srun then reads the
+# compiled-in default /etc/slurm/slurm.conf. Point that at our config, unless it is a real one.
+if [[ -L $SYSTEM_CONF && $(readlink "$SYSTEM_CONF") == "$STATE"/* ]]; then
+    rm -f "$SYSTEM_CONF" # ours, from an earlier run
+fi
+if [[ -e $SYSTEM_CONF || -L $SYSTEM_CONF ]]; then
+    die 4 "$SYSTEM_CONF exists: this host has a SLURM configuration of its own, which srun" \
+        "inside the test jobs would read instead of $CONF"
+fi
+mkdir -p "$(dirname "$SYSTEM_CONF")"
+ln -s "$CONF" "$SYSTEM_CONF"
+echo "$SYSTEM_CONF" >"$STATE/links"
 
 # --- munged (own key and socket) -----------------------------------------------------------
 mungekey --create --keyfile="$STATE/munge/munge.key" --force
@@ -150,7 +180,8 @@ start_daemon() {
     local name=$1 pidfile=$2
     shift 2
     # (stdio away from the caller's pipes: a daemon holding them open would hang a test runner)
-    "$name" -f "$CONF" "$@" </dev/null >>"$LOGS/$name.out" 2>&1 || die 4 "$name did not start (log: $LOGS/$name.log)"
+    "$name" -f "$CONF" "$@" </dev/null >>"$LOGS/$name.out" 2>&1 \
+        || die 4 "$name did not start (log: $LOGS/$name.log)"
     for _ in $(seq 100); do [[ -s $pidfile ]] && break; sleep 0.1; done
     [[ -s $pidfile ]] || die 4 "$name wrote no pid file (log: $LOGS/$name.log)"
     cp "$pidfile" "$PIDS/$name"
@@ -166,5 +197,6 @@ for _ in $(seq 150); do
     sleep 0.2
 done
 node_idle || die 4 "node not idle after 30 s: $(sinfo -N -l 2>&1 | tail -n +2) (logs: $LOGS)"
-say "up: $(sinfo -h -N -o '%N %T %c CPUs %m MB %G' | head -n 1); partitions: $(sinfo -h -o '%P' | tr '\n' ' ')"
+say "up: $(sinfo -h -N -o '%N %T %c CPUs %m MB %G' | head -n 1);" \
+    "partitions: $(sinfo -h -o '%P' | tr '\n' ' ')"
 echo "export SLURM_CONF=$CONF"
