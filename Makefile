@@ -18,8 +18,8 @@ setup: $(BIN)/.installed  ## create .venv from the pinned requirements
 run: setup  ## run the whole embedded default pipeline
 	$(SNAKEMAKE) --cores $(CORES)
 
-test: setup  ## run the test suite (unit + end-to-end Snakemake runs)
-	$(BIN)/python -m pytest -m "not cluster"
+test: setup  ## run the full test suite (unit, end-to-end Snakemake runs, single-node SLURM as root)
+	$(BIN)/python -m pytest
 
 test-cluster: setup  ## as root: bring up a single-node SLURM and run the workflow through it
 	$(BIN)/python -m pytest -m cluster tests/test_cluster.py

@@ -97,7 +97,7 @@ mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$node")
 node=${node/RealMemory=$mem/RealMemory=$((mem * 9 / 10))}
 # CPUs the node offers: twice those it has (SIM2MODEL_SLURM_CPUS overrides). Snakemake jobs on
 # SLURM spend much of their few seconds starting up and waiting, not computing; oversubscribed,
-# the tiny default pipeline takes ~3 min on 2 cores instead of ~5.
+# the tiny default pipeline took 3-4 min on 2 cores instead of ~5 in our measurements.
 real_cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$node")
 cpus=${SIM2MODEL_SLURM_CPUS:-$((real_cpus * 2))}
 if [[ $cpus != "$real_cpus" ]]; then
