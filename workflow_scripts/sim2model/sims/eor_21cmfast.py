@@ -34,7 +34,7 @@ import numpy as np
 
 from sim2model.io.dataset import Dataset
 from sim2model.progress import progress as progress_bar
-from sim2model.sims.eor_maps import _box_part, _dataset
+from sim2model.sims.eor_maps import _dataset, snapshot_part
 from sim2model.sims.eor_seminumerical import Cosmology, Snapshot
 
 #: Uniform ranges of the astrophysical parameters drawn by :func:`draw_astro_params`, in
@@ -174,20 +174,10 @@ def twentyonecmfast_shard(
                 astro=draw_astro_params(rng),
                 threads=threads,
             )
-            for iz, snap in enumerate(snaps):
-                part = _box_part(
-                    snap.tb_mk,
-                    snap.xhi,
-                    (slices_per_box, image_size),
-                    first_box_id + i,
-                    iz * slices_per_box,
-                    xHI_box=snap.xhi_mean,
-                    redshift=snap.redshift,
-                    zeta=snap.zeta,
-                    seed=snap.seed,
-                    n_threads=threads,
-                    **snap.astro,
-                )
-                parts.append(part)
+            slicing = (slices_per_box, image_size)
+            parts += [
+                snapshot_part(snap, slicing, first_box_id + i, iz, n_threads=threads, **snap.astro)
+                for iz, snap in enumerate(snaps)
+            ]
             bar.update()
     return _dataset(parts, "21cmfast")

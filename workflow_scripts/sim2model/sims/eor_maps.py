@@ -27,7 +27,7 @@ from sim2model.io.dataset import Dataset
 from sim2model.io.eor_pickle import read_eor_pickle
 from sim2model.io.simfast21 import open_run
 from sim2model.progress import progress as progress_bar
-from sim2model.sims.eor_seminumerical import DensityBox, SimConfig, zeta_for_xhi
+from sim2model.sims.eor_seminumerical import DensityBox, SimConfig, Snapshot, zeta_for_xhi
 
 META_KEYS = ("xHI_box", "redshift", "box_id", "slice_index", "zeta", "seed", "sample_id")
 ID_STRIDE = 2**20  # sample ids per box id
@@ -83,6 +83,28 @@ def _box_part(
         **{k: np.full(n, v) for k, v in shared.items()},
     }
     return maps, labels, meta
+
+
+def snapshot_part(
+    snap: Snapshot,
+    slicing: tuple[int, int | None],
+    box_id: int,
+    redshift_index: int,
+    **shared: float,
+) -> Part:
+    """Maps of a simulated box at one redshift, with its box-level meta (plus ``shared``)."""
+    return _box_part(
+        snap.tb_mk,
+        snap.xhi,
+        slicing,
+        box_id,
+        redshift_index * slicing[0],
+        xHI_box=snap.xhi_mean,
+        redshift=snap.redshift,
+        zeta=snap.zeta,
+        seed=snap.seed,
+        **shared,
+    )
 
 
 def _dataset(parts: Sequence[Part], source: str) -> Dataset:
@@ -146,18 +168,9 @@ def builtin_shard(
             for iz, z in enumerate(redshifts):
                 zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
                 snap = density.snapshot(z, zeta)
-                part = _box_part(
-                    snap.tb_mk,
-                    snap.xhi,
-                    (slices_per_box, image_size),
-                    first_box_id + i,
-                    iz * slices_per_box,
-                    xHI_box=snap.xhi_mean,
-                    redshift=snap.redshift,
-                    zeta=zeta,
-                    seed=snap.seed,
+                parts.append(
+                    snapshot_part(snap, (slices_per_box, image_size), first_box_id + i, iz)
                 )
-                parts.append(part)
                 bar.update()
     return _dataset(parts, "builtin")
 
