@@ -32,6 +32,24 @@ if "eor21cm" in config:
     include: "rules/eor21cm.smk"
 
 
+if "turbulence" in config:
+
+    include: "rules/turbulence_inputs.smk"
+    include: "rules/turbulence.smk"
+
+
+if "crsphere" in config:
+
+    include: "rules/crsphere_inputs.smk"
+    include: "rules/crsphere.smk"
+
+
+if "galaxy10" in config:
+
+    include: "rules/galaxy10_inputs.smk"
+    include: "rules/galaxy10.smk"
+
+
 rule all:
     default_target: True
     input:

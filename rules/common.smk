@@ -73,8 +73,19 @@ def source_shards(wildcards):
     return STUDY_SHARDS[wildcards.study](wildcards.variant)
 
 
+def variant_models(study, variant):
+    """Models trained on a dataset variant: those whose `variants` list names it (all if unset)."""
+    return [
+        name
+        for name, settings in study_config(study)["models"].items()
+        if variant in settings.get("variants", [variant])
+    ]
+
+
 def model_config(wildcards):
-    return study_config(wildcards.study)["models"][wildcards.model]
+    """Builder options of a model (its `variants` list only says where it is trained)."""
+    settings = study_config(wildcards.study)["models"][wildcards.model]
+    return {key: value for key, value in settings.items() if key != "variants"}
 
 
 def evaluation_data(wildcards):
@@ -92,13 +103,41 @@ def regression_figures(study, variants, models):
     )
 
 
+def classification_figures(study, variant, model):
+    return [f"{RESULTS}/{study}/figures/{variant}/{model}/confusion_matrix.png"]
+
+
+def image2image_figures(study, variant, model):
+    return expand(
+        f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
+        kind=["image_panels", "power_spectra"],
+    )
+
+
+def classification_summary(study):
+    """Accuracy table (all classifiers of a study) and the example grid of image studies."""
+    return [
+        f"{RESULTS}/{study}/tables/classification.csv",
+        f"{RESULTS}/{study}/tables/classification.md",
+    ]
+
+
+def study_predictions(wildcards):
+    """Test-split predictions of every (variant, model) of a study."""
+    return [
+        f"{RESULTS}/{wildcards.study}/eval/{variant}/{model}/test/predictions.h5"
+        for variant in STUDY_VARIANTS[wildcards.study]()
+        for model in variant_models(wildcards.study, variant)
+    ]
+
+
 def training_curves(study):
     return f"{RESULTS}/{study}/figures/training_curves.png"
 
 
 def study_histories(wildcards):
-    return expand(
-        f"{RESULTS}/{wildcards.study}/models/{{variant}}/{{model}}/history.csv",
-        variant=STUDY_VARIANTS[wildcards.study](),
-        model=study_config(wildcards.study)["models"],
-    )
+    return [
+        f"{RESULTS}/{wildcards.study}/models/{variant}/{model}/history.csv"
+        for variant in STUDY_VARIANTS[wildcards.study]()
+        for model in variant_models(wildcards.study, variant)
+    ]

@@ -23,6 +23,7 @@ rule split_dataset:
         label_range=lambda wc: dataset_config(wc.study).get("label_range"),
         balance=lambda wc: dataset_config(wc.study).get("balance"),
         group_by=lambda wc: dataset_config(wc.study).get("group_by"),
+        spatial=lambda wc: dataset_config(wc.study).get("spatial"),
         seed=lambda wc: study_seed(wc.study, "split", wc.variant),
         config=lambda wc: hashed_config(wc.study),
     script:

@@ -96,3 +96,119 @@ rule provenance:
         config=lambda wc: hashed_config(wc.study),
     script:
         "../workflow_scripts/provenance.py"
+
+
+rule classification_figures:
+    input:
+        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+    output:
+        confusion=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/confusion_matrix.png",
+            caption="../report/confusion_matrix.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/classification_figures/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/classification_figures.py"
+
+
+rule image2image_figures:
+    input:
+        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+        data=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+    output:
+        panels=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/image_panels.png",
+            caption="../report/image_panels.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+        spectra=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/power_spectra.png",
+            caption="../report/power_spectra.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/image2image_figures/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/image2image_figures.py"
+
+
+rule classification_table:
+    input:
+        predictions=study_predictions,
+    output:
+        csv=f"{RESULTS}/{{study}}/tables/classification.csv",
+        md=f"{RESULTS}/{{study}}/tables/classification.md",
+    log:
+        "logs/classification_table/{study}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/classification_table.py"
+
+
+rule roc_curves:
+    input:
+        predictions=study_predictions,
+    output:
+        figure=report(
+            f"{RESULTS}/{{study}}/figures/roc.png",
+            caption="../report/roc.rst",
+            category="{study}",
+            subcategory="Classification",
+        ),
+    log:
+        "logs/roc_curves/{study}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/roc_curves.py"
+
+
+rule classification_examples:
+    input:
+        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+        data=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+    output:
+        figure=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/examples.png",
+            caption="../report/classification_examples.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/classification_examples/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        per_class=lambda wc: study_config(wc.study).get("examples_per_class", 4),
+    script:
+        "../workflow_scripts/classification_examples.py"

@@ -62,6 +62,24 @@ def test_per_channel_scaling_and_json_roundtrip(tmp_path):
     assert json.loads((tmp_path / "n.json").read_text())["image_scaling"] == "per_channel"
 
 
+def test_image_targets_are_standardised_per_channel_and_invert(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20, 4, 4, 1))
+    y = np.stack([rng.normal(5.0, 2.0, (20, 4, 4)), rng.normal(-1.0, 0.5, (20, 4, 4))], axis=-1)
+    y = y.astype(np.float32)
+    norm = fit_normaliser(x, y, task="image2image", image_scaling="standard")
+    scaled = norm.transform_y(y)
+    assert np.allclose(scaled.mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
+    assert np.allclose(scaled.std(axis=(0, 1, 2)), 1.0, atol=1e-5)
+    norm.save(tmp_path / "norm.json")
+    back = Normaliser.load(tmp_path / "norm.json").inverse_y(scaled)
+    assert np.allclose(back, y, atol=1e-5)
+    classes = np.array([0, 2, 1])
+    assert fit_normaliser(x[:3], classes, task="classification", image_scaling="none").transform_y(
+        classes
+    ) is classes
+
+
 def test_unknown_image_scaling_is_rejected():
     with pytest.raises(ValueError, match="image_scaling must be one of"):
         fit_normaliser(

@@ -1,7 +1,8 @@
 """Normalisation fitted on the training split only, saved as JSON, applied to every split.
 
-Targets of regression tasks are scaled per column to [-1, 1] (as the seed notebooks' MinMaxScaler)
-and inverted on predictions. Images are scaled by one of :data:`IMAGE_SCALINGS`.
+Targets of regression tasks are scaled per column to [-1, 1] (as the seed notebooks' MinMaxScaler),
+image-to-image targets are standardised per channel; both are inverted on predictions. Images are
+scaled by one of :data:`IMAGE_SCALINGS`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class Normaliser:
     x_scale: list[float] = field(default_factory=lambda: [1.0])
     y_min: list[float] | None = None
     y_max: list[float] | None = None
+    y_shift: list[float] | None = None
+    y_scale: list[float] | None = None
 
     def transform_x(self, x: np.ndarray) -> np.ndarray:
         """Scale samples ``(N, ..., C)`` to float32 model inputs."""
@@ -37,18 +40,28 @@ class Normaliser:
         return (x - shift) / scale
 
     def transform_y(self, y: np.ndarray) -> np.ndarray:
-        """Scale regression targets to [-1, 1] (identity for other tasks)."""
-        if self.y_min is None:
-            return y
-        lo, hi = np.asarray(self.y_min), np.asarray(self.y_max)
-        return (2.0 * (y - lo) / (hi - lo) - 1.0).astype(np.float32)
+        """Scale regression targets to [-1, 1] and standardise image targets per channel.
+
+        Class labels pass unchanged.
+        """
+        if self.y_min is not None:
+            lo, hi = np.asarray(self.y_min), np.asarray(self.y_max)
+            return (2.0 * (y - lo) / (hi - lo) - 1.0).astype(np.float32)
+        if self.y_shift is not None:
+            shift = np.asarray(self.y_shift, dtype=np.float32)
+            return (np.asarray(y, dtype=np.float32) - shift) / np.asarray(self.y_scale, np.float32)
+        return y
 
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
-        """Map model outputs back to the targets' original units."""
-        if self.y_min is None:
-            return y
-        lo, hi = np.asarray(self.y_min), np.asarray(self.y_max)
-        return ((np.asarray(y, dtype=np.float64) + 1.0) / 2.0 * (hi - lo) + lo).astype(np.float32)
+        """Map model outputs back to the targets' original units (class scores pass unchanged)."""
+        if self.y_min is not None:
+            lo, hi = np.asarray(self.y_min), np.asarray(self.y_max)
+            y64 = np.asarray(y, dtype=np.float64)
+            return ((y64 + 1.0) / 2.0 * (hi - lo) + lo).astype(np.float32)
+        if self.y_shift is not None:
+            y64 = np.asarray(y, dtype=np.float64)
+            return (y64 * np.asarray(self.y_scale) + np.asarray(self.y_shift)).astype(np.float32)
+        return y
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the statistics as JSON."""
@@ -72,14 +85,20 @@ def fit_normaliser(x: np.ndarray, y: np.ndarray, *, task: str, image_scaling: st
     if image_scaling == "standard":
         norm.x_shift, norm.x_scale = [float(x64.mean())], [float(x64.std() or 1.0)]
     elif image_scaling == "per_channel":
-        axes = tuple(range(x64.ndim - 1))
-        std = x64.std(axis=axes)
-        norm.x_shift = x64.mean(axis=axes).tolist()
-        norm.x_scale = np.where(std > 0, std, 1.0).tolist()
+        norm.x_shift, norm.x_scale = _channel_statistics(x64)
     elif image_scaling == "asinh":
         norm.x_scale = [float(x64.std() or 1.0)]
     if task == "regression":
         lo, hi = y.min(axis=0).astype(np.float64), y.max(axis=0).astype(np.float64)
         hi = np.where(hi > lo, hi, lo + 1.0)  # a constant target maps to -1 instead of NaN
         norm.y_min, norm.y_max = lo.tolist(), hi.tolist()
+    elif task == "image2image":
+        norm.y_shift, norm.y_scale = _channel_statistics(np.asarray(y, dtype=np.float64))
     return norm
+
+
+def _channel_statistics(values: np.ndarray) -> tuple[list[float], list[float]]:
+    """Mean and standard deviation (1 where constant) of each channel (last axis)."""
+    axes = tuple(range(values.ndim - 1))
+    std = values.std(axis=axes)
+    return values.mean(axis=axes).tolist(), np.where(std > 0, std, 1.0).tolist()

@@ -4,7 +4,8 @@ A dataset file holds:
 
 * ``x``: float32 samples, shape ``(N, ...)``;
 * ``y``: targets, ``(N, K)`` float32 (regression), ``(N,)`` integer (classification) or
-  ``(N, H, W, C)`` float32 (image2image);
+  float32 arrays on the grid of ``x`` with their own channels (image2image: ``(N, H, W, C)`` maps,
+  or ``(N, Z, Y, X, C)`` cubes in the shards of spatial sources);
 * ``meta/<name>``: one 1-D array of length N per per-sample attribute;
 * ``extra/<name>``: further per-sample arrays of leading length N;
 * file attributes listed in :data:`REQUIRED_ATTRS`.
@@ -99,8 +100,13 @@ def _problems(ds: Dataset) -> list[str]:
             )
         elif n and (ds.y.min() < 0 or ds.y.max() >= len(ds.attrs.get("class_names", ()))):
             problems.append("classification 'y' has labels outside range(len(class_names))")
-    elif task == "image2image" and (ds.y.ndim != 4 or ds.y.dtype != np.float32):
-        problems.append(f"image2image 'y' must be float32 (N, H, W, C), got {ds.y.shape}")
+    elif task == "image2image" and (
+        ds.y.dtype != np.float32 or ds.y.ndim != ds.x.ndim or ds.y.shape[:-1] != ds.x.shape[:-1]
+    ):
+        problems.append(
+            f"image2image 'y' must be float32 on the grid of 'x' {ds.x.shape[:-1]} (+ channels), "
+            f"got {ds.y.dtype} {ds.y.shape}"
+        )
     for group in ("meta", "extra"):
         for name, values in getattr(ds, group).items():
             values = np.asarray(values)

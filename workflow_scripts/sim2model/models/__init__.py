@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sim2model.models.cnn_classifier import build_cnn_classifier
+from sim2model.models.mlp import build_mlp
+from sim2model.models.unet import build_unet
 from sim2model.models.vgg import build_vgg
 from sim2model.models.xception import build_xception
 
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
     import keras
 
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "cnn_classifier": build_cnn_classifier,
+    "mlp": build_mlp,
+    "unet": build_unet,
     "vgg": build_vgg,
     "xception": build_xception,
 }

@@ -10,6 +10,7 @@ import numpy as np
 
 from sim2model.data.normalise import fit_normaliser
 from sim2model.data.select import balance_indices, group_split_indices, label_mask
+from sim2model.data.slabs import spatial_split
 from sim2model.data.split import split_indices
 from sim2model.io.dataset import Dataset, DatasetError, concat_datasets, read_dataset, write_dataset
 from sim2model.provenance import stamp_attrs
@@ -77,36 +78,60 @@ def split_dataset(
     label_range: Sequence[float] | None = None,
     balance: Mapping[str, Any] | None = None,
     group_by: str | None = None,
+    spatial: Mapping[str, Any] | None = None,
     created_by: str = "split_dataset",
 ) -> None:
-    """Write disjoint random splits of the merged shards and the train-only normaliser.
+    """Write disjoint splits of the merged shards and the train-only normaliser.
 
     Optional steps, in order: keep samples whose (single) target lies in ``label_range``;
     ``balance`` (``{"bins": n, "group": meta key}``) equalises the sample count of every target
     bin within every group; ``group_by`` names a ``meta/`` key whose values never straddle two
-    splits (e.g. the simulated box a map was sliced from).
+    splits (e.g. the simulated box a map was sliced from). ``spatial`` instead cuts shards of
+    cubes into buffered slabs (see :func:`sim2model.data.slabs.spatial_split`).
     """
     merged = merge_shards(shards, config=config, created_by=created_by)
-    merged = merged.subset(select_samples(merged, label_range, balance, seed))
-    if group_by is None:
-        index = split_indices(len(merged), fractions, seed)
-    else:
-        groups = _meta(merged, group_by, "group_by")
-        index = group_split_indices(groups, fractions, seed)
-        empty = [name for name, part in index.items() if fractions[name] > 0 and not len(part)]
-        if empty:
+    if spatial is not None:
+        clashing = {"label_range": label_range, "balance": balance, "group_by": group_by}
+        clashing = [key for key, value in clashing.items() if value is not None]
+        if clashing:
             raise DatasetError(
-                f"dataset option group_by={group_by!r}: {len(np.unique(groups))} distinct values "
-                f"cannot fill the splits {empty}; add sources (boxes, runs) or set group_by: null"
+                f"dataset.spatial cuts whole cubes into slabs and cannot be combined with "
+                f"dataset.{clashing[0]}; set it to null"
             )
+        parts = spatial_split(merged, fractions=fractions, **spatial)
+    else:
+        merged = merged.subset(select_samples(merged, label_range, balance, seed))
+        parts = {
+            name: merged.subset(index)
+            for name, index in _split_index(merged, fractions, seed, group_by).items()
+        }
     for name, path in {"train": train, "val": val, "test": test}.items():
-        write_dataset(path, merged.subset(index[name]))
-        log.info("%s: %d samples -> %s", name, len(index[name]), path)
-    train_part = merged.subset(index["train"])
+        write_dataset(path, parts[name])
+        log.info("%s: %d samples -> %s", name, len(parts[name]), path)
     normaliser = fit_normaliser(
-        train_part.x, train_part.y, task=merged.attrs["task"], image_scaling=image_scaling
+        parts["train"].x,
+        parts["train"].y,
+        task=merged.attrs["task"],
+        image_scaling=image_scaling,
     )
     normaliser.save(norm)
+
+
+def _split_index(
+    ds: Dataset, fractions: Mapping[str, float], seed: int, group_by: str | None
+) -> dict[str, np.ndarray]:
+    """Sample indices of each split: random, or keeping each ``group_by`` value in one split."""
+    if group_by is None:
+        return split_indices(len(ds), fractions, seed)
+    groups = _meta(ds, group_by, "group_by")
+    index = group_split_indices(groups, fractions, seed)
+    empty = [name for name, part in index.items() if fractions[name] > 0 and not len(part)]
+    if empty:
+        raise DatasetError(
+            f"dataset option group_by={group_by!r}: {len(np.unique(groups))} distinct values "
+            f"cannot fill the splits {empty}; add sources (boxes, runs) or set group_by: null"
+        )
+    return index
 
 
 def merge_testset(

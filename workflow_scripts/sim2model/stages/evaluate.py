@@ -1,4 +1,9 @@
-"""Evaluation stage: predict a dataset with a trained model, in the targets' original units."""
+"""Evaluation stage: predict a dataset with a trained model, in the targets' original units.
+
+What is scored follows the dataset's task: per-target regression errors, class accuracy,
+precision/recall and the confusion matrix (ROC for two classes), or per-channel image errors
+and per-image correlations.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from sim2model.data.normalise import Normaliser
+from sim2model.eval.classification import classification_report
+from sim2model.eval.image2image import image2image_metrics
 from sim2model.eval.metrics import regression_metrics
-from sim2model.io.dataset import read_dataset
+from sim2model.io.dataset import Dataset, read_dataset
 from sim2model.io.predictions import Predictions, write_predictions
 
 log = logging.getLogger(__name__)
+
+
+def score(ds: Dataset, y_pred: np.ndarray) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Metrics of predictions ``y_pred`` (original units; class probabilities) on ``ds``.
+
+    Returns a table (one row per target, class or channel) and a JSON-able summary.
+    """
+    task = ds.attrs["task"]
+    if task == "classification":
+        report = classification_report(ds.y, y_pred, list(ds.attrs["class_names"]))
+        return report.per_class, report.to_dict()
+    if task == "image2image":
+        names = list(ds.attrs["target_names"])
+        table = image2image_metrics(ds.y, y_pred, names)
+        return table, {"channels": table.to_dict("index")}
+    table = regression_metrics(ds.y, y_pred, list(ds.attrs["target_names"]))
+    return table, {"targets": table.to_dict("index")}
 
 
 def evaluate(
@@ -28,7 +55,7 @@ def evaluate(
     seed: int,
     threads: int = 1,
 ) -> None:
-    """Write predictions (HDF5) and per-target metrics (JSON and CSV ``table``) for ``data``."""
+    """Write predictions (HDF5) and metrics (JSON and CSV ``table``) for ``data``."""
     from sim2model.train.backend import configure_from_settings
 
     configure_from_settings(train_config, seed=seed, threads=threads)
@@ -39,7 +66,8 @@ def evaluate(
     y_pred = normaliser.inverse_y(
         predict(load_model(model), normaliser.transform_x(ds.x), train_config["batch_size"])
     )
-    names = list(ds.attrs["target_names"])
+    classification = ds.attrs["task"] == "classification"
+    names = list(ds.attrs["class_names" if classification else "target_names"])
     write_predictions(
         predictions,
         Predictions(
@@ -50,8 +78,8 @@ def evaluate(
             units=list(ds.attrs.get("units", [""] * len(names))),
         ),
     )
-    scores = regression_metrics(ds.y, y_pred, names)
+    scores, summary = score(ds, y_pred)
     scores.to_csv(table, float_format="%.6g")
-    record = {"n_samples": len(ds), "data": str(data), "targets": scores.to_dict("index")}
+    record = {"n_samples": len(ds), "data": str(data), **summary}
     Path(metrics).write_text(json.dumps(record, indent=2) + "\n")
     log.info("metrics on %s (%d samples):\n%s", data, len(ds), scores.to_string())

@@ -1,19 +1,31 @@
-"""Generic report stage: figures every regression study shares."""
+"""Generic report stage: figures shared by every study of a task (regression, classification,
+image-to-image) and the training curves."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from sim2model.data.spectrum import radial_power_spectrum
+from sim2model.eval.classification import classification_report
+from sim2model.eval.image2image import per_image_correlation
+from sim2model.io.dataset import read_dataset
 from sim2model.io.predictions import read_predictions
+from sim2model.plots.classification import (
+    confusion_matrix_figure,
+    example_grid_figure,
+    roc_figure,
+)
+from sim2model.plots.image2image import image2image_panels, power_spectrum_figure
 from sim2model.plots.regression import (
     plot_error_histograms,
     plot_training_curves,
     plot_true_vs_predicted,
 )
-from sim2model.plots.style import display_name
+from sim2model.plots.style import display_name, save_figure
 
 
 def regression_figures(
@@ -39,3 +51,92 @@ def run_label(history_path: str) -> str:
 def training_curves(histories: Sequence[str], figure: str) -> None:
     """Training and validation loss of every run of a study in one figure."""
     plot_training_curves({run_label(p): pd.read_csv(p) for p in histories}, figure)
+
+
+def classification_figures(predictions: str, confusion: str) -> None:
+    """Confusion matrix of a classifier on its test split."""
+    pred = read_predictions(predictions)
+    report = classification_report(pred.y_true, pred.y_pred, pred.target_names)
+    figure = confusion_matrix_figure(report.confusion, pred.target_names)
+    save_figure(figure, confusion)
+
+
+def example_indices(n_samples: int, n_examples: int) -> np.ndarray:
+    """``n_examples`` sample indices spread evenly over a split (deterministic)."""
+    return np.unique(np.linspace(0, n_samples - 1, min(n_examples, n_samples)).astype(int))
+
+
+def image2image_figures(
+    predictions: str, data: str, panels: str, spectra: str, *, n_examples: int = 4
+) -> None:
+    """Input / true / predicted / residual maps of a few test images and their power spectra."""
+    pred = read_predictions(predictions)
+    ds = read_dataset(data, extra=False)
+    input_label = display_name(ds.attrs.get("input_name", "input"))
+    target = display_name(pred.target_names[0])
+    pick = example_indices(len(ds), n_examples)
+    correlation = per_image_correlation(pred.y_true, pred.y_pred)[:, 0]
+    figure = image2image_panels(
+        ds.x[pick, ..., 0], pred.y_true[pick, ..., 0], pred.y_pred[pick, ..., 0],
+        input_label=input_label, target_label=target, correlations=correlation[pick],
+    )  # fmt: skip
+    save_figure(figure, panels)
+    k, p_true = radial_power_spectrum(pred.y_true[..., 0])
+    _, p_pred = radial_power_spectrum(pred.y_pred[..., 0])
+    figure = power_spectrum_figure(
+        k, {"true": p_true, "predicted": p_pred}, ylabel=f"P(k) of {target}",
+        ratio_to="true", title=f"Test split, {len(ds)} maps",
+    )  # fmt: skip
+    save_figure(figure, spectra)
+
+
+def eval_run_name(path: str) -> str:
+    """``<variant>/<model>`` from ``.../eval/<variant>/<model>/<evalset>/<file>``."""
+    parts = Path(path).parts
+    return f"{parts[-4]}/{parts[-3]}"
+
+
+def classification_table(predictions: Sequence[str], csv: str, md: str) -> None:
+    """Test accuracy, per-class recall and (two classes) ROC AUC of every classifier of a study."""
+    rows = {}
+    for path in predictions:
+        pred = read_predictions(path)
+        report = classification_report(pred.y_true, pred.y_pred, pred.target_names)
+        row = {"accuracy": report.accuracy, "n_test": len(pred.y_true)}
+        if report.roc is not None:
+            row["roc_auc"] = report.roc["auc"]
+        row |= {f"recall {name}": value for name, value in report.per_class["recall"].items()}
+        rows[eval_run_name(path)] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "run"
+    table.to_csv(csv, float_format="%.4f")
+    Path(md).write_text(table.to_markdown(floatfmt=".3f") + "\n")
+
+
+def roc_curves(predictions: Sequence[str], figure: str) -> None:
+    """ROC curves of every binary classifier of a study."""
+    curves = {}
+    for path in predictions:
+        pred = read_predictions(path)
+        roc = classification_report(pred.y_true, pred.y_pred, pred.target_names).roc
+        if roc is None:
+            raise ValueError(f"{path}: ROC curves need two classes, got {pred.target_names}")
+        curves[eval_run_name(path)] = (roc["fpr"], roc["tpr"], roc["auc"])
+    save_figure(roc_figure(curves), figure)
+
+
+def classification_examples(predictions: str, data: str, figure: str, *, per_class: int) -> None:
+    """Grid of ``per_class`` test images of every class with true and predicted labels."""
+    pred = read_predictions(predictions)
+    ds = read_dataset(data, extra=False)
+    names = list(pred.target_names)
+    pick = np.concatenate(
+        [np.flatnonzero(pred.y_true == c)[:per_class] for c in range(len(names))]
+    ).astype(int)
+    predicted = pred.y_pred[pick].argmax(axis=1)
+    images = ds.x[pick] if ds.x.shape[-1] in (1, 3) else ds.x[pick, ..., 0]
+    grid = example_grid_figure(
+        images, [names[c] for c in pred.y_true[pick]], [names[c] for c in predicted],
+        per_row=per_class,
+    )  # fmt: skip
+    save_figure(grid, figure)

@@ -8,9 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from sim2model.data.normalise import Normaliser
-from sim2model.io.dataset import read_dataset
+from sim2model.io.dataset import Dataset, read_dataset
 
 log = logging.getLogger(__name__)
+
+#: Training loss of each dataset task (see sim2model.train.fit.LOSS_METRICS).
+LOSS_BY_TASK = {
+    "regression": "mse",
+    "classification": "sparse_categorical_crossentropy",
+    "image2image": "mse",
+}
+
+
+def n_model_outputs(ds: Dataset) -> int:
+    """Outputs the network needs: targets, classes or target channels."""
+    task = ds.attrs["task"]
+    if task == "classification":
+        return len(ds.attrs["class_names"])
+    return int(ds.y.shape[-1])
 
 
 def train(
@@ -38,7 +53,7 @@ def train(
     x_train, y_train = normaliser.transform_x(train_ds.x), normaliser.transform_y(train_ds.y)
     x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
     arch = dict(model_config)
-    net = build_model(arch.pop("arch"), x_train.shape[1:], y_train.shape[1], **arch)
+    net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
     log.info("model %s: %d parameters", net.name, net.count_params())
     out_dir = Path(model).parent
     if Path(history).parent != out_dir:
@@ -55,4 +70,5 @@ def train(
         learning_rate=train_config["learning_rate"],
         patience=train_config["patience"],
         seed=seed,
+        loss=LOSS_BY_TASK[train_ds.attrs["task"]],
     )

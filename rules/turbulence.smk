@@ -1,0 +1,194 @@
+"""Turbulence study (seed 001): Athena++ snapshots -> FITS cubes -> slab splits -> models."""
+
+
+ruleorder: turbulence_flatten > split_dataset
+
+
+if TURB_SOURCE == "surrogate":
+
+    rule turbulence_surrogate:
+        output:
+            snapshots=[
+                f"{RESULTS}/turbulence/athdf/{{cls}}/{{cls}}.out2.{i:05d}.athdf"
+                for i in range(TURB["surrogate"]["snapshots"])
+            ],
+        log:
+            "logs/turbulence_surrogate/{cls}.log",
+        conda:
+            "../envs/turbulence.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            transport=lambda wc: wc.cls,
+            cells=TURB["surrogate"]["cells"],
+            block_cells=TURB["surrogate"]["block_cells"],
+            seeds=lambda wc, output: [
+                study_seed("turbulence", "surrogate", wc.cls, i)
+                for i in range(len(output))
+            ],
+        script:
+            "../workflow_scripts/turbulence_surrogate.py"
+
+
+rule athdf_to_fits:
+    input:
+        snapshot=lambda wc: turbulence_snapshots(wc.cls)[int(wc.index)],
+    output:
+        fits=f"{RESULTS}/turbulence/fits/{{cls}}/s{{index}}/{{variable}}.fits",
+    log:
+        "logs/athdf_to_fits/{cls}/{index}/{variable}.log",
+    wildcard_constraints:
+        index=r"\d{3}",
+    conda:
+        "../envs/turbulence.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        variable=lambda wc: wc.variable,
+    script:
+        "../workflow_scripts/athdf_to_fits.py"
+
+
+rule turbulence_cubes:
+    input:
+        unpack(turbulence_cube_inputs),
+    output:
+        shard=f"{RESULTS}/turbulence/shards/{{variant}}/{{cls}}.h5",
+    log:
+        "logs/turbulence_cubes/{variant}/{cls}.log",
+    conda:
+        "../envs/turbulence.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        spec=lambda wc: TURB_VARIANTS[wc.variant],
+        class_index=lambda wc: turbulence_classes().index(wc.cls),
+        class_names=turbulence_classes(),
+        config=hashed_config("turbulence"),
+    script:
+        "../workflow_scripts/turbulence_cubes.py"
+
+
+rule turbulence_flatten:
+    input:
+        splits=expand(
+            f"{RESULTS}/turbulence/dataset/{TURB['flattened_variant']}/{{part}}.h5",
+            part=["train", "val", "test"],
+        ),
+    output:
+        train=f"{RESULTS}/turbulence/dataset/{TURB_FLATTENED}/train.h5",
+        val=f"{RESULTS}/turbulence/dataset/{TURB_FLATTENED}/val.h5",
+        test=f"{RESULTS}/turbulence/dataset/{TURB_FLATTENED}/test.h5",
+        norm=f"{RESULTS}/turbulence/dataset/{TURB_FLATTENED}/norm.json",
+    log:
+        "logs/turbulence_flatten/flatten.log",
+    conda:
+        "../envs/turbulence.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        image_scaling=dataset_config("turbulence")["image_scaling"],
+        config=hashed_config("turbulence"),
+    script:
+        "../workflow_scripts/turbulence_flatten.py"
+
+
+rule turbulence_saliency:
+    input:
+        model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{turbulence_classifier()}/model.keras",
+        norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
+        data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
+    output:
+        figure=report(
+            f"{RESULTS}/turbulence/figures/saliency.png",
+            caption="../report/turbulence_saliency.rst",
+            category="turbulence",
+            subcategory="Interpretation",
+        ),
+    log:
+        "logs/turbulence_saliency/saliency.log",
+    conda:
+        "../envs/tf.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        per_class=TURB["interpretation"]["saliency_per_class"],
+        train_config=train_config("turbulence"),
+        seed=study_seed("turbulence", "saliency", bits=32),
+        threads=lambda wc, threads: threads,
+    script:
+        "../workflow_scripts/turbulence_saliency.py"
+
+
+rule turbulence_smoothing:
+    input:
+        model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{turbulence_classifier()}/model.keras",
+        norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
+        data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
+    output:
+        figure=report(
+            f"{RESULTS}/turbulence/figures/smoothing.png",
+            caption="../report/turbulence_smoothing.rst",
+            category="turbulence",
+            subcategory="Interpretation",
+        ),
+        table=f"{RESULTS}/turbulence/tables/smoothing_fractions.csv",
+    log:
+        "logs/turbulence_smoothing/smoothing.log",
+    conda:
+        "../envs/tf.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        smoothed_class=TURB["interpretation"]["smoothing_class"],
+        sigmas=TURB["interpretation"]["smoothing_sigmas"],
+        train_config=train_config("turbulence"),
+        seed=study_seed("turbulence", "smoothing", bits=32),
+        threads=lambda wc, threads: threads,
+    script:
+        "../workflow_scripts/turbulence_smoothing.py"
+
+
+rule turbulence_tables:
+    input:
+        classifications=[
+            turbulence_eval(variant, model, "predictions.h5")
+            for variant, model in turbulence_pairs("classification")
+        ],
+        image2image=[
+            turbulence_eval(variant, model, "metrics.csv")
+            for variant, model in turbulence_pairs("image2image")
+        ],
+    output:
+        accuracy_csv=f"{RESULTS}/turbulence/tables/per_class_accuracy.csv",
+        accuracy_md=f"{RESULTS}/turbulence/tables/per_class_accuracy.md",
+        accuracy_figure=report(
+            f"{RESULTS}/turbulence/figures/per_class_accuracy.png",
+            caption="../report/turbulence_accuracy.rst",
+            category="turbulence",
+            subcategory="Classification",
+        ),
+        image2image_csv=f"{RESULTS}/turbulence/tables/image2image_metrics.csv",
+        image2image_md=f"{RESULTS}/turbulence/tables/image2image_metrics.md",
+    log:
+        "logs/turbulence_tables/tables.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/turbulence_tables.py"

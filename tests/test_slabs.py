@@ -1,0 +1,266 @@
+"""Buffered slab splits: no cell of one split lies within the buffer of another."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from sim2model.data.slabs import SPLITS, slab_layout, spatial_split
+from sim2model.io.dataset import Dataset, check_dataset
+
+FRACTION_TRIPLES = [
+    (0.8, 0.1, 0.1),
+    (0.6, 0.2, 0.2),
+    (1 / 3, 1 / 3, 1 / 3),
+    (0.7, 0.0, 0.3),
+    (0.5, 0.5, 0.0),
+    (0.98, 0.01, 0.01),
+    (1.0, 0.0, 0.0),
+]
+SHAPE = (20, 16, 24)  # (Z, Y, X) of the test cubes: a different depth along every axis
+
+
+def _distance(a: np.ndarray, b: np.ndarray, depth: int, periodic: bool) -> np.ndarray:
+    """Brute-force distances between every cell of ``a`` and every cell of ``b``."""
+    d = np.abs(a[:, None] - b[None, :])
+    return np.minimum(d, depth - d) if periodic else d
+
+
+def _assert_separated(cells: dict[str, np.ndarray], depth: int, buffer: int, periodic: bool):
+    for one, two in itertools.combinations(cells, 2):
+        if cells[one].size and cells[two].size:
+            gap = _distance(cells[one], cells[two], depth, periodic).min()
+            assert gap > buffer, (one, two, gap)
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_layout_never_leaks_across_splits(periodic):
+    n_checked = n_raised = 0
+    for depth, triple, buffer in itertools.product(range(8, 81), FRACTION_TRIPLES, range(7)):
+        fractions = dict(zip(SPLITS, triple, strict=True))
+        active = sum(f > 0 for f in triple)
+        n_buffers = active - 1 + (periodic and active > 1)
+        cells_left = depth - n_buffers * buffer
+        if cells_left < active:
+            with pytest.raises(ValueError, match=r"dataset\.spatial\.buffer.*dataset\.fractions"):
+                slab_layout(depth, fractions, buffer, periodic)
+            n_raised += 1
+            continue
+        layout = slab_layout(depth, fractions, buffer, periodic)
+        cells = {k: np.arange(*layout.ranges[k]) for k in SPLITS}
+        for start, stop in layout.ranges.values():
+            assert 0 <= start <= stop <= depth
+        owner = np.zeros(depth, dtype=int)
+        for c in cells.values():
+            owner[c] += 1
+        assert owner.max() <= 1  # disjoint
+        _assert_separated(cells, depth, buffer, periodic)
+        sizes = np.array([cells[k].size for k in SPLITS])
+        assert sizes.sum() == cells_left  # only the buffers are left unused
+        quota = np.array(triple) * cells_left
+        assert np.all((sizes > 0) == (quota > 0))
+        if np.all(quota[quota > 0] >= 1):
+            assert np.all(np.abs(sizes - quota) < 1), (depth, triple, buffer, sizes)
+        else:
+            assert np.all(np.abs(sizes - quota) < 2), (depth, triple, buffer, sizes)
+        expected = [next((k for k in SPLITS if i in cells[k]), None) for i in range(depth)]
+        assert [layout.split_of(i) for i in range(depth)] == expected
+        n_checked += 1
+    assert n_checked > 3000 and n_raised > 20
+
+
+def test_layout_order_and_example():
+    layout = slab_layout(30, {"train": 0.6, "val": 0.2, "test": 0.2}, buffer=2, periodic=True)
+    # 30 - 3 buffers x 2 = 24 cells -> 14.4 / 4.8 / 4.8 -> 14 / 5 / 5; open box: 26 -> 16 / 5 / 5
+    assert layout.ranges == {"train": (0, 14), "val": (16, 21), "test": (23, 28)}
+    assert layout.split_of(15) is None and layout.split_of(29) is None
+    open_box = slab_layout(30, {"train": 0.6, "val": 0.2, "test": 0.2}, buffer=2, periodic=False)
+    assert open_box.ranges == {"train": (0, 16), "val": (18, 23), "test": (25, 30)}
+    with pytest.raises(IndexError):
+        layout.split_of(30)
+
+
+@pytest.mark.parametrize(
+    ("fractions", "buffer", "message"),
+    [
+        ({"train": 0.8, "val": 0.3, "test": 0.1}, 1, r"dataset\.fractions.*sum to 1"),
+        ({"train": 0.9, "valid": 0.1}, 1, r"dataset\.fractions.*valid"),
+        ({"train": 1.1, "val": -0.1}, 1, r"dataset\.fractions.*'val'"),
+        ({"train": 0.8, "val": 0.1, "test": 0.1}, -1, r"dataset\.spatial\.buffer"),
+    ],
+)
+def test_bad_layout_options_are_named(fractions, buffer, message):
+    with pytest.raises(ValueError, match=message):
+        slab_layout(40, fractions, buffer)
+
+
+def _cubes(task: str, n: int = 3, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, *SHAPE, 2)).astype(np.float32)
+    if task == "classification":
+        y = rng.integers(0, 4, size=n)
+    elif task == "regression":
+        y = rng.normal(size=(n, 2)).astype(np.float32)
+    else:
+        y = rng.normal(size=(n, *SHAPE, 3)).astype(np.float32)
+    return Dataset(
+        x=x,
+        y=y,
+        meta={"sample_id": np.arange(10, 10 + n), "snapshot": rng.uniform(size=n)},
+        extra={"velocity": rng.normal(size=(n, 3))},
+        attrs={
+            "study": "unit",
+            "task": task,
+            "target_names": ["a", "b"] if task == "regression" else [],
+            "class_names": ["c0", "c1", "c2", "c3"] if task == "classification" else [],
+            "config_hash": "0" * 16,
+            "code_version": "test",
+            "created_by": "pytest",
+            "versions": {"numpy": np.__version__},
+        },
+    )
+
+
+def _reference_image(cube: np.ndarray, axis: int, first: int, depth: int) -> np.ndarray:
+    """Mean over cells ``first .. first+depth-1`` along ``axis`` of one cube, by hand."""
+    total = np.zeros([n for i, n in enumerate(cube.shape[:3]) if i != axis] + [cube.shape[3]])
+    for cell in range(first, first + depth):
+        index = [slice(None)] * 3
+        index[axis] = cell
+        total += cube[tuple(index)]
+    return total / depth
+
+
+FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_spatial_split_samples_stay_in_their_slabs(axis):
+    ds = _cubes("classification")
+    buffer, tile, p = 2, 5, 2
+    out = spatial_split(
+        ds, axis=axis, buffer=buffer, fractions=FRACTIONS, tile=tile, projection_depth=p
+    )
+    depth = SHAPE[axis]
+    ranges = slab_layout(depth, FRACTIONS, buffer).ranges
+    height, width = (n for i, n in enumerate(SHAPE) if i != axis)
+    rows, cols = height // tile, width // tile
+    cells = {}
+    for name, part in out.items():
+        check_dataset(part, name)
+        m = part.meta
+        first, last = m["slice_index"], m["slice_index"] + m["slice_depth"] - 1
+        start, stop = ranges[name]
+        assert np.all((first >= start) & (last < stop)), name
+        spans = [np.arange(a, b + 1) for a, b in zip(first, last, strict=True)]
+        cells[name] = np.unique(np.concatenate(spans))
+        n_slices = stop - start
+        n_proj = (n_slices // p) if name == "test" else 0
+        assert len(part) == len(ds) * (n_slices + n_proj) * rows * cols
+        assert part.x.shape[1:] == (tile, tile, 2) and part.x.dtype == np.float32
+        np.testing.assert_array_equal(m["sample_id"], np.arange(len(part)))
+        assert m["sample_id"].dtype == np.int64
+        np.testing.assert_array_equal(part.y, ds.y[m["cube_index"]])
+        np.testing.assert_array_equal(m["snapshot"], ds.meta["snapshot"][m["cube_index"]])
+        np.testing.assert_array_equal(m["cube_sample_id"], ds.meta["sample_id"][m["cube_index"]])
+        assert part.extra == {}
+        order = np.lexsort(
+            [m["tile_col"], m["tile_row"], m["slice_index"], m["cube_index"], m["slice_depth"]]
+        )
+        np.testing.assert_array_equal(order, np.arange(len(part)))  # (cube, slice, tile) order
+        images = set(zip(m["cube_index"], first, m["slice_depth"], strict=True))
+        for cube, cell, depth_ in images:
+            sel = (m["cube_index"] == cube) & (first == cell) & (m["slice_depth"] == depth_)
+            grid = set(zip(m["tile_row"][sel].tolist(), m["tile_col"][sel].tolist(), strict=True))
+            assert grid == set(itertools.product(range(rows), range(cols)))
+        for i in range(len(part)):
+            ref = _reference_image(ds.x[m["cube_index"][i]], axis, first[i], m["slice_depth"][i])
+            r, c = m["tile_row"][i], m["tile_col"][i]
+            ref = ref[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile]
+            if m["slice_depth"][i] == 1:
+                np.testing.assert_array_equal(part.x[i], ref)
+            else:
+                np.testing.assert_allclose(part.x[i], ref, rtol=1e-6, atol=1e-6)
+    assert cells["test"].size == ranges["test"][1] - ranges["test"][0]
+    _assert_separated(cells, depth, buffer, periodic=True)
+    description = out["train"].attrs["spatial_split"]
+    assert json.loads(json.dumps(description))["ranges"]["val"] == list(ranges["val"])
+    assert description["axis"] == axis and description["buffer"] == buffer
+    assert out["test"].attrs["study"] == "unit"
+
+
+def test_whole_slices_and_regression_rows():
+    ds = _cubes("regression")
+    out = spatial_split(ds, axis=2, buffer=1, fractions=FRACTIONS, periodic=False)
+    ranges = slab_layout(SHAPE[2], FRACTIONS, 1, periodic=False).ranges
+    for name, part in out.items():
+        check_dataset(part, name)
+        assert part.x.shape == (3 * (ranges[name][1] - ranges[name][0]), 20, 16, 2)
+        np.testing.assert_array_equal(part.y, ds.y[part.meta["cube_index"]])
+        assert set(part.meta["tile_row"]) == set(part.meta["tile_col"]) == {0}
+        i = len(part) - 1  # last slice of the last cube
+        np.testing.assert_array_equal(part.x[i], ds.x[2, :, :, ranges[name][1] - 1])
+
+
+def test_image2image_targets_are_cut_like_the_images():
+    ds = _cubes("image2image")
+    out = spatial_split(ds, axis=1, buffer=2, fractions=FRACTIONS, tile=8, projection_depth=2)
+    for name, part in out.items():
+        check_dataset(part, name)
+        assert part.y.shape == (*part.x.shape[:3], 3)
+        m = part.meta
+        for i in (0, len(part) // 2, len(part) - 1):
+            for row, col in [(0, 0), (3, 5), (7, 7)]:
+                cube, cell = m["cube_index"][i], m["slice_index"][i]
+                z, x = m["tile_row"][i] * 8 + row, m["tile_col"][i] * 8 + col
+                depth = m["slice_depth"][i]
+                np.testing.assert_allclose(
+                    part.y[i, row, col], ds.y[cube, z, cell : cell + depth, x].mean(axis=0)
+                )
+                np.testing.assert_allclose(
+                    part.x[i, row, col], ds.x[cube, z, cell : cell + depth, x].mean(axis=0)
+                )
+    assert 2 in out["test"].meta["slice_depth"]
+
+
+def test_zero_fraction_split_is_empty_and_split_is_deterministic():
+    ds = _cubes("classification")
+    fractions = {"train": 0.7, "val": 0.0, "test": 0.3}
+    one = spatial_split(ds, axis=0, buffer=3, fractions=fractions, tile=4)
+    two = spatial_split(ds, axis=0, buffer=3, fractions=fractions, tile=4)
+    assert one["val"].x.shape == (0, 4, 4, 2) and one["val"].y.shape == (0,)
+    check_dataset(one["val"], "val")
+    for name in SPLITS:
+        np.testing.assert_array_equal(one[name].x, two[name].x)
+        for key, values in one[name].meta.items():
+            np.testing.assert_array_equal(values, two[name].meta[key])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"axis": 3}, r"dataset\.spatial\.axis"),
+        ({"axis": True}, r"dataset\.spatial\.axis"),
+        ({"axis": 1.0}, r"dataset\.spatial\.axis"),
+        ({"tile": 17}, r"dataset\.spatial\.tile"),  # axis 0 gives 16 x 24 slices
+        ({"tile": 0}, r"dataset\.spatial\.tile"),
+        ({"projection_depth": 1}, r"dataset\.spatial\.projection_depth"),
+        ({"projection_depth": 5}, r"dataset\.spatial\.projection_depth.*test slab"),
+        ({"buffer": 6}, r"dataset\.spatial\.buffer"),
+        ({"fractions": {"train": 1.0, "val": 0.5}}, r"dataset\.fractions"),
+    ],
+)
+def test_bad_spatial_options_are_named(kwargs, message):
+    options = {"axis": 0, "buffer": 2, "fractions": FRACTIONS, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        spatial_split(_cubes("classification"), **options)
+
+
+def test_non_cube_samples_are_rejected():
+    ds = _cubes("classification")
+    ds.x = ds.x[:, 0]
+    with pytest.raises(ValueError, match=r"'x' of cubes"):
+        spatial_split(ds, axis=0, buffer=1, fractions=FRACTIONS)

@@ -1,0 +1,46 @@
+"""crsphere report stage: sky maps of test samples and the k-NN graphs of the EdgeConv layers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sim2model.io.dataset import read_dataset
+
+log = logging.getLogger(__name__)
+
+
+def crsphere_figures(
+    model: str,
+    data: str,
+    sky: str,
+    graphs: str,
+    *,
+    train_config: Mapping[str, Any],
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """Sky maps of an isotropic and a signal test sample; k-NN graphs of each EdgeConv layer."""
+    from sim2model.train.backend import configure_from_settings
+
+    configure_from_settings(train_config, seed=seed, threads=threads)
+    from sim2model.models.edgeconv import edgeconv_graph_points
+    from sim2model.plots.sky import knn_graph_figure, sky_map_figure
+    from sim2model.plots.style import save_figure
+    from sim2model.train.fit import load_model
+
+    ds = read_dataset(data, extra=False)
+    isotropic, signal = (int(np.flatnonzero(ds.y == label)[0]) for label in (0, 1))
+    samples = [ds.x[isotropic], ds.x[signal]]
+    titles = [f"Isotropic (test sample {isotropic})", f"Signal (test sample {signal})"]
+    save_figure(sky_map_figure(samples, titles, energy_label="Energy (normalised)"), sky)
+    net = load_model(model)
+    layers = [layer for layer in net.layers if "edge_conv" in layer.name]
+    points = edgeconv_graph_points(net, ds.x[signal])
+    k = int(layers[0].next_neighbors)
+    names = [layer.name for layer in layers]
+    save_figure(knn_graph_figure(ds.x[signal, :, :3], points, k, names), graphs)
+    log.info("sky maps -> %s, %d EdgeConv graphs -> %s", sky, len(points), graphs)

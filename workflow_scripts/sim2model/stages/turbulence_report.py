@@ -1,0 +1,61 @@
+"""Turbulence report stage: per-class accuracy (slices, projections, flattened), U-Net table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim2model.io.predictions import read_predictions
+from sim2model.plots.classification import per_class_accuracy_figure
+from sim2model.plots.style import save_figure
+from sim2model.stages.report import eval_run_name
+
+log = logging.getLogger(__name__)
+
+
+def per_class_accuracy(predictions: Sequence[str]) -> pd.DataFrame:
+    """Accuracy per true class of each classifier, on single slices and on projections."""
+    columns = {}
+    for path in predictions:
+        pred = read_predictions(path)
+        names = list(pred.target_names)
+        correct = pred.y_pred.argmax(axis=1) == pred.y_true
+        depth = pred.meta.get("slice_depth", np.ones(len(correct), dtype=int))
+        for kind, mask in (("slices", depth == 1), ("projections", depth > 1)):
+            if not mask.any():
+                continue
+            columns[f"{eval_run_name(path)} {kind}"] = {
+                name: float(correct[mask & (pred.y_true == c)].mean())
+                if np.any(mask & (pred.y_true == c))
+                else np.nan
+                for c, name in enumerate(names)
+            }
+            columns[f"{eval_run_name(path)} {kind}"]["all"] = float(correct[mask].mean())
+    return pd.DataFrame(columns)
+
+
+def turbulence_tables(
+    classifications: Sequence[str],
+    image2image: Sequence[str],
+    accuracy_csv: str,
+    accuracy_md: str,
+    accuracy_figure: str,
+    image2image_csv: str,
+    image2image_md: str,
+) -> None:
+    """Per-class accuracy (slices, projections, flattened spectra) and U-Net metrics tables."""
+    accuracy = per_class_accuracy(classifications)
+    accuracy.to_csv(accuracy_csv, float_format="%.4f")
+    Path(accuracy_md).write_text(accuracy.to_markdown(floatfmt=".3f") + "\n")
+    per_class = accuracy.drop(index="all")
+    chance = 1.0 / len(per_class)
+    save_figure(per_class_accuracy_figure(per_class.to_dict(), chance=chance), accuracy_figure)
+    frames = [pd.read_csv(p, index_col=0).assign(run=eval_run_name(p)) for p in image2image]
+    metrics = pd.concat(frames) if frames else pd.DataFrame()
+    metrics.to_csv(image2image_csv, float_format="%.6g")
+    Path(image2image_md).write_text(metrics.to_markdown(floatfmt=".4g") + "\n")
+    log.info("per-class accuracy:\n%s\n%s", accuracy.to_string(), metrics.to_string())

@@ -1,0 +1,9 @@
+"""Entry point of rule `turbulence_flatten`.
+
+Runs `sim2model.stages.turbulence.turbulence_flatten`.
+"""
+
+from sim2model.runtime import run_job
+from sim2model.stages.turbulence import turbulence_flatten
+
+run_job(snakemake, turbulence_flatten)  # noqa: F821
