@@ -54,3 +54,13 @@ rule all:
     default_target: True
     input:
         [study_targets(study) for study in config["studies"]],
+
+
+for _study in STUDY_TARGETS:
+
+    rule:
+        name:
+            _study
+        default_target: False
+        input:
+            study_targets(_study),

@@ -4,13 +4,35 @@ import glob
 
 TURB = config["turbulence"]
 TURB_SOURCE = TURB["source"]
-TURB_VARIANTS = TURB["variants"]
+# A variant set to null is dropped (config files merge key by key and cannot delete keys).
+TURB_VARIANTS = {
+    name: spec for name, spec in TURB["variants"].items() if spec is not None
+}
 # The classification variant whose model the interpretation rules (saliency, smoothing) inspect.
 TURB_CLASSIFY = TURB.get("flattened_variant") or next(
     (name for name, spec in TURB_VARIANTS.items() if spec["task"] == "classification"),
     None,
 )
 TURB_FLATTENED = "flattened"
+
+
+def check_turbulence_variants():
+    """Fail before any job on variants that cannot be built, naming the config key."""
+    for name, spec in TURB_VARIANTS.items():
+        if spec["task"] == "image2image" and "target" not in spec:
+            raise WorkflowError(
+                f"config turbulence.variants.{name}.target: an image2image variant needs "
+                "a target variable (e.g. Ec or emag)"
+            )
+    flattened = TURB.get("flattened_variant")
+    if flattened and TURB_VARIANTS.get(flattened, {}).get("task") != "classification":
+        raise WorkflowError(
+            f"config turbulence.flattened_variant: {flattened!r} is not a classification "
+            f"variant (they are {[n for n, v in TURB_VARIANTS.items() if v['task'] == 'classification']})"
+        )
+
+
+check_turbulence_variants()
 
 
 def turbulence_classes():

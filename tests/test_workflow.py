@@ -14,6 +14,7 @@ from pathlib import Path
 
 import h5py
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -219,3 +220,49 @@ def test_eor_study_runs_on_real_simfast21_output(tmp_path, shared_fixtures):
     assert sorted(set(shard.meta["redshift"])) == [7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0]
     assert len(shard) == 7 * 4 and shard.x.shape[1:] == (16, 16, 1)
     assert (work / "results/eor21cm/tables/metrics_by_redshift.md").exists()
+
+
+def test_turbulence_study_runs_on_real_athena_output(tmp_path, shared_fixtures):
+    """Real Athena++ snapshots (no CR fields) through athdf -> FITS -> slabs -> CNN and U-Net."""
+    from astropy.io import fits
+
+    from sim2model.io.athdf import read_athdf_variable
+
+    work = copy_workflow(tmp_path / "wf")
+    runs = shared_fixtures / "athena_turb_mhd"
+    override = tmp_path / "athena.yaml"
+    override.write_text(
+        f"""
+studies: [turbulence]
+turbulence:
+  source: athdf
+  classes:
+    early: {{snapshots: ["{runs}/turb_mhd.out2.0000[12].athdf"]}}
+    late: {{snapshots: ["{runs}/turb_mhd.out2.00003.athdf", "{runs}/turb_mhd.out3.00001.athdf"]}}
+  variants: {{ecr: null}}
+  flattened_variant: null
+  interpretation: {{smoothing_class: early}}
+  dataset:
+    spatial: {{axis: 0, buffer: 2, periodic: true, tile: 16, projection_depth: 2}}
+"""
+    )
+    snakemake(work, "--cores", "2", "turbulence", configfiles=(TINY, override))
+    results = work / "results/turbulence"
+    converted = results / "fits/late/s001/rho.fits"
+    with fits.open(converted) as hdul:
+        assert hdul[0].header["SRCFILE"] == "turb_mhd.out3.00001.athdf"
+        assert hdul[0].header["CYCLE"] == 123
+        expected = read_athdf_variable(runs / "turb_mhd.out3.00001.athdf", "rho")
+        assert hdul[0].data.dtype == np.dtype(">f8") and np.array_equal(hdul[0].data, expected)
+    splits = {k: validate_dataset(results / f"dataset/transport/{k}.h5") for k in ("train", "test")}
+    assert splits["train"].x.shape[1:] == (16, 16, 1)
+    train_cells = set(splits["train"].meta["slice_index"].tolist())
+    test = splits["test"]
+    for start, depth in zip(test.meta["slice_index"], test.meta["slice_depth"], strict=True):
+        cells = range(int(start), int(start) + int(depth))
+        # no test cell within the 2-cell buffer of a training cell (periodic, 32 cells)
+        assert all(min((c - t) % 32, (t - c) % 32) > 2 for c in cells for t in train_cells)
+    assert set(test.meta["slice_depth"].tolist()) == {1, 2}
+    accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
+    assert list(accuracy.index) == ["early", "late", "all"]
+    assert (results / "figures/emag/unet/power_spectra.png").exists()
