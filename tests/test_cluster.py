@@ -31,6 +31,7 @@ pytestmark = pytest.mark.cluster
 
 CLUSTER = REPO / "tests" / "cluster"
 TEST_PROFILE = CLUSTER / "profile"
+CLUSTER_STUDIES = CLUSTER / "studies.yaml"
 STATE = Path(os.environ.get("SIM2MODEL_SLURM_STATE", "/tmp/sim2model-slurm"))
 SLURM_CONF = STATE / "etc" / "slurm.conf"
 PARTITIONS = {"SIM2MODEL_SLURM_PARTITION": "cpu", "SIM2MODEL_SLURM_GPU_PARTITION": "gpu"}
@@ -294,14 +295,15 @@ def test_profile_takes_partitions_and_account_from_the_environment(tmp_path, mon
 
 @pytest.fixture(scope="module")
 def slurm_pipeline(slurm_cluster, tmp_path_factory):
-    """The tiny default DAG through SLURM, and its data products from a local `--cores 2` run."""
+    """The tiny DAG of two studies through SLURM, and its data products from a local run."""
     base = tmp_path_factory.mktemp("cluster")
     work = copy_workflow(base / "slurm")
     local = _workflow_copy(work, base / "local")
     run = cluster_snakemake(
         "default pipeline (tiny) via --profile profiles/slurm",
         work,
-        "--profile", "profiles/slurm", "--profile", str(TEST_PROFILE), "--configfile", str(TINY),
+        "--profile", "profiles/slurm", "--profile", str(TEST_PROFILE),
+        "--configfile", str(TINY), str(CLUSTER_STUDIES),
         env=_env(**PARTITIONS),
         timeout=480,
     )  # fmt: skip

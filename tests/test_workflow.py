@@ -69,7 +69,20 @@ def test_every_target_exists(pipeline):
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
-    for study in (galsim, eor):
+    turbulence = pipeline / "results" / "turbulence"
+    accuracy = pd.read_csv(turbulence / "tables" / "per_class_accuracy.csv", index_col=0)
+    assert list(accuracy.index) == ["mhd", "diffusion_fast", "streaming", "all"]
+    assert list(accuracy.columns) == [
+        f"{run} {kind}" for run in ("transport/cnn", "flattened/cnn")
+        for kind in ("slices", "projections")
+    ]  # fmt: skip
+    smoothing = pd.read_csv(turbulence / "tables" / "smoothing_fractions.csv", index_col=0)
+    assert list(smoothing.index) == [0.0, 2.0] and np.allclose(smoothing.sum(axis=1), 1.0)
+    for name in ("crsphere", "galaxy10"):
+        table = pd.read_csv(pipeline / "results" / name / "tables" / "classification.csv")
+        assert table["accuracy"].between(0, 1).all()
+    studies = ("galsim", "eor21cm", "turbulence", "crsphere", "galaxy10")
+    for study in (pipeline / "results" / name for name in studies):
         assert (study / "provenance.json").exists() and (study / "MANIFEST.sha256").exists()
 
 
@@ -82,7 +95,11 @@ def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
     assert len(galsim) == 19  # 6 + 2 shards, 3 x 3 splits, 2 test sets
     assert len(eor) == 5  # 2 shards, 3 splits
-    for path in galsim + eor:
+    turbulence = _datasets(pipeline, "turbulence")
+    assert len(turbulence) == 8 + 4 * 3  # 3 + 2 + 3 class shards, 4 variants x 3 splits
+    others = _datasets(pipeline, "crsphere") + _datasets(pipeline, "galaxy10")
+    assert len(others) == 2 * (2 + 3)  # 2 shards, 3 splits each
+    for path in galsim + eor + turbulence + others:
         ds = validate_dataset(path)
         assert ds.attrs["study"] in path.parts and len(ds.attrs["config_hash"]) == 16
 
@@ -96,7 +113,7 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 9 + 5  # galsim, eor21cm
+    assert len(figures) == 9 + 5 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 

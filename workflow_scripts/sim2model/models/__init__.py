@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim2model.models.cnn_classifier import build_cnn_classifier
+from sim2model.models.edgeconv import build_dgcnn
 from sim2model.models.mlp import build_mlp
 from sim2model.models.unet import build_unet
 from sim2model.models.vgg import build_vgg
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "cnn_classifier": build_cnn_classifier,
+    "dgcnn": build_dgcnn,
     "mlp": build_mlp,
     "unet": build_unet,
     "vgg": build_vgg,
@@ -37,3 +39,10 @@ def build_model(
         known = ", ".join(sorted(MODEL_BUILDERS))
         raise ValueError(f"unknown model {name!r}; known models: {known}") from None
     return builder(input_shape, n_outputs, **kwargs)
+
+
+def register_custom_layers() -> None:
+    """Make the project's own layers known to Keras, so saved models using them load."""
+    from sim2model.models.edgeconv import get_edgeconv_layer_class
+
+    get_edgeconv_layer_class()

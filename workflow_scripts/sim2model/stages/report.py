@@ -107,7 +107,7 @@ def classification_table(predictions: Sequence[str], csv: str, md: str) -> None:
             row["roc_auc"] = report.roc["auc"]
         row |= {f"recall {name}": value for name, value in report.per_class["recall"].items()}
         rows[eval_run_name(path)] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index").astype({"n_test": int})
     table.index.name = "run"
     table.to_csv(csv, float_format="%.4f")
     Path(md).write_text(table.to_markdown(floatfmt=".3f") + "\n")

@@ -196,6 +196,9 @@ def train_model(
 
 def load_model(path: str | os.PathLike[str]) -> keras.Model:
     """Load a saved ``.keras`` model for inference (without its optimizer state)."""
+    from sim2model.models import register_custom_layers
+
+    register_custom_layers()
     return keras.saving.load_model(path, compile=False)
 
 
