@@ -75,9 +75,12 @@ def test_image_targets_are_standardised_per_channel_and_invert(tmp_path):
     back = Normaliser.load(tmp_path / "norm.json").inverse_y(scaled)
     assert np.allclose(back, y, atol=1e-5)
     classes = np.array([0, 2, 1])
-    assert fit_normaliser(x[:3], classes, task="classification", image_scaling="none").transform_y(
-        classes
-    ) is classes
+    assert (
+        fit_normaliser(x[:3], classes, task="classification", image_scaling="none").transform_y(
+            classes
+        )
+        is classes
+    )
 
 
 def test_unknown_image_scaling_is_rejected():

@@ -10,6 +10,7 @@ import numpy as np
 
 from sim2model.io.dataset import write_dataset
 from sim2model.provenance import stamp_attrs
+from sim2model.sharding import shard_span
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,8 @@ def crsphere_shard(
     if settings["source"] == "simulate":
         from sim2model.sims.crsphere import CRSphereSettings, simulate_shard
 
-        size, total = settings["shard_size"], settings["n_samples"]
-        first = shard_index * size
-        ds = simulate_shard(
-            min(size, total - first), seed, first, CRSphereSettings(**settings["simulate"])
-        )
+        first, count = shard_span(shard_index, settings["shard_size"], settings["n_samples"])
+        ds = simulate_shard(count, seed, first, CRSphereSettings(**settings["simulate"]))
     else:
         from sim2model.io.crsphere_npz import count_rows, read_crsphere_npz
 

@@ -24,20 +24,19 @@ def crsphere_figures(
     threads: int = 1,
 ) -> None:
     """Sky maps of an isotropic and a signal test sample; k-NN graphs of each EdgeConv layer."""
-    from sim2model.train.backend import configure_from_settings
+    from sim2model.train.backend import load_trained_model
 
-    configure_from_settings(train_config, seed=seed, threads=threads)
+    net = load_trained_model(model, train_config, seed=seed, threads=threads)
     from sim2model.models.edgeconv import edgeconv_graph_points
     from sim2model.plots.sky import knn_graph_figure, sky_map_figure
     from sim2model.plots.style import save_figure
-    from sim2model.train.fit import load_model
 
     ds = read_dataset(data, extra=False)
     isotropic, signal = (int(np.flatnonzero(ds.y == label)[0]) for label in (0, 1))
     samples = [ds.x[isotropic], ds.x[signal]]
     titles = [f"Isotropic (test sample {isotropic})", f"Signal (test sample {signal})"]
-    save_figure(sky_map_figure(samples, titles, energy_label="Energy (normalised)"), sky)
-    net = load_model(model)
+    figure = sky_map_figure(samples, titles, energy_label="log10(E / E_min)", log_scale=False)
+    save_figure(figure, sky)
     layers = [layer for layer in net.layers if "edge_conv" in layer.name]
     points = edgeconv_graph_points(net, ds.x[signal])
     k = int(layers[0].next_neighbors)

@@ -56,15 +56,15 @@ def evaluate(
     threads: int = 1,
 ) -> None:
     """Write predictions (HDF5) and metrics (JSON and CSV ``table``) for ``data``."""
-    from sim2model.train.backend import configure_from_settings
+    from sim2model.train.backend import load_trained_model
 
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    from sim2model.train.fit import load_model, predict
+    net = load_trained_model(model, train_config, seed=seed, threads=threads)
+    from sim2model.train.fit import predict
 
     normaliser = Normaliser.load(norm)
     ds = read_dataset(data, extra=False)
     y_pred = normaliser.inverse_y(
-        predict(load_model(model), normaliser.transform_x(ds.x), train_config["batch_size"])
+        predict(net, normaliser.transform_x(ds.x), train_config["batch_size"])
     )
     classification = ds.attrs["task"] == "classification"
     names = list(ds.attrs["class_names" if classification else "target_names"])

@@ -10,6 +10,7 @@ import numpy as np
 
 from sim2model.io.dataset import concat_datasets, write_dataset
 from sim2model.provenance import stamp_attrs
+from sim2model.sharding import shard_span
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,9 @@ def galaxy10_shard(
     if source == "render":
         from sim2model.sims.galaxy10_render import render_galaxy10_like
 
-        size, total = settings["render"]["shard_size"], settings["render"]["n_samples"]
-        first = shard_index * size
-        ds = render_galaxy10_like(min(size, total - first), seed, first_id=first, bands=bands)
+        render = settings["render"]
+        first, count = shard_span(shard_index, render["shard_size"], render["n_samples"])
+        ds = render_galaxy10_like(count, seed, first_id=first, bands=bands)
     elif source == "h5":
         from sim2model.io.galaxy10 import read_galaxy10_h5
 

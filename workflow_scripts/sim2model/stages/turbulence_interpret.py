@@ -15,6 +15,7 @@ from sim2model.eval.classification import predicted_fractions
 from sim2model.io.dataset import Dataset, read_dataset
 from sim2model.plots.interpretation import saliency_figure, smoothing_figure
 from sim2model.plots.style import save_figure
+from sim2model.train.backend import load_trained_model
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +24,6 @@ def _slices(ds: Dataset) -> Dataset:
     """The single-slice maps of a test split (projections left out)."""
     depth = ds.meta.get("slice_depth")
     return ds if depth is None else ds.subset(np.flatnonzero(depth == 1))
-
-
-def _load_classifier(model: str, train_config: Mapping[str, Any], seed: int, threads: int) -> Any:
-    from sim2model.train.backend import configure_from_settings
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    from sim2model.train.fit import load_model
-
-    return load_model(model)
 
 
 def turbulence_saliency(
@@ -46,7 +38,7 @@ def turbulence_saliency(
     threads: int = 1,
 ) -> None:
     """Vanilla-gradient saliency maps of ``per_class`` test maps of every class."""
-    net = _load_classifier(model, train_config, seed, threads)
+    net = load_trained_model(model, train_config, seed=seed, threads=threads)
     from sim2model.eval.saliency import saliency_maps
 
     ds = _slices(read_dataset(data, extra=False))
@@ -105,7 +97,7 @@ def turbulence_smoothing(
             f"config turbulence.interpretation.smoothing_class: {smoothed_class!r} is not one of "
             f"the classes {names}"
         )
-    net = _load_classifier(model, train_config, seed, threads)
+    net = load_trained_model(model, train_config, seed=seed, threads=threads)
     x = ds.x[ds.y == names.index(smoothed_class)]
     fractions = smoothed_fractions(
         net, Normaliser.load(norm), x, sigmas, train_config["batch_size"]

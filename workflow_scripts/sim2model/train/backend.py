@@ -138,3 +138,13 @@ def log_devices(logger: logging.Logger) -> dict[str, Any]:
         info["cuda_visible_devices"],
     )
     return info
+
+
+def load_trained_model(
+    path: str | os.PathLike, settings: Mapping[str, Any], *, seed: int, threads: int | None = None
+) -> Any:
+    """Configure the backend from ``settings`` (a ``train`` block), then load a saved model."""
+    configure_from_settings(settings, seed=seed, threads=threads)
+    from sim2model.train.fit import load_model
+
+    return load_model(path)
