@@ -80,7 +80,7 @@ class RenderSettings:
     pixel_scale: float = 0.396
     half_light_radius: Range = (2.0, 4.0)
     psf_fwhm: Range = (0.5, 0.7)
-    snr: Range = (50.0, 500.0)
+    snr: Range = (150.0, 1000.0)
     sky_level: Range = (50.0, 200.0)
     read_noise: float = 5.0
     max_offset: float = 1.5
