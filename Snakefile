@@ -61,6 +61,6 @@ for _study in STUDY_TARGETS:
     rule:
         name:
             _study
-        default_target: False
         input:
             study_targets(_study),
+        localrule: True
