@@ -332,7 +332,7 @@ def test_default_pipeline_on_slurm_matches_a_local_run(slurm_pipeline):
         # SIM2MODEL_SLURM_GPU_PARTITION for training, SIM2MODEL_SLURM_PARTITION for the rest
         assert job.partition == ("gpu" if job.rule == "train" else "cpu"), job
         assert "gpu" not in job.gres, f"train.gpus is 0: no GPU requested ({job})"
-    done = snakemake(run.workdir, "--cores", "1", "-n")
+    done = snakemake(run.workdir, "--cores", "1", "-n", configfiles=(TINY, CLUSTER_STUDIES))
     assert "Nothing to be done" in done.stdout + done.stderr
 
     manifests = sorted(run.workdir.glob("results/*/MANIFEST.sha256"))
