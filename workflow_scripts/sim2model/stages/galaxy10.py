@@ -31,7 +31,7 @@ def galaxy10_shard(
 
         render = settings["render"]
         first, count = shard_span(shard_index, render["shard_size"], render["n_samples"])
-        ds = render_galaxy10_like(count, seed, first_id=first, bands=bands)
+        ds = render_galaxy10_like(count, seed, first_id=first, bands=bands, progress=True)
     elif source == "h5":
         from sim2model.io.galaxy10 import read_galaxy10_h5
 

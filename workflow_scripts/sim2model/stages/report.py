@@ -110,7 +110,8 @@ def classification_table(predictions: Sequence[str], csv: str, md: str) -> None:
     table = pd.DataFrame.from_dict(rows, orient="index").astype({"n_test": int})
     table.index.name = "run"
     table.to_csv(csv, float_format="%.4f")
-    Path(md).write_text(table.to_markdown(floatfmt=".3f") + "\n")
+    formats = ["", *(".0f" if column == "n_test" else ".3f" for column in table.columns)]
+    Path(md).write_text(table.to_markdown(floatfmt=formats) + "\n")
 
 
 def roc_curves(predictions: Sequence[str], figure: str) -> None:
