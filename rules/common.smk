@@ -122,12 +122,20 @@ def classification_summary(study):
     ]
 
 
+def study_runs(study):
+    """(variant, model) of every model a study trains."""
+    return [
+        (variant, model)
+        for variant in STUDY_VARIANTS[study]()
+        for model in variant_models(study, variant)
+    ]
+
+
 def study_predictions(wildcards):
     """Test-split predictions of every (variant, model) of a study."""
     return [
         f"{RESULTS}/{wildcards.study}/eval/{variant}/{model}/test/predictions.h5"
-        for variant in STUDY_VARIANTS[wildcards.study]()
-        for model in variant_models(wildcards.study, variant)
+        for variant, model in study_runs(wildcards.study)
     ]
 
 
@@ -138,6 +146,5 @@ def training_curves(study):
 def study_histories(wildcards):
     return [
         f"{RESULTS}/{wildcards.study}/models/{variant}/{model}/history.csv"
-        for variant in STUDY_VARIANTS[wildcards.study]()
-        for model in variant_models(wildcards.study, variant)
+        for variant, model in study_runs(wildcards.study)
     ]

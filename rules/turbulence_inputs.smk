@@ -1,5 +1,6 @@
 """Config, paths and input functions of the turbulence study (rules in turbulence.smk)."""
 
+import functools
 import glob
 
 TURB = config["turbulence"]
@@ -47,6 +48,7 @@ def turbulence_classes():
     return list(TURB["classes"])
 
 
+@functools.cache  # globbed once per class, however often input functions ask
 def turbulence_snapshots(cls):
     """The .athdf snapshots of a class, in order (surrogate files or the user's globs)."""
     if TURB_SOURCE == "surrogate":
@@ -131,9 +133,8 @@ def turbulence_pairs(task):
     """(variant, model) pairs trained on variants of a task."""
     return [
         (variant, model)
-        for variant in turbulence_dataset_variants()
+        for variant, model in study_runs("turbulence")
         if turbulence_variant(variant)["task"] == task
-        for model in variant_models("turbulence", variant)
     ]
 
 

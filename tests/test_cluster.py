@@ -82,6 +82,18 @@ def _slurm(*cmd: str) -> str:
     return out.stdout
 
 
+def _cluster_script(name: str, timeout: int) -> subprocess.CompletedProcess:
+    """Run tests/cluster/<name> with the test environment, capturing its output."""
+    return subprocess.run(
+        ["bash", str(CLUSTER / name)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """A running single-node SLURM cluster for the whole session (slurm_up.sh/slurm_down.sh)."""
@@ -90,29 +102,15 @@ def slurm_cluster():
     if os.geteuid() != 0:
         give_up("cluster tests start munged, slurmctld and slurmd as root: not root")
     start = time.monotonic()
-    up = subprocess.run(
-        ["bash", str(CLUSTER / "slurm_up.sh")],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
+    up = _cluster_script("slurm_up.sh", timeout=900)
     if up.returncode in (2, 3):  # not root, or slurm-wlm/munge could not be installed
         give_up(f"no SLURM test cluster: {up.stderr.strip()[-2000:]}")
     if up.returncode != 0:
-        down = subprocess.run(["bash", str(CLUSTER / "slurm_down.sh")], env=_env(), text=True,
-                              capture_output=True, timeout=120)  # fmt: skip
+        down = _cluster_script("slurm_down.sh", timeout=120)
         pytest.fail(f"slurm_up.sh failed ({up.returncode}):\n{up.stderr[-4000:]}\n{down.stderr}")
     NOTES.append(f"slurm_up.sh: {time.monotonic() - start:.1f} s ({up.stderr.strip()[-300:]})")
     yield SLURM_CONF
-    down = subprocess.run(
-        ["bash", str(CLUSTER / "slurm_down.sh")],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    down = _cluster_script("slurm_down.sh", timeout=120)
     left = [p.name for p in (STATE / "pids").glob("*")]
     assert down.returncode == 0 and not left, f"slurm_down.sh: {down.stderr}; left: {left}"
 

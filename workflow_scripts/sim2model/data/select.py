@@ -93,3 +93,10 @@ def group_split_indices(
         filled[split] += sizes[g]
     split_of_sample = split_of_group[group_ids]
     return {name: np.flatnonzero(split_of_sample == i) for i, name in enumerate(fractions)}
+
+
+def first_per_class(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray:
+    """Indices of the first ``per_class`` samples of each class, class by class (for figures)."""
+    return np.concatenate(
+        [np.flatnonzero(labels == c)[:per_class] for c in range(n_classes)]
+    ).astype(int)

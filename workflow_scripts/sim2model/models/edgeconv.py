@@ -218,6 +218,12 @@ def build_dgcnn(
     return keras.Model(inputs, outputs, name="dgcnn")
 
 
+def edgeconv_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The EdgeConv layers of ``model``, in model order."""
+    edge_conv = get_edgeconv_layer_class()
+    return [layer for layer in model.layers if isinstance(layer, edge_conv)]
+
+
 def edgeconv_graph_points(model: keras.Model, sample: np.ndarray) -> list[np.ndarray]:
     """For one sample ``(P, C)``: the points each EdgeConv layer of ``model`` builds its graph on.
 
@@ -227,8 +233,7 @@ def edgeconv_graph_points(model: keras.Model, sample: np.ndarray) -> list[np.nda
     import keras
     from keras import ops
 
-    edge_conv = get_edgeconv_layer_class()
-    convs = [layer for layer in model.layers if isinstance(layer, edge_conv)]
+    convs = edgeconv_layers(model)
     if not convs:
         raise ValueError(f"model {model.name!r} has no EdgeConv layer")
     graph_inputs = [_split_inputs(layer.input)[0] for layer in convs]

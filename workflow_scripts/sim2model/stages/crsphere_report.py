@@ -27,7 +27,7 @@ def crsphere_figures(
     from sim2model.train.backend import load_trained_model
 
     net = load_trained_model(model, train_config, seed=seed, threads=threads)
-    from sim2model.models.edgeconv import edgeconv_graph_points
+    from sim2model.models.edgeconv import edgeconv_graph_points, edgeconv_layers
     from sim2model.plots.sky import knn_graph_figure, sky_map_figure
     from sim2model.plots.style import save_figure
 
@@ -37,7 +37,7 @@ def crsphere_figures(
     titles = [f"Isotropic (test sample {isotropic})", f"Signal (test sample {signal})"]
     figure = sky_map_figure(samples, titles, energy_label="log10(E / E_min)", log_scale=False)
     save_figure(figure, sky)
-    layers = [layer for layer in net.layers if "edge_conv" in layer.name]
+    layers = edgeconv_layers(net)
     points = edgeconv_graph_points(net, ds.x[signal])
     k = int(layers[0].next_neighbors)
     names = [layer.name for layer in layers]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim2model.data.select import first_per_class
 from sim2model.data.spectrum import radial_power_spectrum
 from sim2model.eval.classification import classification_report
 from sim2model.eval.image2image import per_image_correlation
@@ -131,9 +132,7 @@ def classification_examples(predictions: str, data: str, figure: str, *, per_cla
     pred = read_predictions(predictions)
     ds = read_dataset(data, extra=False)
     names = list(pred.target_names)
-    pick = np.concatenate(
-        [np.flatnonzero(pred.y_true == c)[:per_class] for c in range(len(names))]
-    ).astype(int)
+    pick = first_per_class(pred.y_true, len(names), per_class)
     predicted = pred.y_pred[pick].argmax(axis=1)
     images = ds.x[pick] if ds.x.shape[-1] in (1, 3) else ds.x[pick, ..., 0]
     grid = example_grid_figure(

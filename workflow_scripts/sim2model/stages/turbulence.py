@@ -42,11 +42,11 @@ def turbulence_surrogate(
 
 def athdf_to_fits(snapshot: str, fits: str, *, variable: str) -> None:
     """Convert one variable of one Athena++ snapshot into a FITS cube."""
-    from sim2model.io.athdf import read_athdf_header, read_athdf_variable
+    from sim2model.io.athdf import read_athdf
     from sim2model.io.fits_cube import sha256_file, write_fits_cube
 
-    header = read_athdf_header(snapshot)
-    data = read_athdf_variable(snapshot, variable)
+    header, arrays = read_athdf(snapshot, [variable])
+    data = arrays[variable]
     write_fits_cube(
         fits, data, variable=variable, header=header, source_sha256=sha256_file(snapshot)
     )

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from sim2model.data.normalise import Normaliser
+from sim2model.data.select import first_per_class
 from sim2model.eval.classification import predicted_fractions
 from sim2model.io.dataset import Dataset, read_dataset
 from sim2model.plots.interpretation import saliency_figure, smoothing_figure
@@ -43,9 +44,7 @@ def turbulence_saliency(
 
     ds = _slices(read_dataset(data, extra=False))
     names = list(ds.attrs["class_names"])
-    pick = np.concatenate(
-        [np.flatnonzero(ds.y == c)[:per_class] for c in range(len(names))]
-    ).astype(int)
+    pick = first_per_class(ds.y, len(names), per_class)
     x = Normaliser.load(norm).transform_x(ds.x[pick])
     proba = np.asarray(net.predict(x, verbose=0))
     saliency = saliency_maps(net, x, ds.y[pick])
