@@ -466,3 +466,38 @@ def test_writer_rejects_bad_input(tmp_path, datasets, kwargs, message):
     with pytest.raises(ValueError, match=message):
         write_athdf(path, datasets, time=0.0, cycle=0, block_size=(4, 2, 2), **kwargs)
     assert not any(tmp_path.iterdir())
+
+
+def test_non_finite_cells_are_refused_naming_file_and_variable(tmp_path):
+    rng = np.random.default_rng(5)
+    fields = {name: rng.uniform(1, 2, (4, 4, 8)) for name in ("rho", "press", "vel1")}
+    fields["rho"][1, 2, 3] = np.nan
+    fields["press"][3, 0, 6] = np.inf
+    fields["press"][3, 1, 0] = -np.inf
+    path = tmp_path / "bad.out1.00000.athdf"
+    write_athdf(path, {"prim": fields}, time=0.1, cycle=1, block_size=(4, 2, 2))
+    with pytest.raises(AthdfError) as err:
+        read_athdf_variable(path, "rho")
+    message = str(err.value)
+    assert str(path) in message and "'rho'" in message
+    assert "1 non-finite cell(s)" in message and "[z, y, x] = [1, 2, 3]" in message
+    with pytest.raises(AthdfError, match=r"'press' holds 2 non-finite .* \[3, 0, 6\]") as err:
+        read_athdf(path, ["vel1", "press"])
+    assert str(path) in str(err.value)
+    with pytest.raises(AthdfError, match=f"{re.escape(str(path))}: variable 'rho'"):
+        read_athdf(path)  # every stored variable
+    header, arrays = read_athdf(path, ["vel1"])  # only the variables read are checked
+    np.testing.assert_array_equal(arrays["vel1"], fields["vel1"].astype(np.float32))
+
+
+def test_derived_overflow_is_refused(tmp_path):
+    big = np.full((4, 4, 4), 3e38)  # finite in float32, B^2 / 2 is not
+    path = tmp_path / "b.athdf"
+    write_athdf(
+        path, {"B": {"Bcc1": big, "Bcc2": big, "Bcc3": big}}, time=0, cycle=0, block_size=(4, 4, 4)
+    )
+    assert np.isfinite(read_athdf_variable(path, "Bcc1")).all()
+    with pytest.raises(
+        AthdfError, match=r"variable 'emag' \(derived, overflows float32\) holds 64"
+    ):
+        read_athdf_variable(path, "emag")

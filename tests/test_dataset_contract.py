@@ -128,3 +128,14 @@ def test_predictions_roundtrip(tmp_path):
     assert back.target_names == ["flux", "g1"] and back.units == ["counts", ""]
     np.testing.assert_array_equal(back.meta["snr"], pred.meta["snr"])
     np.testing.assert_array_equal(back.y_pred, pred.y_pred)
+
+
+def test_a_file_without_an_extra_group_reads(tmp_path, small_dataset):
+    path = tmp_path / "no_extra.h5"
+    write_dataset(path, small_dataset)
+    with h5py.File(path, "a") as f:
+        del f["extra"]
+    for extra in (True, False, ["noiseless"]):
+        back = read_dataset(path, extra=extra)
+        assert back.extra == {}
+        np.testing.assert_array_equal(back.x, small_dataset.x)

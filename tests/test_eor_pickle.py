@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim2model.io.eor_pickle import EorPickleError, read_eor_pickle
+from sim2model.io.eor_pickle import (
+    EorPickleError,
+    check_pickle_group_by,
+    pickle_has_boxes,
+    read_eor_pickle,
+)
+from sim2model.sims.eor_maps import pickle_shard
 
 
 def map_table(n=6, size=8, seed=0):
@@ -95,3 +101,51 @@ def test_unreadable_files_are_named(tmp_path):
         pickle.dump(pd.Series([1, 2]), f)
     with pytest.raises(EorPickleError, match="series.gzip: holds a Series"):
         read_eor_pickle(series)
+
+
+def boxed_table(boxes):
+    return map_table().assign(box=boxes)
+
+
+def test_box_ids_come_from_the_named_column(tmp_path):
+    path = write(tmp_path / "df.gzip", boxed_table([12, 12, 3, 3, 40, 40]))
+    assert read_eor_pickle(path).box_id is None  # no column named: no box ids
+    table = read_eor_pickle(path, box_column="box")
+    np.testing.assert_array_equal(table.box_id, [12, 12, 3, 3, 40, 40])
+    assert table.box_id.dtype == np.int64
+    parts = [pickle_shard(path, shard_index=i, n_shards=2, box_column="box") for i in range(2)]
+    np.testing.assert_array_equal(np.concatenate([p.meta["box_id"] for p in parts]), table.box_id)
+    assert all(p.meta["box_id"].dtype == np.int64 for p in parts)
+    assert "box_id" not in pickle_shard(path).meta  # box_column null: nothing guessed
+
+
+def test_non_integer_box_labels_are_numbered_in_sorted_order(tmp_path):
+    path = write(
+        tmp_path / "df.gzip", boxed_table(["run_b", "run_b", "run_a", "run_c", "run_a", "run_c"])
+    )
+    np.testing.assert_array_equal(
+        read_eor_pickle(path, box_column="box").box_id, [1, 1, 0, 2, 0, 2]
+    )
+    whole = write(tmp_path / "f.gzip", boxed_table([5.0, 5.0, 6.0, 6.0, 7.0, 7.0]))
+    np.testing.assert_array_equal(
+        read_eor_pickle(whole, box_column="box").box_id, [5, 5, 6, 6, 7, 7]
+    )
+
+
+def test_missing_box_column_or_value_names_file_and_column(tmp_path):
+    path = write(tmp_path / "df.gzip", map_table())
+    with pytest.raises(EorPickleError, match=r"box column 'box_nr' .* is missing") as err:
+        pickle_shard(path, box_column="box_nr")
+    assert str(path) in str(err.value) and "eor21cm.pickle.box_column" in str(err.value)
+    gap = write(tmp_path / "gap.gzip", boxed_table([1.0, 1.0, np.nan, 2.0, 2.0, 2.0]))
+    with pytest.raises(EorPickleError, match=r"gap.gzip: column 'box', row 2: missing box id"):
+        read_eor_pickle(gap, box_column="box")
+
+
+def test_group_by_box_id_needs_a_box_column():
+    assert pickle_has_boxes("box") and not pickle_has_boxes(None)
+    check_pickle_group_by("box_id", "box")
+    check_pickle_group_by(None, None)
+    check_pickle_group_by("redshift", None)
+    with pytest.raises(EorPickleError, match=r"group_by: box_id needs eor21cm.pickle.box_column"):
+        check_pickle_group_by("box_id", None)

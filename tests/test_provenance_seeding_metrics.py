@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from sim2model.eval.metrics import regression_metrics
+from sim2model.hashing import sha256_file
 from sim2model.provenance import config_hash, package_versions, stamp_attrs
 from sim2model.seeding import derive_seed
-from sim2model.stages.provenance import sha256_file, write_manifest
+from sim2model.stages.provenance import write_manifest
 
 
 def test_derived_seeds_are_stable_and_distinct():

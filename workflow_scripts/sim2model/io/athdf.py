@@ -25,6 +25,11 @@ here (see ``shared/fixtures/FORMATS.md``, section 1):
 * Derived variables (:data:`DERIVED_VARIABLES`) are computed in float64 from the stored ones and
   cast to the stored dtype. Athena++ field units absorb 4 pi, so ``emag = B^2 / 2`` is the
   magnetic pressure (energy density).
+* **Non-finite cells are refused**: a variable that is read (stored, or an input of a derived
+  one) holding NaN or +-inf raises, naming the variable, the count of bad cells and the first
+  bad cell's global ``[z, y, x]`` index (a crashed or diverged run, not data to learn from). A
+  derived variable that overflows its stored dtype is refused likewise. Only the variables
+  asked for are checked, with one vectorised ``np.isfinite`` pass each.
 
 One variable is read with one h5py slice ``dataset[v]`` (one block-variable at a time, never the
 whole multi-variable dataset). Every error is an :class:`AthdfError` naming the file.
@@ -319,6 +324,20 @@ def _open(path: str | os.PathLike) -> Iterator[tuple[h5py.File, AthdfHeader]]:
         ) from err
 
 
+def _check_finite(header: AthdfHeader, name: str, values: np.ndarray, what: str = "") -> None:
+    """Raise naming the file, the variable, the bad-cell count and the first bad ``[z, y, x]``."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    first = np.unravel_index(int(np.argmin(finite)), values.shape)
+    bad = values[first]
+    raise AthdfError(
+        f"{header.path}: variable {name!r}{what} holds {finite.size - np.count_nonzero(finite)} "
+        f"non-finite cell(s) (NaN/inf); first at [z, y, x] = {[int(i) for i in first]} "
+        f"(value {bad})"
+    )
+
+
 def _assemble(f: h5py.File, header: AthdfHeader, name: str) -> np.ndarray:
     """Global ``(Nz, Ny, Nx)`` array of stored variable ``name``, placed by logical location."""
     dataset, index = header.dataset_of[name]
@@ -331,6 +350,7 @@ def _assemble(f: h5py.File, header: AthdfHeader, name: str) -> np.ndarray:
         out[
             lx3 * nx3 : (lx3 + 1) * nx3, lx2 * nx2 : (lx2 + 1) * nx2, lx1 * nx1 : (lx1 + 1) * nx1
         ] = block
+    _check_finite(header, name, out)
     return out
 
 
@@ -354,7 +374,10 @@ def _variable(f: h5py.File, header: AthdfHeader, name: str) -> np.ndarray:
         )
     derived = DERIVED_VARIABLES[name]
     inputs = [_assemble(f, header, v).astype(np.float64) for v in derived.inputs]
-    return derived.compute(*inputs).astype(header.data_dtype)
+    with np.errstate(over="ignore"):
+        values = derived.compute(*inputs).astype(header.data_dtype)
+    _check_finite(header, name, values, f" (derived, overflows {np.dtype(header.data_dtype)})")
+    return values
 
 
 def read_athdf_header(path: str | os.PathLike) -> AthdfHeader:

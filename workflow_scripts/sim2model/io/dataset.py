@@ -1,4 +1,4 @@
-"""The one HDF5 dataset contract shared by every stage (see DESIGN.md).
+"""The one HDF5 dataset contract shared by every stage (see docs/architecture.md).
 
 A dataset file holds:
 
@@ -192,7 +192,8 @@ def read_dataset(path: str | os.PathLike, *, extra: bool | Iterable[str] = True)
                 raise DatasetError(
                     f"{path}: not a valid sim2model dataset: missing arrays {missing}"
                 )
-            wanted = set(f["extra"]) if extra is True and "extra" in f else set(extra or ())
+            stored = set(f["extra"]) if "extra" in f else set()
+            wanted = stored if extra is True else set(extra or ())
             ds = Dataset(
                 x=f["x"][()],
                 y=f["y"][()],

@@ -3,6 +3,11 @@
 The file is a gzip-compressed pickle of a DataFrame with one row per map: a column of 2-D arrays
 (``maps``), the neutral fraction (``xHI``), the ``redshift`` and possibly more scalar columns
 (e.g. astrophysical parameters). Unpickling runs code from the file: read only trusted files.
+
+Boxes: which maps were sliced from one simulated box is known only when a column says so. The
+config key ``eor21cm.pickle.box_column`` names that column; without it the maps carry no box id
+(nothing is guessed from the other columns), so ``dataset.group_by: box_id`` is refused for
+such a source (:func:`pickle_has_boxes`, :func:`check_pickle_group_by`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 MAPS, LABEL, REDSHIFT = "maps", "xHI", "redshift"
+BOX_ID = "box_id"
 
 
 class EorPickleError(ValueError):
@@ -23,12 +29,36 @@ class EorPickleError(ValueError):
 
 @dataclass(frozen=True)
 class MapTable:
-    """The maps (float32 ``(N, H, W)``), their xHI labels and every other numeric column."""
+    """The maps (float32 ``(N, H, W)``), their xHI labels and every other numeric column.
+
+    ``box_id`` (int64 ``(N,)``) is the simulated box of each map, from the box column named to
+    :func:`read_eor_pickle`; ``None`` when no column was named.
+    """
 
     maps: np.ndarray
     xhi: np.ndarray
     redshift: np.ndarray
     columns: dict[str, np.ndarray]
+    box_id: np.ndarray | None = None
+
+
+def pickle_has_boxes(box_column: str | None) -> bool:
+    """Whether maps of a pickle source carry ``meta/box_id``: only when a box column is named."""
+    return box_column is not None
+
+
+def check_pickle_group_by(group_by: str | None, box_column: str | None) -> None:
+    """Refuse ``dataset.group_by: box_id`` for a pickle source without a box column.
+
+    Call at config-parse time with ``eor21cm.dataset.group_by`` and
+    ``eor21cm.pickle.box_column``; raises :class:`EorPickleError` naming both keys.
+    """
+    if group_by == BOX_ID and not pickle_has_boxes(box_column):
+        raise EorPickleError(
+            "config eor21cm.dataset.group_by: box_id needs eor21cm.pickle.box_column: the "
+            "pickle source knows which box a map comes from only from a column naming it; set "
+            "eor21cm.pickle.box_column to that column, or set group_by to null (sample by sample)"
+        )
 
 
 def _first_bad(path: Path, column: str, ok: np.ndarray, index: pd.Index, why: str) -> None:
@@ -67,14 +97,45 @@ def _stack_maps(path: Path, frame: pd.DataFrame) -> np.ndarray:
     return stacked
 
 
-def read_eor_pickle(path: str | os.PathLike) -> MapTable:
+def _box_ids(path: Path, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Box ids (int64) from ``column``: integer values as they are, others numbered.
+
+    Integer-valued columns (integer dtype, or floats that are all whole numbers) give their own
+    values; any other values (e.g. strings) are numbered 0, 1, ... in sorted order over the
+    whole table, so every shard of one table agrees. Missing values are refused.
+    """
+    if column not in frame.columns:
+        raise EorPickleError(
+            f"{path}: box column '{column}' (config eor21cm.pickle.box_column) is missing; "
+            f"columns are {list(frame.columns)}"
+        )
+    values = frame[column]
+    _first_bad(path, column, values.notna().to_numpy(), frame.index, "missing box id")
+    if pd.api.types.is_integer_dtype(values):
+        return values.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(values):
+        floats = values.to_numpy(dtype=np.float64)
+        whole = np.isfinite(floats) & (floats == np.round(floats)) & (np.abs(floats) < 2**53)
+        if whole.all():
+            return floats.astype(np.int64)
+    try:
+        codes, _ = pd.factorize(values, sort=True)
+    except TypeError as err:
+        raise EorPickleError(
+            f"{path}: box column '{column}' mixes values that cannot be ordered ({err})"
+        ) from err
+    return codes.astype(np.int64)
+
+
+def read_eor_pickle(path: str | os.PathLike, box_column: str | None = None) -> MapTable:
     """Read and validate a gzip-compressed pandas pickle of 21-cm maps.
 
     Checks: the file unpickles to a DataFrame with ``maps``, ``xHI`` and ``redshift`` columns;
     maps are 2-D, of one shape, numeric and finite (as float32); ``xHI`` lies in [0, 1];
     redshifts are finite. Other columns of numeric dtype are returned in ``columns`` (float64,
-    ``/`` in names replaced by ``_``); the rest are ignored. Raises :class:`EorPickleError`
-    naming the file and the first bad row.
+    ``/`` in names replaced by ``_``); the rest are ignored. ``box_column`` (optional) names the
+    column identifying each map's simulated box (see :func:`_box_ids`); it must exist and have
+    no missing values. Raises :class:`EorPickleError` naming the file and the first bad row.
     """
     path = Path(path)
     if not path.is_file():
@@ -103,4 +164,5 @@ def read_eor_pickle(path: str | os.PathLike) -> MapTable:
         xhi=xhi,
         redshift=_numeric(path, frame, REDSHIFT),
         columns=columns,
+        box_id=None if box_column is None else _box_ids(path, frame, box_column),
     )

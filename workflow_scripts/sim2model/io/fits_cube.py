@@ -14,7 +14,6 @@ atomically (temporary file + ``os.replace``), so identical inputs give byte-iden
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -32,15 +31,6 @@ _AXES = ("x1", "x2", "x3")
 
 class FitsCubeError(ValueError):
     """A FITS file is not a readable sim2model cube; the message names the file."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _card(keyword: str, value: Any, comment: str) -> fits.Card:
