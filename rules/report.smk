@@ -26,7 +26,7 @@ rule regression_figures:
         mem_mb=1000,
         runtime=10,
     params:
-        color_by=lambda wc: study_config(wc.study).get("color_by"),
+        color_by=lambda wc: STUDIES[wc.study].settings.get("color_by"),
     script:
         "../workflow_scripts/regression_figures.py"
 
@@ -49,13 +49,16 @@ rule training_curves:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        labels=lambda wc: run_labels(study_runs(wc.study), sep=" / "),
+        losses=lambda wc: run_losses(wc.study),
     script:
         "../workflow_scripts/training_curves.py"
 
 
 rule manifest:
     input:
-        data=lambda wc: STUDY_DATA[wc.study](),
+        data=lambda wc: study_data(wc.study),
     output:
         manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
     log:
@@ -74,8 +77,8 @@ rule manifest:
 
 rule provenance:
     input:
-        products=lambda wc: STUDY_TARGETS[wc.study](),
-        data=lambda wc: STUDY_DATA[wc.study](),
+        products=lambda wc: study_products(wc.study),
+        data=lambda wc: study_data(wc.study),
         manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
     output:
         record=report(
@@ -163,6 +166,8 @@ rule classification_table:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        labels=lambda wc: run_labels(study_runs(wc.study)),
     script:
         "../workflow_scripts/classification_table.py"
 
@@ -185,6 +190,8 @@ rule roc_curves:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        labels=lambda wc: run_labels(study_runs(wc.study)),
     script:
         "../workflow_scripts/roc_curves.py"
 
@@ -209,6 +216,6 @@ rule classification_examples:
         mem_mb=1000,
         runtime=10,
     params:
-        per_class=lambda wc: study_config(wc.study).get("examples_per_class", 4),
+        per_class=lambda wc: STUDIES[wc.study].settings.get("examples_per_class", 4),
     script:
         "../workflow_scripts/classification_examples.py"

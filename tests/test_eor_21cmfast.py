@@ -13,7 +13,8 @@ from matplotlib.image import imread
 
 from sim2model.eval.eor_validation import power_spectrum, validate
 from sim2model.io.dataset import check_dataset
-from sim2model.plots.eor_validation import plot_validation
+from sim2model.plots.eor_validation import validation_figure
+from sim2model.plots.style import save_figure
 from sim2model.sims.eor_21cmfast import (
     ASTRO_RANGES,
     draw_astro_params,
@@ -153,6 +154,6 @@ def test_validation_matches_xhi_and_draws_the_figure(p21c, tmp_path):
     full = np.isfinite(result.k)
     for delta2 in (result.delta2_21cmfast, result.delta2_builtin):
         assert np.all(delta2[:, full] > 0)
-    path = plot_validation(result, tmp_path / "validation.png")
+    path = save_figure(validation_figure(result), tmp_path / "validation.png")
     image = imread(path)
     assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 600

@@ -1,4 +1,4 @@
-"""Figure functions: PNGs are written, readable and labelled (synthetic data only)."""
+"""Figure builders return labelled figures that save_figure writes as PNGs (synthetic data)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_new_panels_removes_unused_cells() -> None:
 
 def test_true_vs_predicted(tmp_path, predictions) -> None:
     y_true, y_pred, snr = predictions
-    fig = regression.build_true_vs_predicted(y_true, y_pred, LABELS, UNITS, color=snr)
+    fig = regression.true_vs_predicted_figure(y_true, y_pred, LABELS, UNITS, color=snr)
     found = texts(fig)
     assert set(LABELS) <= found
     assert {"True [counts]", "Predicted [arcsec]", "Predicted", "SNR"} <= found
@@ -86,59 +86,97 @@ def test_true_vs_predicted(tmp_path, predictions) -> None:
     assert "RMSE" in annotations and "R^2" in annotations
     ax = fig.axes[0]
     assert ax.get_xlim() == ax.get_ylim()
-    path = regression.plot_true_vs_predicted(
-        y_true, y_pred, LABELS, UNITS, tmp_path / "tvp.png", color=snr
-    )
-    assert_png(path)
+    assert_png(style.save_figure(fig, tmp_path / "tvp.png"))
 
 
 def test_true_vs_predicted_without_colour_has_no_colourbar(predictions) -> None:
     y_true, y_pred, _ = predictions
-    fig = regression.build_true_vs_predicted(y_true[:, :2], y_pred[:, :2], LABELS[:2], UNITS[:2])
+    fig = regression.true_vs_predicted_figure(y_true[:, :2], y_pred[:, :2], LABELS[:2], UNITS[:2])
     assert len(fig.axes) == 2
 
 
 def test_label_count_must_match_targets(predictions) -> None:
     y_true, y_pred, _ = predictions
     with pytest.raises(ValueError, match="labels and units"):
-        regression.build_error_histograms(y_true, y_pred, LABELS[:2], UNITS[:2])
+        regression.error_histograms_figure(y_true, y_pred, LABELS[:2], UNITS[:2])
 
 
 def test_error_histograms(tmp_path, predictions) -> None:
     y_true, y_pred, _ = predictions
-    fig = regression.build_error_histograms(y_true, y_pred, LABELS, UNITS)
+    fig = regression.error_histograms_figure(y_true, y_pred, LABELS, UNITS)
     assert {"Predicted − true [counts]", "Predicted − true", "Samples"} <= texts(fig)
     annotations = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "bias" in annotations and "σ" in annotations
-    assert_png(regression.plot_error_histograms(y_true, y_pred, LABELS, UNITS, tmp_path / "e.png"))
+    assert_png(style.save_figure(fig, tmp_path / "e.png"))
+
+
+def histories_of(*runs: str) -> dict[str, pd.DataFrame]:
+    """A short synthetic history per run name (the second without validation loss)."""
+    epochs = np.arange(10)
+    frames = [
+        pd.DataFrame({"epoch": epochs, "loss": 1 / (epochs + 1), "val_loss": 2 / (epochs + 1)}),
+        pd.DataFrame({"loss": 1.5 / (epochs + 1)}),
+    ]
+    return dict(zip(runs, frames[: len(runs)], strict=True))
 
 
 def test_training_curves(tmp_path) -> None:
-    epochs = np.arange(10)
-    histories = {
-        "cnn": pd.DataFrame(
-            {"epoch": epochs, "loss": 1 / (epochs + 1), "val_loss": 2 / (epochs + 1)}
-        ),
-        "mlp": pd.DataFrame({"loss": 1.5 / (epochs + 1)}),
-    }
-    fig = regression.build_training_curves(histories, ylabel="Cross-entropy")
+    histories = histories_of("cnn", "mlp")
+    losses = dict.fromkeys(histories, "sparse_categorical_crossentropy")
+    fig = regression.training_curves_figure(histories, losses)
+    assert len(fig.axes) == 1
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Cross-entropy"
-    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "Epoch" and ax.get_ylabel() == "Cross-entropy loss"
+    assert ax.get_yscale() == "log" and ax.get_title() == "Training curves"
     assert [line.get_label() for line in ax.get_lines()] == [
         "cnn: train",
         "cnn: validation",
         "mlp: train",
     ]
     assert ax.get_lines()[0].get_xdata()[0] == 1  # Keras epochs are shown 1-based
-    path = regression.plot_training_curves(histories, tmp_path / "curves.png")
-    assert_png(path)
+    assert_png(style.save_figure(fig, tmp_path / "curves.png"))
     with pytest.raises(KeyError, match="accuracy"):
-        regression.build_training_curves(histories, metric="accuracy")
+        regression.training_curves_figure(histories, losses, metric="accuracy")
+
+
+def test_training_curves_label_the_loss_each_run_was_trained_on() -> None:
+    regressor = regression.training_curves_figure(
+        histories_of("v1 / xception"), {"v1 / xception": "mse"}
+    )
+    assert [ax.get_ylabel() for ax in regressor.axes] == ["MSE loss (normalised targets)"]
+    classifier = regression.training_curves_figure(
+        histories_of("isotropic / dgcnn"), {"isotropic / dgcnn": "sparse_categorical_crossentropy"}
+    )
+    assert "MSE" not in classifier.axes[0].get_ylabel()
+    assert "ross-entropy" in classifier.axes[0].get_ylabel()
+
+
+def test_training_curves_of_different_losses_get_a_panel_each() -> None:
+    histories = histories_of("transport/cnn", "Ec/unet")
+    losses = {"transport/cnn": "sparse_categorical_crossentropy", "Ec/unet": "mse"}
+    fig = regression.training_curves_figure(histories, losses)
+    assert [ax.get_ylabel() for ax in fig.axes] == [
+        "Cross-entropy loss",
+        "MSE loss (normalised targets)",
+    ]
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == [
+        "transport/cnn: train",
+        "transport/cnn: validation",
+    ]
+    assert [line.get_label() for line in fig.axes[1].get_lines()] == ["Ec/unet: train"]
+    assert fig.get_suptitle() == "Training curves"
+
+
+def test_training_curves_need_a_known_loss_for_every_run() -> None:
+    histories = histories_of("cnn", "mlp")
+    with pytest.raises(ValueError, match="losses are given for runs"):
+        regression.training_curves_figure(histories, {"cnn": "mse"})
+    with pytest.raises(ValueError, match="unknown losses"):
+        regression.training_curves_figure(histories, {"cnn": "mse", "mlp": "hinge"})
 
 
 def test_bias_std_vs_bound(tmp_path, crb_table) -> None:
-    fig = regression.build_bias_std_vs_bound(crb_table, target_labels={"g1": "Shear g1"})
+    fig = regression.bias_std_vs_bound_figure(crb_table, target_labels={"g1": "Shear g1"})
     assert {"σ / CRB", "low_snr", "high_snr"} <= texts(fig)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Flux", "Shear g1"]
@@ -146,12 +184,14 @@ def test_bias_std_vs_bound(tmp_path, crb_table) -> None:
     assert heights == pytest.approx([1.5] * 4)  # std / crb, two targets x two estimators
     legend = {t.get_text() for t in fig.legends[0].get_texts()}
     assert legend == {"cnn", "mle", "CRB", "|bias| / CRB"}
-    assert_png(regression.plot_bias_std_vs_bound(crb_table, tmp_path / "crb.png"))
+    assert_png(
+        style.save_figure(regression.bias_std_vs_bound_figure(crb_table), tmp_path / "crb.png")
+    )
 
 
 def test_bias_std_vs_bound_needs_columns(crb_table) -> None:
     with pytest.raises(ValueError, match="crb"):
-        regression.build_bias_std_vs_bound(crb_table.drop(columns="crb"))
+        regression.bias_std_vs_bound_figure(crb_table.drop(columns="crb"))
 
 
 def test_example_stamps(tmp_path) -> None:
@@ -159,7 +199,7 @@ def test_example_stamps(tmp_path) -> None:
     rows = [
         {"Noisy": rng.normal(size=(32, 32)), "PSF": rng.uniform(size=(16, 16, 1))} for _ in range(2)
     ]
-    fig = images.build_example_stamps(
+    fig = images.example_stamps_figure(
         rows, pixel_scale=0.2, row_labels=["SNR 10.0", "SNR 35.2"], unit={"Noisy": "counts"}
     )
     found = texts(fig)
@@ -169,10 +209,10 @@ def test_example_stamps(tmp_path) -> None:
     noisy = fig.axes[0].images[0]
     assert noisy.origin == "lower"
     assert noisy.get_extent() == pytest.approx([-3.2, 3.2, -3.2, 3.2])
-    path = images.plot_example_stamps(rows, tmp_path / "stamps.png", titles=["Image", "PSF"])
-    assert_png(path)
+    fig = images.example_stamps_figure(rows, titles=["Image", "PSF"])
+    assert_png(style.save_figure(fig, tmp_path / "stamps.png"))
 
 
 def test_example_stamps_in_pixels_without_scale() -> None:
-    fig = images.build_example_stamps([{"Map": np.zeros((8, 8))}], title=None)
+    fig = images.example_stamps_figure([{"Map": np.zeros((8, 8))}], title=None)
     assert {"x [pixel]", "y [pixel]", "counts"} == texts(fig) - {"Map"}

@@ -186,12 +186,12 @@ def test_smoothing_lines_equal_fractions(tmp_path) -> None:
         interpretation.smoothing_figure(sigmas, fractions, CLASSES, true_class="other")
 
 
-def test_image2image_panels(tmp_path) -> None:
+def test_image_panels_figure(tmp_path) -> None:
     rng = np.random.default_rng(2)
     inputs = rng.normal(size=(2, 10, 10, 1))
     truth = rng.normal(size=(2, 10, 10))
     predicted = truth + 0.1 * rng.normal(size=truth.shape)
-    fig = image2image.image2image_panels(
+    fig = image2image.image_panels_figure(
         inputs, truth, predicted, input_label="log10 ρ", target_label="log10 e_CR",
         correlations=np.array([0.91, 0.876]),
     )  # fmt: skip
@@ -215,16 +215,16 @@ def test_image2image_panels(tmp_path) -> None:
 def test_image2image_rejects_mismatches() -> None:
     x = np.zeros((2, 8, 8))
     with pytest.raises(ValueError, match="predicted"):
-        image2image.image2image_panels(x, x, x[:, :4], input_label="a", target_label="b")
+        image2image.image_panels_figure(x, x, x[:, :4], input_label="a", target_label="b")
     with pytest.raises(ValueError, match="truth"):
-        image2image.image2image_panels(x, x[:1], x[:1], input_label="a", target_label="b")
+        image2image.image_panels_figure(x, x[:1], x[:1], input_label="a", target_label="b")
     with pytest.raises(ValueError, match="correlations"):
-        image2image.image2image_panels(
+        image2image.image_panels_figure(
             x, x, x, input_label="a", target_label="b", correlations=[0.5]
         )
     many = np.zeros((7, 8, 8))
     with pytest.raises(ValueError, match="1 to 6"):
-        image2image.image2image_panels(many, many, many, input_label="a", target_label="b")
+        image2image.image_panels_figure(many, many, many, input_label="a", target_label="b")
 
 
 def test_power_spectrum_log_axes_and_ratio(tmp_path) -> None:

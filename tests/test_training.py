@@ -75,8 +75,10 @@ def test_training_writes_model_and_history(tmp_path):
     y = x.mean(axis=(1, 2)).repeat(5, axis=1) + rng.normal(0, 0.1, (64, 5)).astype(np.float32)
     model = build_model("xception", x.shape[1:], 5, sep_filters=16, residual_blocks=1)
     history = train_model(
-        model, x[:48], y[:48], x[48:], y[48:], out_dir=tmp_path, epochs=2, batch_size=16, verbose=0
-    )
+        model, x[:48], y[:48], x[48:], y[48:],
+        model_path=tmp_path / "model.keras", history_path=tmp_path / "history.csv",
+        epochs=2, batch_size=16, verbose=0,
+    )  # fmt: skip
 
     assert list(history["epoch"]) == [0, 1]
     assert list(pd.read_csv(tmp_path / "history.csv")["epoch"]) == [0, 1]
@@ -89,7 +91,7 @@ def test_training_writes_model_and_history(tmp_path):
     np.testing.assert_array_equal(predict(loaded, x, 16), predict(best, x, 16))
 
 
-def test_classifier_loss_records_accuracy(tmp_path):
+def test_classifier_loss_records_accuracy_and_outputs_go_where_the_caller_says(tmp_path):
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
 
@@ -105,20 +107,32 @@ def test_classifier_loss_records_accuracy(tmp_path):
         y[:16],
         x[16:],
         y[16:],
-        out_dir=tmp_path,
+        model_path=tmp_path / "net" / "classifier.keras",
+        history_path=tmp_path / "logs" / "epochs.csv",
         epochs=1,
         batch_size=8,
         loss="sparse_categorical_crossentropy",
         verbose=0,
     )
     assert {"accuracy", "val_accuracy", "val_loss"} <= set(history.columns)
+    assert (tmp_path / "net" / "classifier.keras").is_file()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "logs" / "epochs.csv"), history)
+    assert (tmp_path / "net" / "checkpoints" / "best.keras").is_file()
+    assert sorted(p.name for p in (tmp_path / "net").iterdir()) == [
+        "checkpoints",
+        "classifier.keras",
+    ]
 
 
 def test_unknown_loss_is_rejected(tmp_path):
     from sim2model.train.fit import train_model
 
     with pytest.raises(ValueError, match="loss must be one of"):
-        train_model(None, *[np.zeros(1)] * 4, out_dir=tmp_path, epochs=1, batch_size=1, loss="l1")
+        train_model(
+            None, *[np.zeros(1)] * 4,
+            model_path=tmp_path / "model.keras", history_path=tmp_path / "history.csv",
+            epochs=1, batch_size=1, loss="l1",
+        )  # fmt: skip
 
 
 def test_backend_is_reported_and_cannot_be_switched_after_import():

@@ -2,8 +2,8 @@
 
 Trains a small Xception on fixed synthetic data with the tensorflow backend, appends each
 epoch it runs to ``<out_dir>/epochs_run.txt`` (then sleeps ``--sleep`` seconds, before the
-epoch's backup is written, so a test can kill the job there) and saves the final weights to
-``<out_dir>/weights.npz``.
+epoch's backup is written, so a test can kill the job there), writes ``<out_dir>/model.keras``
+and ``<out_dir>/history.csv`` and saves the final weights to ``<out_dir>/weights.npz``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def main() -> None:
         y[:32],
         x[32:],
         y[32:],
-        out_dir=args.out_dir,
+        model_path=args.out_dir / "model.keras",
+        history_path=args.out_dir / "history.csv",
         epochs=args.epochs,
         batch_size=8,
         patience=100,

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim2model.plots.style import new_figure, new_panels, save_figure, styled
+from sim2model.plots.style import new_figure, new_panels, styled
 
 
 @styled
-def build_xhi_histograms(
+def xhi_histograms_figure(
     datasets: Mapping[str, pd.DataFrame], bins: int = 10, value_range: tuple[float, float] = (0, 1)
 ) -> Figure:
     """One panel per redshift: step histograms of map xHI for each named dataset.
@@ -36,16 +34,6 @@ def build_xhi_histograms(
     return fig
 
 
-def plot_xhi_histograms(
-    datasets: Mapping[str, pd.DataFrame],
-    path: str | os.PathLike,
-    bins: int = 10,
-    value_range: tuple[float, float] = (0, 1),
-) -> Path:
-    """Save :func:`build_xhi_histograms` to ``path``."""
-    return save_figure(build_xhi_histograms(datasets, bins, value_range), path)
-
-
 def pick_examples(xhi: np.ndarray, redshift: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Indices (rows x cols): up to ``rows`` redshifts, maps spanning xHI at each (-1: none)."""
     chosen = np.full((rows, cols), -1)
@@ -61,7 +49,7 @@ def pick_examples(xhi: np.ndarray, redshift: np.ndarray, rows: int, cols: int) -
 
 
 @styled
-def build_map_grid(
+def map_grid_figure(
     maps: np.ndarray, xhi: np.ndarray, redshift: np.ndarray, rows: int = 3, cols: int = 4
 ) -> Figure:
     """Example brightness-temperature maps at a few redshifts, ordered by their xHI."""
@@ -78,10 +66,3 @@ def build_map_grid(
     fig.colorbar(shown, ax=axes, label="Brightness temperature δT_b [mK]", shrink=0.8)
     fig.suptitle("Example 21cm maps (test split)")
     return fig
-
-
-def plot_map_grid(
-    maps: np.ndarray, xhi: np.ndarray, redshift: np.ndarray, path: str | os.PathLike
-) -> Path:
-    """Save :func:`build_map_grid` to ``path``."""
-    return save_figure(build_map_grid(maps, xhi, redshift), path)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from matplotlib.figure import Figure
 
 from sim2model.eval.eor_validation import Validation
-from sim2model.plots.style import axis_label, display_name, new_panels, save_figure, styled
+from sim2model.plots.style import axis_label, display_name, new_panels, styled
 
 STYLES = {
     "21cmFAST": {"color": "C0", "marker": "o", "ls": "-"},
@@ -17,7 +14,7 @@ STYLES = {
 
 
 @styled
-def build_validation_figure(result: Validation) -> Figure:
+def validation_figure(result: Validation) -> Figure:
     """Panel 1: xHI(z) of both simulators; then Delta^2(k) of both at each spectrum redshift."""
     fig, axes = new_panels(1 + len(result.spectrum_redshifts), max_cols=4)
     history = axes[0]
@@ -46,8 +43,3 @@ def build_validation_figure(result: Validation) -> Figure:
         "Built-in simulator vs 21cmFAST: same box size and cosmology; spectra at equal xHI"
     )
     return fig
-
-
-def plot_validation(result: Validation, path: str | os.PathLike) -> Path:
-    """Save :func:`build_validation_figure` to ``path``."""
-    return save_figure(build_validation_figure(result), path)

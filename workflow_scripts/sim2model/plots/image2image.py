@@ -1,6 +1,6 @@
 """Figures for image-to-image studies (e.g. gas density -> cosmic-ray or magnetic energy maps).
 
-:func:`image2image_panels` shows, per example, the input map, the true and predicted target
+:func:`image_panels_figure` shows, per example, the input map, the true and predicted target
 maps on one shared colour scale (so a difference in colour is a difference in value) and the
 residual ``predicted - true`` on a diverging scale symmetric about 0.
 :func:`power_spectrum_figure` compares azimuthally averaged power spectra on log-log axes, with
@@ -50,7 +50,7 @@ def _show(ax: Axes, image: np.ndarray, **kwargs: Any) -> AxesImage:
 
 
 @styled
-def image2image_panels(
+def image_panels_figure(
     inputs: np.ndarray,
     truth: np.ndarray,
     predicted: np.ndarray,

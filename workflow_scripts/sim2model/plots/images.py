@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim2model.plots.style import axis_label, new_figure, save_figure, styled
+from sim2model.plots.style import axis_label, new_figure, styled
 
 STAMP_PANEL_SIZE = (2.7, 2.1)  # inches per image panel, colourbar included
 
@@ -20,7 +18,7 @@ def _check_length(what: str, values: Sequence[str] | None, n: int) -> None:
 
 
 @styled
-def build_example_stamps(
+def example_stamps_figure(
     rows: Sequence[Mapping[str, np.ndarray]],
     titles: Sequence[str] | None = None,
     pixel_scale: float | None = None,
@@ -75,17 +73,3 @@ def build_example_stamps(
     if title:
         fig.suptitle(title)
     return fig
-
-
-def plot_example_stamps(
-    rows: Sequence[Mapping[str, np.ndarray]],
-    path: str | os.PathLike,
-    titles: Sequence[str] | None = None,
-    pixel_scale: float | None = None,
-    row_labels: Sequence[str] | None = None,
-    unit: str | Mapping[str, str] = "counts",
-    title: str | None = "Example stamps",
-) -> Path:
-    """Save :func:`build_example_stamps` to ``path``; return the path."""
-    fig = build_example_stamps(rows, titles, pixel_scale, row_labels, unit, title)
-    return save_figure(fig, path)

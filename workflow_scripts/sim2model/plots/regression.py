@@ -1,4 +1,5 @@
-"""Figures for regression studies: predictions, residuals, training curves, Cramér–Rao bound.
+"""Figures for regression studies (predictions, residuals, Cramér–Rao bound) and the training
+curves of every study.
 
 Targets are described by display ``labels`` and ``units`` lists (one entry per column of
 ``y``; ``""`` for dimensionless), so every regression study reuses these functions.
@@ -6,9 +7,7 @@ Targets are described by display ``labels`` and ``units`` lists (one entry per c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,12 +20,16 @@ from sim2model.plots.style import (
     display_name,
     new_figure,
     new_panels,
-    save_figure,
     styled,
 )
 
 CRB_COLUMNS = ("testset", "target", "estimator", "bias", "std", "crb")
 _TEXT_BOX = {"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"}
+#: Loss-axis label of each training loss (``loss`` of :func:`sim2model.train.fit.train_model`).
+LOSS_LABELS = {
+    "mse": "MSE loss (normalised targets)",
+    "sparse_categorical_crossentropy": "Cross-entropy loss",
+}
 
 
 def _targets(
@@ -60,7 +63,7 @@ def _annotate(ax: Axes, lines: Sequence[str]) -> None:
 
 
 @styled
-def build_true_vs_predicted(
+def true_vs_predicted_figure(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     labels: Sequence[str],
@@ -103,26 +106,8 @@ def build_true_vs_predicted(
     return fig
 
 
-def plot_true_vs_predicted(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    labels: Sequence[str],
-    units: Sequence[str],
-    path: str | os.PathLike,
-    color: np.ndarray | None = None,
-    color_label: str = "SNR",
-    color_log: bool = False,
-    title: str | None = "True vs predicted",
-) -> Path:
-    """Save :func:`build_true_vs_predicted` to ``path``; return the path."""
-    fig = build_true_vs_predicted(
-        y_true, y_pred, labels, units, color, color_label, color_log, title
-    )
-    return save_figure(fig, path)
-
-
 @styled
-def build_error_histograms(
+def error_histograms_figure(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     labels: Sequence[str],
@@ -149,62 +134,51 @@ def build_error_histograms(
     return fig
 
 
-def plot_error_histograms(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    labels: Sequence[str],
-    units: Sequence[str],
-    path: str | os.PathLike,
-    bins: int = 50,
-    title: str | None = "Prediction errors",
-) -> Path:
-    """Save :func:`build_error_histograms` to ``path``; return the path."""
-    return save_figure(build_error_histograms(y_true, y_pred, labels, units, bins, title), path)
-
-
 @styled
-def build_training_curves(
+def training_curves_figure(
     histories: Mapping[str, pd.DataFrame],
+    losses: Mapping[str, str],
     metric: str = "loss",
-    ylabel: str = "MSE loss (normalised targets)",
     title: str | None = "Training curves",
 ) -> Figure:
     """Training (solid) and validation (dashed, column ``val_<metric>``) curves per run.
 
+    ``losses`` gives the training loss of each run (same keys as ``histories``, values keys of
+    :data:`LOSS_LABELS`), which labels the loss axis. Runs trained on one loss share a panel;
+    runs on different losses get one panel per loss, as their values are not comparable.
     Each history is one row per epoch (Keras ``History.history`` or ``CSVLogger`` output);
     its 0-based ``epoch`` column (or row order) is shown 1-based, as Keras prints it.
     """
     if not histories:
         raise ValueError("no training histories to plot")
-    fig, axes = new_figure(1, 1, panel_size=(5.0, 3.6))
-    ax = axes[0, 0]
+    if set(losses) != set(histories):
+        raise ValueError(f"losses are given for runs {sorted(losses)}, not {sorted(histories)}")
+    unknown = sorted(set(losses.values()) - set(LOSS_LABELS))
+    if unknown:
+        raise ValueError(f"unknown losses {unknown}: expected one of {sorted(LOSS_LABELS)}")
+    panels = list(dict.fromkeys(losses[run] for run in histories))  # in order of first run
+    fig, axes = new_figure(1, len(panels), panel_size=(5.0, 3.6))
     for i, (run, df) in enumerate(histories.items()):
         if metric not in df:
             raise KeyError(f"history {run!r} has no {metric!r} column: {list(df.columns)}")
+        ax = axes[0, panels.index(losses[run])]
         epoch = (df["epoch"].to_numpy() if "epoch" in df else np.arange(len(df))) + 1
         ax.plot(epoch, df[metric], color=f"C{i}", label=f"{run}: train")
         if f"val_{metric}" in df:
             ax.plot(epoch, df[f"val_{metric}"], color=f"C{i}", ls="--", label=f"{run}: validation")
-    ax.set(yscale="log", xlabel="Epoch", ylabel=ylabel)
-    ax.legend()
-    if title:
-        ax.set_title(title)
+    for ax, loss in zip(axes[0], panels, strict=True):
+        ylabel = LOSS_LABELS[loss] if metric == "loss" else display_name(metric)
+        ax.set(yscale="log", xlabel="Epoch", ylabel=ylabel)
+        ax.legend()
+    if title and len(panels) == 1:
+        axes[0, 0].set_title(title)
+    elif title:
+        fig.suptitle(title)
     return fig
 
 
-def plot_training_curves(
-    histories: Mapping[str, pd.DataFrame],
-    path: str | os.PathLike,
-    metric: str = "loss",
-    ylabel: str = "MSE loss (normalised targets)",
-    title: str | None = "Training curves",
-) -> Path:
-    """Save :func:`build_training_curves` to ``path``; return the path."""
-    return save_figure(build_training_curves(histories, metric, ylabel, title), path)
-
-
 @styled
-def build_bias_std_vs_bound(
+def bias_std_vs_bound_figure(
     table: pd.DataFrame,
     target_labels: Mapping[str, str] | None = None,
     title: str | None = "Estimator scatter relative to the Cramér–Rao bound",
@@ -255,13 +229,3 @@ def build_bias_std_vs_bound(
     if title:
         fig.suptitle(title)
     return fig
-
-
-def plot_bias_std_vs_bound(
-    table: pd.DataFrame,
-    path: str | os.PathLike,
-    target_labels: Mapping[str, str] | None = None,
-    title: str | None = "Estimator scatter relative to the Cramér–Rao bound",
-) -> Path:
-    """Save :func:`build_bias_std_vs_bound` to ``path``; return the path."""
-    return save_figure(build_bias_std_vs_bound(table, target_labels, title), path)

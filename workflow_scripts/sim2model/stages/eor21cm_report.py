@@ -68,13 +68,14 @@ def eor_figures(
     value_range: Sequence[float],
 ) -> None:
     """xHI histograms per redshift before/after selection (the balancing's bins), example maps."""
-    from sim2model.plots.eor21cm import plot_map_grid, plot_xhi_histograms
+    from sim2model.plots.eor21cm import map_grid_figure, xhi_histograms_figure
+    from sim2model.plots.style import save_figure
 
-    plot_xhi_histograms(
+    figure = xhi_histograms_figure(
         {"all maps": _labels(shards), "after cut and balancing": _labels(splits)},
-        histograms,
         bins=bins,
         value_range=tuple(value_range),
     )
+    save_figure(figure, histograms)
     test = concat_datasets([read_dataset(p, extra=False) for p in splits[-1:]])
-    plot_map_grid(test.x[..., 0], test.y[:, 0], test.meta["redshift"], maps)
+    save_figure(map_grid_figure(test.x[..., 0], test.y[:, 0], test.meta["redshift"]), maps)

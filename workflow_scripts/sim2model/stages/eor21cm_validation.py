@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim2model.eval.eor_validation import validate
-from sim2model.plots.eor_validation import plot_validation
+from sim2model.plots.eor_validation import validation_figure
+from sim2model.plots.style import save_figure
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def eor_validation_figure(figure: str, *, settings: Mapping[str, Any], seed: int
         n_bins=check["n_bins"],
         threads=settings["threads"],
     )
-    plot_validation(result, figure)
+    save_figure(validation_figure(result), figure)
     log.info(
         "z %s: xHI 21cmFAST %s, built-in %s (zeta %.3g matched at z = %g)",
         result.redshifts, result.xhi_21cmfast.round(3), result.xhi_builtin.round(3),

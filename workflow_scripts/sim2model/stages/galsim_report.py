@@ -1,4 +1,8 @@
-"""GalSim study report: the seed's RMSE table, the Cramér–Rao comparison, example stamps."""
+"""GalSim study report: the seed's RMSE table, the Cramér–Rao comparison, example stamps.
+
+The rule passes the ``(variant, model, evalset)`` of each evaluation input, the test set of each
+baseline fit and the variant of each dataset, in input order; no name is read from a path.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +15,31 @@ import pandas as pd
 
 from sim2model.io.dataset import read_dataset
 from sim2model.io.predictions import read_predictions
-from sim2model.plots.images import plot_example_stamps
-from sim2model.plots.regression import plot_bias_std_vs_bound
-from sim2model.plots.style import display_name
+from sim2model.plots.images import example_stamps_figure
+from sim2model.plots.regression import bias_std_vs_bound_figure
+from sim2model.plots.style import display_name, save_figure
 
 #: The seed reports flux in units of 1e5 counts in its Cramér–Rao table.
 FLUX_UNIT = 1e5
 
 
-def _eval_parts(path: str) -> tuple[str, str, str]:
-    """(variant, model, evalset) from ``.../eval/<variant>/<model>/<evalset>/<file>``."""
-    parts = Path(path).parts
-    return parts[-4], parts[-3], parts[-2]
+#: (variant, model, evalset) of one evaluation output.
+EvalRun = Sequence[str]
 
 
-def rmse_table(metrics: Sequence[str]) -> pd.DataFrame:
-    """RMSE per target in original units: one row per (variant, model), as the seed's table."""
+def _check_count(what: str, keys: Sequence[object], paths: Sequence[str]) -> None:
+    if len(keys) != len(paths):
+        raise ValueError(f"{len(keys)} {what} {list(keys)} for {len(paths)} inputs {list(paths)}")
+
+
+def rmse_table(metrics: Sequence[str], runs: Sequence[EvalRun]) -> pd.DataFrame:
+    """RMSE per target in original units: one row per (variant, model), as the seed's table.
+
+    ``runs[i]`` is the ``(variant, model, evalset)`` of ``metrics[i]``.
+    """
+    _check_count("runs", runs, metrics)
     rows = []
-    for path in metrics:
-        variant, model, _ = _eval_parts(path)
+    for path, (variant, model, _) in zip(metrics, runs, strict=True):
         targets = json.loads(Path(path).read_text())["targets"]
         rows.append(
             {"variant": variant, "model": model} | {t: v["rmse"] for t, v in targets.items()}
@@ -37,19 +47,25 @@ def rmse_table(metrics: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _testset_name(path: str) -> str:
-    return Path(path).stem
-
-
-def crb_comparison(testsets: Sequence[str], baseline: Sequence[str], crb: str) -> pd.DataFrame:
+def crb_comparison(
+    testsets: Sequence[str],
+    baseline: Sequence[str],
+    crb: str,
+    *,
+    testset_runs: Sequence[EvalRun],
+    baseline_sets: Sequence[str],
+) -> pd.DataFrame:
     """Tidy table: bias and std of each estimator beside the CRB, per test set and target.
 
-    Flux columns are in units of 1e5 counts, as in the seed.
+    ``testset_runs[i]`` is the ``(variant, model, evalset)`` of the predictions
+    ``testsets[i]``; ``baseline_sets[i]`` is the test set the fits ``baseline[i]`` were made
+    on. Flux columns are in units of 1e5 counts, as in the seed.
     """
+    _check_count("test-set runs", testset_runs, testsets)
+    _check_count("baseline test sets", baseline_sets, baseline)
     bound = pd.read_csv(crb)
     rows = []
-    for path in testsets:
-        _, model, testset = _eval_parts(path)
+    for path, (_, model, testset) in zip(testsets, testset_runs, strict=True):
         pred = read_predictions(path)
         for j, target in enumerate(pred.target_names):
             err = pred.y_pred[:, j].astype(np.float64) - pred.y_true[:, j]
@@ -57,15 +73,15 @@ def crb_comparison(testsets: Sequence[str], baseline: Sequence[str], crb: str) -
                 {"testset": testset, "target": target, "estimator": model,
                  "bias": err.mean(), "std": err.std(), "n": len(err)}
             )  # fmt: skip
-    for path in baseline:
+    for path, testset in zip(baseline, baseline_sets, strict=True):
         fits = pd.read_csv(path)
         truth = read_predictions(
-            next(p for p in testsets if _eval_parts(p)[2] == _testset_name(path))
+            next(p for p, run in zip(testsets, testset_runs, strict=True) if run[2] == testset)
         ).y_true[0]
         for j, target in enumerate(fits.columns[1:]):
             err = fits[target].to_numpy() - truth[j]
             rows.append(
-                {"testset": _testset_name(path), "target": target, "estimator": "L-BFGS-B fit",
+                {"testset": testset, "target": target, "estimator": "L-BFGS-B fit",
                  "bias": err.mean(), "std": err.std(), "n": len(err)}
             )  # fmt: skip
     table = pd.DataFrame(rows).merge(bound, on=["testset", "target"], how="left")
@@ -84,15 +100,25 @@ def galsim_tables(
     crb_csv: str,
     crb_md: str,
     crb_figure: str,
+    *,
+    rmse_runs: Sequence[EvalRun],
+    testset_runs: Sequence[EvalRun],
+    baseline_sets: Sequence[str],
 ) -> None:
-    """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure."""
-    table = rmse_table(rmse)
+    """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure.
+
+    ``rmse_runs`` and ``testset_runs`` give the ``(variant, model, evalset)`` of each input of
+    ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``.
+    """
+    table = rmse_table(rmse, rmse_runs)
     table.to_csv(rmse_csv, index=False, float_format="%.6g")
     Path(rmse_md).write_text(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
         "radius in arcsec).\n\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
     )
-    comparison = crb_comparison(testsets, baseline, crb)
+    comparison = crb_comparison(
+        testsets, baseline, crb, testset_runs=testset_runs, baseline_sets=baseline_sets
+    )
     comparison.to_csv(crb_csv, index=False, float_format="%.6g")
     wide = (
         comparison.pivot_table(
@@ -110,22 +136,33 @@ def galsim_tables(
         + "\n"
     )
     labels = {t: display_name(t) for t in comparison["target"].unique()}
-    plot_bias_std_vs_bound(comparison, crb_figure, target_labels=labels)
+    save_figure(bias_std_vs_bound_figure(comparison, target_labels=labels), crb_figure)
 
 
-def example_stamps(data: Sequence[str], figure: str, *, pixel_scale: float, per_variant: int = 2):
-    """Noisy, noiseless and PSF images of the first stamps of each variant's test split."""
+def example_stamps(
+    data: Sequence[str],
+    figure: str,
+    *,
+    variants: Sequence[str],
+    pixel_scale: float,
+    per_variant: int = 2,
+) -> None:
+    """Noisy, noiseless and PSF images of the first stamps of each variant's test split.
+
+    ``variants[i]`` names the variant of the test split ``data[i]`` (shown beside its rows).
+    """
+    _check_count("variants", variants, data)
     rows, labels = [], []
-    for path in data:
+    for path, variant in zip(data, variants, strict=True):
         ds = read_dataset(path)
-        variant = Path(path).parent.name
         for i in range(min(per_variant, len(ds))):
             rows.append(
                 {"Noisy": ds.x[i, :, :, 0], "Noiseless": ds.extra["noiseless"][i],
                  "PSF": ds.extra["psf_image"][i]}
             )  # fmt: skip
             labels.append(f"{variant}, SNR {ds.meta['snr'][i]:.0f}")
-    plot_example_stamps(
-        rows, figure, pixel_scale=pixel_scale, row_labels=labels,
+    stamps = example_stamps_figure(
+        rows, pixel_scale=pixel_scale, row_labels=labels,
         unit={"Noisy": "counts", "Noiseless": "counts", "PSF": "fraction of flux"},
     )  # fmt: skip
+    save_figure(stamps, figure)

@@ -1,5 +1,9 @@
 """Generic report stage: figures shared by every study of a task (regression, classification,
-image-to-image) and the training curves."""
+image-to-image) and the training curves.
+
+Run labels (e.g. ``"v1 / xception"``) and losses come from the rules, one per input path in the
+same order; nothing here reads a label back out of a path.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,11 @@ from sim2model.plots.classification import (
     example_grid_figure,
     roc_figure,
 )
-from sim2model.plots.image2image import image2image_panels, power_spectrum_figure
+from sim2model.plots.image2image import image_panels_figure, power_spectrum_figure
 from sim2model.plots.regression import (
-    plot_error_histograms,
-    plot_training_curves,
-    plot_true_vs_predicted,
+    error_histograms_figure,
+    training_curves_figure,
+    true_vs_predicted_figure,
 )
 from sim2model.plots.style import display_name, save_figure
 
@@ -36,22 +40,36 @@ def regression_figures(
     pred = read_predictions(predictions)
     labels = [display_name(n) for n in pred.target_names]
     color = pred.meta.get(color_by) if color_by else None
-    plot_true_vs_predicted(
-        pred.y_true, pred.y_pred, labels, pred.units, scatter,
+    figure = true_vs_predicted_figure(
+        pred.y_true, pred.y_pred, labels, pred.units,
         color=color, color_label=display_name(color_by) if color is not None else "",
     )  # fmt: skip
-    plot_error_histograms(pred.y_true, pred.y_pred, labels, pred.units, errors)
+    save_figure(figure, scatter)
+    save_figure(error_histograms_figure(pred.y_true, pred.y_pred, labels, pred.units), errors)
 
 
-def run_label(history_path: str) -> str:
-    """``<variant>/<model>`` from ``.../models/<variant>/<model>/history.csv``."""
-    parts = Path(history_path).parts
-    return f"{parts[-3]} / {parts[-2]}"
+def labelled(paths: Sequence[str], labels: Sequence[str]) -> dict[str, str]:
+    """``label -> path`` for paths and their labels given in the same order (labels unique)."""
+    if len(labels) != len(paths):
+        raise ValueError(f"{len(labels)} labels {list(labels)} for {len(paths)} inputs {paths}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be unique, got {list(labels)}")
+    return dict(zip(labels, paths, strict=True))
 
 
-def training_curves(histories: Sequence[str], figure: str) -> None:
-    """Training and validation loss of every run of a study in one figure."""
-    plot_training_curves({run_label(p): pd.read_csv(p) for p in histories}, figure)
+def training_curves(
+    histories: Sequence[str], figure: str, *, labels: Sequence[str], losses: Sequence[str]
+) -> None:
+    """Training and validation loss of every run of a study in one figure.
+
+    ``labels[i]`` names the run of ``histories[i]`` and ``losses[i]`` is the loss it was
+    trained on (e.g. ``"mse"``), which labels the loss axis.
+    """
+    runs = labelled(histories, labels)
+    if len(losses) != len(histories):
+        raise ValueError(f"{len(losses)} losses {list(losses)} for {len(histories)} histories")
+    frames = {label: pd.read_csv(path) for label, path in runs.items()}
+    save_figure(training_curves_figure(frames, dict(zip(labels, losses, strict=True))), figure)
 
 
 def classification_figures(predictions: str, confusion: str) -> None:
@@ -77,7 +95,7 @@ def image2image_figures(
     target = display_name(pred.target_names[0])
     pick = example_indices(len(ds), n_examples)
     correlation = per_image_correlation(pred.y_true, pred.y_pred)[:, 0]
-    figure = image2image_panels(
+    figure = image_panels_figure(
         ds.x[pick, ..., 0], pred.y_true[pick, ..., 0], pred.y_pred[pick, ..., 0],
         input_label=input_label, target_label=target, correlations=correlation[pick],
     )  # fmt: skip
@@ -91,23 +109,22 @@ def image2image_figures(
     save_figure(figure, spectra)
 
 
-def eval_run_name(path: str) -> str:
-    """``<variant>/<model>`` from ``.../eval/<variant>/<model>/<evalset>/<file>``."""
-    parts = Path(path).parts
-    return f"{parts[-4]}/{parts[-3]}"
+def classification_table(
+    predictions: Sequence[str], csv: str, md: str, *, labels: Sequence[str]
+) -> None:
+    """Test accuracy, per-class recall and (two classes) ROC AUC of every classifier of a study.
 
-
-def classification_table(predictions: Sequence[str], csv: str, md: str) -> None:
-    """Test accuracy, per-class recall and (two classes) ROC AUC of every classifier of a study."""
+    One row per input, indexed by its label (``labels[i]`` names the run of ``predictions[i]``).
+    """
     rows = {}
-    for path in predictions:
+    for label, path in labelled(predictions, labels).items():
         pred = read_predictions(path)
         report = classification_report(pred.y_true, pred.y_pred, pred.target_names)
         row = {"accuracy": report.accuracy, "n_test": len(pred.y_true)}
         if report.roc is not None:
             row["roc_auc"] = report.roc["auc"]
         row |= {f"recall {name}": value for name, value in report.per_class["recall"].items()}
-        rows[eval_run_name(path)] = row
+        rows[label] = row
     table = pd.DataFrame.from_dict(rows, orient="index").astype({"n_test": int})
     table.index.name = "run"
     table.to_csv(csv, float_format="%.4f")
@@ -115,15 +132,15 @@ def classification_table(predictions: Sequence[str], csv: str, md: str) -> None:
     Path(md).write_text(table.to_markdown(floatfmt=formats) + "\n")
 
 
-def roc_curves(predictions: Sequence[str], figure: str) -> None:
-    """ROC curves of every binary classifier of a study."""
+def roc_curves(predictions: Sequence[str], figure: str, *, labels: Sequence[str]) -> None:
+    """ROC curves of every binary classifier of a study, named by ``labels`` (input order)."""
     curves = {}
-    for path in predictions:
+    for label, path in labelled(predictions, labels).items():
         pred = read_predictions(path)
         roc = classification_report(pred.y_true, pred.y_pred, pred.target_names).roc
         if roc is None:
             raise ValueError(f"{path}: ROC curves need two classes, got {pred.target_names}")
-        curves[eval_run_name(path)] = (roc["fpr"], roc["tpr"], roc["auc"])
+        curves[label] = (roc["fpr"], roc["tpr"], roc["auc"])
     save_figure(roc_figure(curves), figure)
 
 

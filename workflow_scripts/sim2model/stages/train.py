@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from sim2model.data.normalise import Normaliser
 from sim2model.io.dataset import Dataset, read_dataset
+from sim2model.train.losses import LOSS_BY_TASK
 
 log = logging.getLogger(__name__)
-
-#: Training loss of each dataset task (see sim2model.train.fit.LOSS_METRICS).
-LOSS_BY_TASK = {
-    "regression": "mse",
-    "classification": "sparse_categorical_crossentropy",
-    "image2image": "mse",
-}
 
 
 def n_model_outputs(ds: Dataset) -> int:
@@ -55,16 +48,14 @@ def train(
     arch = dict(model_config)
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
     log.info("model %s: %d parameters", net.name, net.count_params())
-    out_dir = Path(model).parent
-    if Path(history).parent != out_dir:
-        raise ValueError(f"history {history} must sit beside model {model}")
     train_model(
         net,
         x_train,
         y_train,
         x_val,
         y_val,
-        out_dir=out_dir,
+        model_path=model,
+        history_path=history,
         epochs=train_config["epochs"],
         batch_size=train_config["batch_size"],
         learning_rate=train_config["learning_rate"],

@@ -2,17 +2,17 @@
 
 Import this module after :func:`sim2model.train.backend.configure_backend`: it imports keras.
 
-Layout under ``out_dir``::
+The caller names both outputs (the workflow's rule declares them); working files live in
+``checkpoints/`` beside the model::
 
-    history.csv               one row per epoch, written with model.keras at the end
-    model.keras               final model (best validation loss), written atomically
+    <model_path>              final model (best validation loss), written atomically
+    <history_path>            one row per epoch, written atomically after the model
     checkpoints/history.csv   running history (CSVLogger), one row per finished epoch
     checkpoints/best.keras    best model so far (ModelCheckpoint)
-    checkpoints/backup/       BackupAndRestore state; removed once model.keras is written
+    checkpoints/backup/       BackupAndRestore state; removed once both outputs are written
 
 Everything a resumed run needs lives under ``checkpoints/``, so a workflow manager may delete
-the incomplete ``model.keras`` and ``history.csv`` of a killed job (Snakemake does) and the
-rerun still resumes.
+the incomplete model and history of a killed job (Snakemake does) and the rerun still resumes.
 
 A job killed mid-training and run again with the same arguments resumes after the last
 epoch the backup recorded: history rows of epochs it will redo are dropped first, and early
@@ -128,7 +128,8 @@ def train_model(
     x_val: np.ndarray,
     y_val: np.ndarray,
     *,
-    out_dir: str | os.PathLike[str],
+    model_path: str | os.PathLike[str],
+    history_path: str | os.PathLike[str],
     epochs: int,
     batch_size: int,
     learning_rate: float = 1e-3,
@@ -140,21 +141,23 @@ def train_model(
 ) -> pd.DataFrame:
     """Fit ``model`` with Adam on ``loss`` and return the full history (one row per epoch).
 
-    Stops after ``patience`` epochs without a lower validation loss and keeps the best
-    weights. ``seed`` fixes the batch order; weight initialisation and other randomness are
-    seeded by :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run
-    before the epoch's backup is written.
+    Writes the model to ``model_path`` (a ``.keras`` file) and the history to ``history_path``
+    (CSV); checkpoints go to ``checkpoints/`` beside ``model_path``. Stops after ``patience``
+    epochs without a lower validation loss and keeps the best weights. ``seed`` fixes the batch
+    order; weight initialisation and other randomness are seeded by
+    :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run before the
+    epoch's backup is written.
     """
     if loss not in LOSS_METRICS:
         raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
-    out_dir = Path(out_dir)
-    checkpoints = out_dir / "checkpoints"
-    history_path = checkpoints / "history.csv"
+    model_path, history_path = Path(model_path), Path(history_path)
+    checkpoints = model_path.parent / "checkpoints"
+    running_history = checkpoints / "history.csv"
     backup_dir, best_path = checkpoints / "backup", checkpoints / "best.keras"
     checkpoints.mkdir(parents=True, exist_ok=True)
 
-    start = _resume_epoch(backup_dir, history_path)
-    previous = _keep_epochs_before(history_path, start)
+    start = _resume_epoch(backup_dir, running_history)
+    previous = _keep_epochs_before(running_history, start)
     if start == 0:
         best_path.unlink(missing_ok=True)
     best_so_far = float(previous["val_loss"].min()) if start else None
@@ -174,7 +177,7 @@ def train_model(
         validation_batch_size=batch_size,
         verbose=verbose,
         callbacks=[
-            keras.callbacks.CSVLogger(str(history_path), append=True),
+            keras.callbacks.CSVLogger(str(running_history), append=True),
             _ResumableEarlyStopping(
                 previous, best_path, patience=patience, restore_best_weights=True
             ),
@@ -185,13 +188,15 @@ def train_model(
             keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
         ],
     )
-    tmp = out_dir / "model.tmp.keras"
+    tmp = model_path.with_name(f"{model_path.stem}.tmp{model_path.suffix}")
     model.save(tmp)
-    os.replace(tmp, out_dir / "model.keras")
-    shutil.copyfile(history_path, out_dir / "history.csv.tmp")
-    os.replace(out_dir / "history.csv.tmp", out_dir / "history.csv")
+    os.replace(tmp, model_path)
+    history_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = history_path.with_name(f"{history_path.name}.tmp")
+    shutil.copyfile(running_history, tmp)
+    os.replace(tmp, history_path)
     shutil.rmtree(backup_dir)
-    return pd.read_csv(history_path)
+    return pd.read_csv(running_history)
 
 
 def load_model(path: str | os.PathLike[str]) -> keras.Model:
