@@ -1,25 +1,26 @@
 """Paths, seeds and config helpers shared by every rule."""
 
-import math
-import sys
-
-from snakemake.exceptions import WorkflowError
-
-# Rules import the library for derived seeds; jobs find it beside their entry scripts.
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
-
 from sim2model.seeding import derive_seed
+from sim2model.studies import load_studies
 
 RESULTS = "results"
-STUDY_TARGETS = {}  # study -> function returning its final outputs
-STUDY_SHARDS = {}  # study -> function(variant) returning its source shards
-STUDY_DATA = {}  # study -> function returning its data products (for the manifest)
-STUDY_VARIANTS = {}  # study -> function returning its trained dataset variants
+#: Source shard of a study's variant: the one place its path is spelled.
+SHARD = f"{RESULTS}/{{study}}/shards/{{variant}}/{{shard}}.h5"
+#: The four files of a split dataset variant.
+DATASET_PARTS = ["train.h5", "val.h5", "test.h5", "norm.json"]
 
+# Every setting is checked here, before the DAG is built: a study runs iff `studies` lists it.
+try:
+    STUDIES = load_studies(config)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
 
-def study_config(study):
-    """The study's config section."""
-    return config[study]
+STUDY_TARGETS = (
+    {}
+)  # study -> function returning its final outputs (from its rules file)
+STUDY_EXTRA_DATA = (
+    {}
+)  # study -> function returning data products besides shards and splits
 
 
 def study_seed(study, *keys, bits=63):
@@ -32,36 +33,80 @@ def hashed_config(study):
     return {k: config[k] for k in ("seed", "train", "dataset", study)}
 
 
-def dataset_config(study):
-    """Shared dataset settings, overridden key by key by the study's `dataset` block."""
-    return {**config["dataset"], **study_config(study).get("dataset", {})}
-
-
 def train_config(study):
     """Shared training settings, overridden key by key by the study's `train` block."""
-    return {**config["train"], **study_config(study).get("train", {})}
+    return STUDIES[study].train_settings()
 
 
-def n_shards(n_samples, shard_size):
-    return math.ceil(n_samples / shard_size)
+def dataset_config(study):
+    """Shared dataset settings, overridden key by key by the study's `dataset` block."""
+    return STUDIES[study].dataset_settings()
 
 
-def shard_sizes(n_samples, shard_size):
-    """Samples in each shard: all full but possibly the last."""
-    count = n_shards(n_samples, shard_size)
-    return [min(shard_size, n_samples - i * shard_size) for i in range(count)]
-
-
-def shard_paths(study, variant, n_samples, shard_size):
+def shard_paths(study, variant):
+    """Source shards of a variant, as the study plans them."""
     return [
-        f"{RESULTS}/{study}/shards/{variant}/{i:04d}.h5"
-        for i in range(n_shards(n_samples, shard_size))
+        SHARD.format(study=study, variant=shard.variant, shard=shard.name)
+        for shard in STUDIES[study].shards(variant)
     ]
 
 
+def planned_shard(wildcards):
+    """The study's plan of the shard a `source_shard` job writes."""
+    for shard in STUDIES[wildcards.study].shards(wildcards.variant):
+        if shard.name == wildcards.shard:
+            return shard
+    raise WorkflowError(
+        f"{wildcards.study} has no shard {wildcards.shard} of variant {wildcards.variant}"
+    )
+
+
+def dataset_paths(study, variants):
+    return expand(
+        f"{RESULTS}/{study}/dataset/{{variant}}/{{part}}",
+        variant=variants,
+        part=DATASET_PARTS,
+    )
+
+
+def study_data(study):
+    """Data products whose bytes a rerun must reproduce (for the manifest)."""
+    s = STUDIES[study]
+    return [
+        *(
+            path
+            for variant in s.source_variants()
+            for path in shard_paths(study, variant)
+        ),
+        *dataset_paths(study, s.variants()),
+        *STUDY_EXTRA_DATA.get(study, list)(),
+    ]
+
+
+def generic_targets(study):
+    """Outputs of the generic report rules for every run of a study, by its variant's task."""
+    s = STUDIES[study]
+    figures = {
+        "regression": regression_figures,
+        "classification": classification_figures,
+        "image2image": image2image_figures,
+    }
+    tasks = {s.task(variant) for variant, _ in s.runs()}
+    return [
+        *(path for v, m in s.runs() for path in figures[s.task(v)](study, v, m)),
+        *(classification_summary(study) if "classification" in tasks else []),
+        training_curves(study),
+    ]
+
+
+def study_products(study):
+    """Final products of a study: its rules file's targets, or the generic ones."""
+    return STUDY_TARGETS.get(study, lambda: generic_targets(study))()
+
+
 def study_targets(study):
-    """Final outputs of a study: its products (registered by its rules file) and provenance."""
-    return [*STUDY_TARGETS[study](), f"{RESULTS}/{study}/provenance.json"]
+    """Final outputs of a study: its products and provenance."""
+    return [*study_products(study), f"{RESULTS}/{study}/provenance.json"]
 
 
 def gpu_resources(study):
@@ -70,21 +115,17 @@ def gpu_resources(study):
 
 
 def source_shards(wildcards):
-    return STUDY_SHARDS[wildcards.study](wildcards.variant)
+    return shard_paths(wildcards.study, wildcards.variant)
 
 
 def variant_models(study, variant):
     """Models trained on a dataset variant: those whose `variants` list names it (all if unset)."""
-    return [
-        name
-        for name, settings in study_config(study)["models"].items()
-        if variant in settings.get("variants", [variant])
-    ]
+    return STUDIES[study].variant_models(variant)
 
 
 def model_config(wildcards):
     """Builder options of a model (its `variants` list only says where it is trained)."""
-    settings = study_config(wildcards.study)["models"][wildcards.model]
+    settings = STUDIES[wildcards.study].models()[wildcards.model]
     return {key: value for key, value in settings.items() if key != "variants"}
 
 
@@ -94,11 +135,9 @@ def evaluation_data(wildcards):
     return f"{RESULTS}/{wildcards.study}/testsets/{wildcards.evalset}.h5"
 
 
-def regression_figures(study, variants, models):
+def regression_figures(study, variant, model):
     return expand(
-        f"{RESULTS}/{study}/figures/{{variant}}/{{model}}/{{kind}}.png",
-        variant=variants,
-        model=models,
+        f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
         kind=["true_vs_predicted", "error_histograms"],
     )
 
@@ -124,11 +163,7 @@ def classification_summary(study):
 
 def study_runs(study):
     """(variant, model) of every model a study trains."""
-    return [
-        (variant, model)
-        for variant in STUDY_VARIANTS[study]()
-        for model in variant_models(study, variant)
-    ]
+    return STUDIES[study].runs()
 
 
 def study_predictions(wildcards):
@@ -147,4 +182,21 @@ def study_histories(wildcards):
     return [
         f"{RESULTS}/{wildcards.study}/models/{variant}/{model}/history.csv"
         for variant, model in study_runs(wildcards.study)
+    ]
+
+
+# Labels and losses of a study's runs, passed to report rules as params in input order.
+
+from sim2model.train.losses import LOSS_BY_TASK
+
+
+def run_labels(runs, sep="/"):
+    """Labels `<variant><sep><model>` of the (variant, model) pairs of `runs`, in order."""
+    return [f"{variant}{sep}{model}" for variant, model in runs]
+
+
+def run_losses(study):
+    """Training loss of each run of `study_runs(study)`, in order (its variant's task's loss)."""
+    return [
+        LOSS_BY_TASK[STUDIES[study].task(variant)] for variant, _ in study_runs(study)
     ]

@@ -1,33 +1,9 @@
-"""EoR 21cm study (seed 000): map shards from the configured source, per-redshift report."""
-
-
-rule eor21cm_shard:
-    input:
-        source_files=eor_source_files,
-    output:
-        shard=f"{RESULTS}/eor21cm/shards/{EOR_SOURCE}/{{shard}}.h5",
-    log:
-        "logs/eor21cm_shard/{shard}.log",
-    wildcard_constraints:
-        shard=r"\d{4}",
-    conda:
-        EOR_SHARD_ENV
-    threads: EOR_SHARD_THREADS
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    params:
-        settings=EOR,
-        shard_index=lambda wc: int(wc.shard),
-        seed=lambda wc: study_seed("eor21cm", "shard", EOR_SOURCE, int(wc.shard)),
-        config=hashed_config("eor21cm"),
-    script:
-        "../workflow_scripts/eor21cm_shard.py"
+"""EoR 21cm study (reference notebook 000): per-redshift report, 21cmFAST validation."""
 
 
 rule eor_tables:
     input:
-        predictions=f"{RESULTS}/eor21cm/eval/{EOR_SOURCE}/{EOR_MODEL}/test/predictions.h5",
+        predictions=f"{RESULTS}/eor21cm/eval/{EOR_VARIANT}/{EOR_MODEL}/test/predictions.h5",
     output:
         table_csv=f"{RESULTS}/eor21cm/tables/metrics_by_redshift.csv",
         table_md=f"{RESULTS}/eor21cm/tables/metrics_by_redshift.md",
@@ -45,9 +21,9 @@ rule eor_tables:
 
 rule eor_figures:
     input:
-        shards=eor_shards(EOR_SOURCE),
+        shards=shard_paths("eor21cm", EOR_VARIANT),
         splits=expand(
-            f"{RESULTS}/eor21cm/dataset/{EOR_SOURCE}/{{part}}.h5",
+            f"{RESULTS}/eor21cm/dataset/{EOR_VARIANT}/{{part}}.h5",
             part=["train", "val", "test"],
         ),
     output:
@@ -73,7 +49,7 @@ rule eor_figures:
         runtime=10,
     params:
         bins=eor_balance_bins(),
-        value_range=dataset_config("eor21cm").get("label_range") or [0.0, 1.0],
+        value_range=EOR.dataset_settings().get("label_range") or [0.0, 1.0],
     script:
         "../workflow_scripts/eor_figures.py"
 
@@ -90,12 +66,12 @@ rule eor_validation:
         "logs/eor_validation/validation.log",
     conda:
         "../envs/21cmfast.yaml"
-    threads: EOR["21cmfast"]["threads"]
+    threads: EOR.settings["21cmfast"]["threads"]
     resources:
         mem_mb=2000,
         runtime=15,
     params:
-        settings=EOR["21cmfast"],
+        settings=EOR.settings["21cmfast"],
         seed=study_seed("eor21cm", "validation"),
     script:
         "../workflow_scripts/eor_validation.py"

@@ -1,29 +1,4 @@
-"""GalSim galaxy-parameter study (seed 002): source stage, Cramér–Rao bound, MLE baseline."""
-
-
-rule galsim_shard:
-    output:
-        shard=f"{RESULTS}/galsim/shards/{{variant}}/{{shard}}.h5",
-    log:
-        "logs/galsim_shard/{variant}/{shard}.log",
-    wildcard_constraints:
-        variant="|".join(GALSIM_SETS) or "NONE",
-        shard=r"\d{4}",
-    conda:
-        "../envs/galsim.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    params:
-        settings=GALSIM,
-        variant=lambda wc: wc.variant,
-        shard_index=lambda wc: int(wc.shard),
-        n_samples=galsim_shard_size,
-        seed=lambda wc: study_seed("galsim", "shard", wc.variant, int(wc.shard)),
-        config=hashed_config("galsim"),
-    script:
-        "../workflow_scripts/galsim_shard.py"
+"""GalSim galaxy-parameter study (reference notebook 002): Cramér–Rao bound, MLE baseline, tables."""
 
 
 rule galsim_crb:
@@ -38,7 +13,7 @@ rule galsim_crb:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=GALSIM,
+        recipes={name: GALSIM.recipe(name) for name in GALSIM.testsets()},
     script:
         "../workflow_scripts/galsim_crb.py"
 
@@ -57,33 +32,35 @@ rule galsim_baseline:
         mem_mb=1000,
         runtime=60,
     params:
-        settings=GALSIM,
-        n_fits=GALSIM["baseline_fits"],
+        recipe=lambda wc: GALSIM.recipe(wc.testset),
+        n_fits=GALSIM.settings["baseline_fits"],
     script:
         "../workflow_scripts/galsim_baseline.py"
 
 
+# (variant, model, evalset) of each evaluation the tables read, and the test sets of the
+# baseline fits: the rule builds its inputs and its params from these lists, in this order.
+GALSIM_RMSE_RUNS = [
+    (variant, model, "test")
+    for variant in GALSIM.variants()
+    for model in GALSIM.variant_models(variant)
+]
+GALSIM_TESTSET_RUNS = [
+    (GALSIM.settings["testsets"]["model_variant"], model, testset)
+    for model in GALSIM.variant_models(GALSIM.settings["testsets"]["model_variant"])
+    for testset in GALSIM.testsets()
+]
+GALSIM_BASELINE_SETS = GALSIM.testsets()
+
+
 rule galsim_tables:
     input:
-        rmse=expand(
-            galsim_eval("{variant}", "{model}", "test", "metrics.json"),
-            variant=GALSIM["variants"],
-            model=GALSIM["models"],
-        ),
-        testsets=expand(
-            galsim_eval(
-                GALSIM["testsets"]["model_variant"],
-                "{model}",
-                "{testset}",
-                "predictions.h5",
-            ),
-            model=GALSIM["models"],
-            testset=GALSIM["testsets"]["sets"],
-        ),
-        baseline=expand(
-            f"{RESULTS}/galsim/eval/baseline/{{testset}}.csv",
-            testset=GALSIM["testsets"]["sets"],
-        ),
+        rmse=[galsim_eval(*run, "metrics.json") for run in GALSIM_RMSE_RUNS],
+        testsets=[galsim_eval(*run, "predictions.h5") for run in GALSIM_TESTSET_RUNS],
+        baseline=[
+            f"{RESULTS}/galsim/eval/baseline/{testset}.csv"
+            for testset in GALSIM_BASELINE_SETS
+        ],
         crb=rules.galsim_crb.output.table,
     output:
         rmse_csv=f"{RESULTS}/galsim/tables/rmse.csv",
@@ -104,15 +81,20 @@ rule galsim_tables:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        rmse_runs=GALSIM_RMSE_RUNS,
+        testset_runs=GALSIM_TESTSET_RUNS,
+        baseline_sets=GALSIM_BASELINE_SETS,
     script:
         "../workflow_scripts/galsim_tables.py"
 
 
 rule galsim_stamps:
     input:
-        data=expand(
-            f"{RESULTS}/galsim/dataset/{{variant}}/test.h5", variant=GALSIM["variants"]
-        ),
+        data=[
+            f"{RESULTS}/galsim/dataset/{variant}/test.h5"
+            for variant in GALSIM.variants()
+        ],
     output:
         figure=report(
             f"{RESULTS}/galsim/figures/example_stamps.png",
@@ -129,6 +111,7 @@ rule galsim_stamps:
         mem_mb=1000,
         runtime=10,
     params:
-        pixel_scale=GALSIM["pixel_scale"],
+        variants=GALSIM.variants(),
+        pixel_scale=GALSIM.settings["pixel_scale"],
     script:
         "../workflow_scripts/galsim_stamps.py"

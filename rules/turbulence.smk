@@ -1,16 +1,16 @@
-"""Turbulence study (seed 001): Athena++ snapshots -> FITS cubes -> slab splits -> models."""
+"""Turbulence study (reference notebook 001): Athena++ snapshots -> FITS cubes -> shards of cubes."""
 
 
 ruleorder: turbulence_flatten > split_dataset
 
 
-if TURB_SOURCE == "surrogate":
+if TURB.source == "surrogate":
 
     rule turbulence_surrogate:
         output:
             snapshots=[
                 f"{RESULTS}/turbulence/athdf/{{cls}}/{{cls}}.out2.{i:05d}.athdf"
-                for i in range(TURB["surrogate"]["snapshots"])
+                for i in range(TURB.surrogate_snapshots())
             ],
         log:
             "logs/turbulence_surrogate/{cls}.log",
@@ -22,8 +22,8 @@ if TURB_SOURCE == "surrogate":
             runtime=30,
         params:
             transport=lambda wc: wc.cls,
-            cells=TURB["surrogate"]["cells"],
-            block_cells=TURB["surrogate"]["block_cells"],
+            cells=TURB.settings["surrogate"]["cells"],
+            block_cells=TURB.settings["surrogate"]["block_cells"],
             seeds=lambda wc, output: [
                 study_seed("turbulence", "surrogate", wc.cls, i)
                 for i in range(len(output))
@@ -67,9 +67,9 @@ rule turbulence_cubes:
         mem_mb=4000,
         runtime=20,
     params:
-        spec=lambda wc: TURB_VARIANTS[wc.variant],
-        class_index=lambda wc: turbulence_classes().index(wc.cls),
-        class_names=turbulence_classes(),
+        spec=lambda wc: TURB.spec(wc.variant),
+        class_index=lambda wc: TURB.classes().index(wc.cls),
+        class_names=TURB.classes(),
         config=hashed_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_cubes.py"
@@ -78,7 +78,7 @@ rule turbulence_cubes:
 rule turbulence_flatten:
     input:
         splits=expand(
-            f"{RESULTS}/turbulence/dataset/{TURB['flattened_variant']}/{{part}}.h5",
+            f"{RESULTS}/turbulence/dataset/{TURB.flattened_source()}/{{part}}.h5",
             part=["train", "val", "test"],
         ),
     output:
@@ -95,81 +95,88 @@ rule turbulence_flatten:
         mem_mb=4000,
         runtime=20,
     params:
-        image_scaling=dataset_config("turbulence")["image_scaling"],
+        image_scaling=TURB.dataset_settings()["image_scaling"],
         config=hashed_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_flatten.py"
 
 
-rule turbulence_saliency:
-    input:
-        model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{turbulence_classifier()}/model.keras",
-        norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
-        data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
-    output:
-        figure=report(
-            f"{RESULTS}/turbulence/figures/saliency.png",
-            caption="../report/turbulence_saliency.rst",
-            category="turbulence",
-            subcategory="Interpretation",
-        ),
-    log:
-        "logs/turbulence_saliency/saliency.log",
-    conda:
-        "../envs/tf.yaml"
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        per_class=TURB["interpretation"]["saliency_per_class"],
-        train_config=train_config("turbulence"),
-        seed=study_seed("turbulence", "saliency", bits=32),
-        threads=lambda wc, threads: threads,
-    script:
-        "../workflow_scripts/turbulence_saliency.py"
+# Interpretation of the classifier (only when a classification variant exists).
+if TURB_CLASSIFY:
+
+    rule turbulence_saliency:
+        input:
+            model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{TURB.interpreted_model()}/model.keras",
+            norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
+            data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
+        output:
+            figure=report(
+                f"{RESULTS}/turbulence/figures/saliency.png",
+                caption="../report/turbulence_saliency.rst",
+                category="turbulence",
+                subcategory="Interpretation",
+            ),
+        log:
+            "logs/turbulence_saliency/saliency.log",
+        conda:
+            "../envs/tf.yaml"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=30,
+        params:
+            per_class=TURB.settings["interpretation"]["saliency_per_class"],
+            train_config=train_config("turbulence"),
+            seed=study_seed("turbulence", "saliency", bits=32),
+            threads=lambda wc, threads: threads,
+        script:
+            "../workflow_scripts/turbulence_saliency.py"
+
+    rule turbulence_smoothing:
+        input:
+            model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{TURB.interpreted_model()}/model.keras",
+            norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
+            data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
+        output:
+            figure=report(
+                f"{RESULTS}/turbulence/figures/smoothing.png",
+                caption="../report/turbulence_smoothing.rst",
+                category="turbulence",
+                subcategory="Interpretation",
+            ),
+            table=f"{RESULTS}/turbulence/tables/smoothing_fractions.csv",
+        log:
+            "logs/turbulence_smoothing/smoothing.log",
+        conda:
+            "../envs/tf.yaml"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=30,
+        params:
+            smoothed_class=TURB.settings["interpretation"]["smoothing_class"],
+            sigmas=TURB.settings["interpretation"]["smoothing_sigmas"],
+            train_config=train_config("turbulence"),
+            seed=study_seed("turbulence", "smoothing", bits=32),
+            threads=lambda wc, threads: threads,
+        script:
+            "../workflow_scripts/turbulence_smoothing.py"
 
 
-rule turbulence_smoothing:
-    input:
-        model=f"{RESULTS}/turbulence/models/{TURB_CLASSIFY}/{turbulence_classifier()}/model.keras",
-        norm=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/norm.json",
-        data=f"{RESULTS}/turbulence/dataset/{TURB_CLASSIFY}/test.h5",
-    output:
-        figure=report(
-            f"{RESULTS}/turbulence/figures/smoothing.png",
-            caption="../report/turbulence_smoothing.rst",
-            category="turbulence",
-            subcategory="Interpretation",
-        ),
-        table=f"{RESULTS}/turbulence/tables/smoothing_fractions.csv",
-    log:
-        "logs/turbulence_smoothing/smoothing.log",
-    conda:
-        "../envs/tf.yaml"
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        smoothed_class=TURB["interpretation"]["smoothing_class"],
-        sigmas=TURB["interpretation"]["smoothing_sigmas"],
-        train_config=train_config("turbulence"),
-        seed=study_seed("turbulence", "smoothing", bits=32),
-        threads=lambda wc, threads: threads,
-    script:
-        "../workflow_scripts/turbulence_smoothing.py"
+# (variant, model) runs the tables read: the rule builds its inputs and labels from these.
+TURB_CLASSIFICATION_RUNS = turbulence_pairs("classification")
+TURB_IMAGE2IMAGE_RUNS = turbulence_pairs("image2image")
 
 
 rule turbulence_tables:
     input:
         classifications=[
             turbulence_eval(variant, model, "predictions.h5")
-            for variant, model in turbulence_pairs("classification")
+            for variant, model in TURB_CLASSIFICATION_RUNS
         ],
         image2image=[
             turbulence_eval(variant, model, "metrics.csv")
-            for variant, model in turbulence_pairs("image2image")
+            for variant, model in TURB_IMAGE2IMAGE_RUNS
         ],
     output:
         accuracy_csv=f"{RESULTS}/turbulence/tables/per_class_accuracy.csv",
@@ -190,5 +197,8 @@ rule turbulence_tables:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        classification_labels=run_labels(TURB_CLASSIFICATION_RUNS),
+        image2image_labels=run_labels(TURB_IMAGE2IMAGE_RUNS),
     script:
         "../workflow_scripts/turbulence_tables.py"

@@ -261,7 +261,7 @@ def test_profile_takes_partitions_and_account_from_the_environment(tmp_path, mon
     work = copy_workflow(tmp_path / "wf")
     env = _env(cluster=False, **PARTITIONS, SIM2MODEL_SLURM_ACCOUNT="proj42")
     jobs = _dry_run_resources(work, env)
-    assert {"galsim_shard", "split_dataset", "train", "evaluate"} <= set(jobs)
+    assert {"source_shard", "split_dataset", "train", "evaluate"} <= set(jobs)
     for rule, resources in jobs.items():
         partition = "gpu" if rule == "train" else "cpu"
         for res in resources:
@@ -408,7 +408,7 @@ def test_installed_profile_is_found_by_name(small_runs):
     _passed(run)
     assert "Using profiles slurm and" in run.output
     # `executor: slurm` comes from the installed profile alone
-    assert [job.rule for job in run.jobs] == ["galsim_shard"]
+    assert [job.rule for job in run.jobs] == ["source_shard"]
     job = run.jobs[0]
     assert job.state == "COMPLETED"
     assert job.partition == "debug", "no partition set: the cluster's default partition"

@@ -189,16 +189,19 @@ def test_npz_ingest_returns_the_stored_values(tmp_path, seed_like_arrays, save):
 
 @pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
 def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, save):
-    from sim2model.stages.crsphere import crsphere_shard
+    from sim2model.stages.source import source_shard
+    from sim2model.studies.crsphere import CRSphereStudy
 
     data, label = seed_like_arrays
     path = tmp_path / "cr_sphere.npz"
     save(path, data=data, label=label)
     assert count_rows(path) == len(label)
     settings = {"source": "npz", "npz": {"path": str(path), "n_shards": 5}}
+    planned = CRSphereStudy({"crsphere": settings}).shards("npz")
+    assert [shard.inputs for shard in planned] == [(str(path),)] * 5
     shards = [tmp_path / f"{i}.h5" for i in range(5)]
-    for i, shard in enumerate(shards):
-        crsphere_shard(str(shard), settings=settings, shard_index=i, seed=0, config={})
+    for plan, shard in zip(planned, shards, strict=True):
+        source_shard(str(shard), study="crsphere", recipe=plan.recipe, seed=0, config={})
     parts = [read_dataset(shard) for shard in shards]
     np.testing.assert_array_equal(np.concatenate([p.y for p in parts]), label)
     rows = np.concatenate([p.meta["file_row"] for p in parts])

@@ -148,15 +148,20 @@ def test_pickle_shards_partition_the_table(tmp_path):
             "redshift": [8.0, 8.0, 8.0, 9.0, 9.0, 9.0, 9.0],
             "zeta": [30.0] * 7,
             "Tvir": [1e4] * 7,
+            "box": [4, 4, 4, 7, 7, 9, 9],
         }
     )
     path = tmp_path / "df_recode.gzip"
     frame.to_pickle(path, compression="gzip")
-    parts = [pickle_shard(path, shard_index=i, n_shards=2, scale_to_mk=1e3) for i in range(2)]
+    parts = [
+        pickle_shard(path, shard_index=i, n_shards=2, scale_to_mk=1e3, box_column="box")
+        for i in range(2)
+    ]
     assert [len(p) for p in parts] == [4, 3]
     ds = concat_datasets(parts)
     np.testing.assert_array_equal(ds.meta["sample_id"], np.arange(7))
-    np.testing.assert_array_equal(ds.meta["box_id"], [0, 0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(ds.meta["box_id"], frame["box"])
+    assert "box_id" not in pickle_shard(path).meta  # no box column: no guessed box ids
     np.testing.assert_allclose(ds.x[4, :, :, 0], 1e3 * frame["maps"][4], rtol=1e-6)
     np.testing.assert_array_equal(ds.y[:, 0], np.float32(frame["xHI"]))
     assert (ds.meta["zeta"] == 30.0).all() and (ds.meta["Tvir"] == 1e4).all()

@@ -32,8 +32,8 @@ PROVIDERS = {
 }
 #: Imported only when the config selects them (another Keras backend).
 OPTIONAL = {"jax", "torch", "py21cmfast"}
-#: `conda:` directives naming a variable of the rule files -> the env it holds by default.
-CONDA_VARIABLES = {"EOR_SHARD_ENV": "../envs/eor21cm.yaml"}
+#: The generic source rule: its env is the study's (checked study by study below).
+SOURCE_RULE = "source_shard"
 #: Calls that import a package at run time although no import statement names it.
 IMPLICIT = {".to_markdown(": "tabulate"}
 
@@ -55,7 +55,7 @@ WORK_RULES = {name: d for name, d in RULES.items() if name != "all"}
 
 
 def test_rules_were_found():
-    assert {"galsim_shard", "split_dataset", "train", "evaluate", "provenance"} <= set(RULES)
+    assert {"source_shard", "split_dataset", "train", "evaluate", "provenance"} <= set(RULES)
 
 
 @pytest.mark.parametrize("rule", sorted(WORK_RULES))
@@ -83,10 +83,12 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def third_party_imports(script: Path) -> tuple[set[str], set[Path]]:
+def third_party_imports(
+    script: Path, skip: frozenset[str] = frozenset()
+) -> tuple[set[str], set[Path]]:
     """Third-party packages a script needs, following imports into the sim2model library.
 
-    Returns the packages and the files scanned.
+    Modules named in ``skip`` are not followed. Returns the packages and the files scanned.
     """
     seen, todo, found = set(), [script], set()
     while todo:
@@ -97,6 +99,8 @@ def third_party_imports(script: Path) -> tuple[set[str], set[Path]]:
         found |= {pkg for call, pkg in IMPLICIT.items() if call in path.read_text()}
         for name in _imports(path):
             top = name.split(".")[0]
+            if name in skip:
+                continue
             if top == "sim2model":
                 module = LIBRARY / Path(*name.split("."))
                 todo += [
@@ -116,19 +120,45 @@ def env_packages(env_file: Path) -> set[str]:
     return packages
 
 
-@pytest.mark.parametrize("rule", sorted(WORK_RULES))
+def assert_env_provides(env_file: Path, imports: set[str], script: str) -> None:
+    packages = env_packages(env_file)
+    unknown = imports - set(PROVIDERS)
+    assert not unknown, f"{script} imports {unknown}: add them to PROVIDERS and an env"
+    lacking = {m for m in imports if not PROVIDERS[m] & packages}
+    assert not lacking, f"{env_file.name} lacks packages for {lacking} imported by {script}"
+
+
+@pytest.mark.parametrize("rule", sorted(set(WORK_RULES) - {SOURCE_RULE}))
 def test_env_provides_every_package_the_rule_script_imports(rule):
     directives = WORK_RULES[rule]
-    conda = CONDA_VARIABLES.get(directives["conda"], directives["conda"])
-    env_file = (REPO / "rules" / conda.strip("\"'")).resolve()
+    env_file = (REPO / "rules" / directives["conda"].strip("\"'")).resolve()
     script = (REPO / "rules" / directives["script"].strip("\"'")).resolve()
-    packages = env_packages(env_file)
     imports, scanned = third_party_imports(script)
     assert len(scanned) > 2, f"{script.name}: the scan did not follow imports into sim2model"
-    unknown = imports - set(PROVIDERS)
-    assert not unknown, f"{script.name} imports {unknown}: add them to PROVIDERS and an env"
-    lacking = {m for m in imports if not PROVIDERS[m] & packages}
-    assert not lacking, f"{env_file.name} lacks packages for {lacking} imported by {script.name}"
+    assert_env_provides(env_file, imports, script.name)
+
+
+SOURCES = [
+    ("galsim", {}), ("eor21cm", {}), ("eor21cm", {"source": "simfast21"}),
+    ("crsphere", {}), ("crsphere", {"source": "npz"}), ("galaxy10", {}),
+    ("galaxy10", {"source": "h5"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("study", "override"), SOURCES, ids=lambda v: str(v))
+def test_source_env_of_each_study_provides_what_its_shards_import(study, override):
+    """`source_shard` runs in the study's env: it must hold the study module's imports."""
+    from sim2model.studies import STUDIES
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config[study].update(override)
+    env = STUDIES[study](config).source_env
+    assert f"{SOURCE_RULE}" in RULES and "source_env" in RULES[SOURCE_RULE]["conda"]
+    script = REPO / "workflow_scripts" / "source_shard.py"
+    generic, scanned = third_party_imports(script, skip=frozenset({"sim2model.studies"}))
+    assert len(scanned) > 2
+    own, _ = third_party_imports(LIBRARY / "sim2model" / "studies" / f"{study}.py")
+    assert_env_provides(REPO / "envs" / f"{env}.yaml", generic | own, f"{study} shards")
 
 
 @pytest.mark.parametrize("env_file", sorted((REPO / "envs").glob("*.yaml")), ids=lambda p: p.name)

@@ -21,7 +21,7 @@ from typing import IO
 import numpy as np
 
 from sim2model.io.dataset import Dataset
-from sim2model.sims.crsphere import CLASS_NAMES, FEATURE_NAMES
+from sim2model.studies.crsphere import CLASS_NAMES, FEATURE_NAMES
 
 DATA, LABEL = "data", "label"
 UNIT_TOLERANCE = 1e-3

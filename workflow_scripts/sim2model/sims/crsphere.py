@@ -27,9 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from sim2model.io.dataset import Dataset
-
-CLASS_NAMES = ["isotropic", "signal"]
-FEATURE_NAMES = ["x", "y", "z", "log10_E_over_Emin"]
+from sim2model.studies.crsphere import CLASS_NAMES, FEATURE_NAMES
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ mean, so the label is also the mean of the downsampled xHI slice.
 
 A shard is a :class:`Dataset` with ``x`` float32 ``(N, H, W, 1)`` maps of Tb in mK, ``y`` float32
 ``(N, 1)`` (``target_names=["xHI"]``) and ``meta/``: ``xHI_box``, ``redshift``, ``box_id`` (one
-density realisation: a built-in box or a SimFast21 run, the same at all its redshifts),
+density realisation: a built-in box or a SimFast21 run, the same at all its redshifts; a pickle
+has it only from the column named by ``box_column``),
 ``slice_index`` (-1 when unknown), ``zeta`` (NaN when unknown), ``seed`` (-1 when unknown) and
 ``sample_id``, plus source-specific keys (SimFast21: ``fesc``, ``sfrd``; pickle: its other
 numeric columns). For boxes ``sample_id = box_id * ID_STRIDE + (index within the box)``, so ids
@@ -27,6 +28,7 @@ from sim2model.io.dataset import Dataset
 from sim2model.io.eor_pickle import read_eor_pickle
 from sim2model.io.simfast21 import open_run
 from sim2model.progress import progress as progress_bar
+from sim2model.sharding import even_spans
 from sim2model.sims.eor_seminumerical import DensityBox, SimConfig, Snapshot, zeta_for_xhi
 
 META_KEYS = ("xHI_box", "redshift", "box_id", "slice_index", "zeta", "seed", "sample_id")
@@ -116,7 +118,8 @@ def _dataset(parts: Sequence[Part], source: str) -> Dataset:
         raise ValueError(f"{source}: maps of different shapes {shapes}; set image_size")
     meta = {k: np.concatenate([m[k] for _, _, m in parts]) for k in sorted(parts[0][2])}
     for key in ("box_id", "slice_index", "seed", "sample_id"):
-        meta[key] = meta[key].astype(np.int64)
+        if key in meta:  # a pickle without a box column has no box_id
+            meta[key] = meta[key].astype(np.int64)
     return Dataset(
         x=np.concatenate([maps for maps, _, _ in parts])[..., None],
         y=np.concatenate([labels for _, labels, _ in parts]).astype(np.float32)[:, None],
@@ -222,22 +225,24 @@ def pickle_shard(
     n_shards: int = 1,
     image_size: int | None = None,
     scale_to_mk: float = 1.0,
+    box_column: str | None = None,
 ) -> Dataset:
     """Maps of part ``shard_index`` (of ``n_shards`` contiguous parts) of a pickled map table.
 
     The table's ``xHI`` is the label and also ``meta/xHI_box`` (a table holds one xHI per map).
     Maps are multiplied by ``scale_to_mk`` (the seed's ``df_recode.gzip`` does not state its
-    unit). ``box_id`` numbers the distinct combinations of all numeric columns, a best guess at
-    which maps share a simulation box; ``sample_id`` is the row's position in the table. A
+    unit). ``meta/box_id`` comes from the column ``box_column`` (config
+    ``eor21cm.pickle.box_column``; an error names the file and column when it is missing); when
+    ``box_column`` is None the shard has no ``box_id`` (nothing is guessed), so it cannot be
+    split with ``group_by: box_id``. ``sample_id`` is the row's position in the table. A
     ``zeta`` column fills ``meta/zeta`` (else NaN); other numeric columns are kept under their own
     names unless they clash with a standard meta key.
     """
     if not 0 <= shard_index < n_shards:
         raise ValueError(f"shard_index {shard_index} not in [0, {n_shards})")
-    table = read_eor_pickle(path)
-    rows = np.array_split(np.arange(len(table.xhi)), n_shards)[shard_index]
-    scalars = np.column_stack([table.xhi, table.redshift, *table.columns.values()])
-    box_id = np.unique(scalars, axis=0, return_inverse=True)[1].reshape(-1)
+    table = read_eor_pickle(path, box_column=box_column)
+    span = even_spans(len(table.xhi), n_shards)[shard_index]
+    rows = np.arange(span.first, span.stop)
     maps = table.maps[rows].astype(np.float64) * scale_to_mk
     if image_size is not None:
         maps = block_mean(maps, image_size)
@@ -245,7 +250,7 @@ def pickle_shard(
     meta = {
         "xHI_box": table.xhi[rows],
         "redshift": table.redshift[rows],
-        "box_id": box_id[rows],
+        **({} if table.box_id is None else {"box_id": table.box_id[rows]}),
         "slice_index": np.full(n, -1),
         "zeta": table.columns.get("zeta", np.full(len(table.xhi), np.nan))[rows],
         "seed": np.full(n, -1),

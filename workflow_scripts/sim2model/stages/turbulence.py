@@ -42,8 +42,9 @@ def turbulence_surrogate(
 
 def athdf_to_fits(snapshot: str, fits: str, *, variable: str) -> None:
     """Convert one variable of one Athena++ snapshot into a FITS cube."""
+    from sim2model.hashing import sha256_file
     from sim2model.io.athdf import read_athdf
-    from sim2model.io.fits_cube import sha256_file, write_fits_cube
+    from sim2model.io.fits_cube import write_fits_cube
 
     header, arrays = read_athdf(snapshot, [variable])
     data = arrays[variable]

@@ -1,0 +1,201 @@
+"""Settings are checked once, before the DAG: every bad setting stops `snakemake -n` by name."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim2model.studies import load_studies
+from sim2model.studies.base import ConfigError
+from sim2model.studies.schema import check_schema
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+
+#: (override config, the key the error must name, words the message must hold).
+CROSS_KEY_ERRORS = {
+    "fractions sum to 1.2": (
+        {"dataset": {"fractions": {"train": 0.8, "val": 0.2, "test": 0.2}}},
+        "dataset.fractions", "sum to 1.2",
+    ),
+    "study fractions": (
+        {"eor21cm": {"dataset": {"fractions": {"train": 0.5, "val": 0.1, "test": 0.1}}}},
+        "eor21cm.dataset.fractions", "sum to 0.7",
+    ),
+    "unknown smoothing class": (
+        {"turbulence": {"interpretation": {"smoothing_class": "mhd_only"}}},
+        "turbulence.interpretation.smoothing_class", "'mhd_only'",
+    ),
+    "spatial split with a label cut": (
+        {"turbulence": {"dataset": {"label_range": [0.0, 1.0]}}},
+        "turbulence.dataset.label_range", "spatial",
+    ),
+    "model on an unknown variant": (
+        {"galsim": {"models": {"xception": {"arch": "xception", "variants": ["v9"]}}}},
+        "galsim.models.xception.variants", "'v9'",
+    ),
+    "model that cannot learn the task": (
+        {"turbulence": {"models": {"unet": {"arch": "unet", "variants": ["transport"]}}}},
+        "turbulence.models.unet.variants", "classification",
+    ),
+    "unknown test-set model variant": (
+        {"galsim": {"testsets": {"model_variant": "v7"}}},
+        "galsim.testsets.model_variant", "'v7'",
+    ),
+    "flattened variant that is no classifier": (
+        {"turbulence": {"flattened_variant": "emag"}},
+        "turbulence.flattened_variant", "not a classification variant",
+    ),
+    "unknown variant class": (
+        {"turbulence": {"variants": {"ecr": {"classes": ["streaming", "sound_waves"]}}}},
+        "turbulence.variants.ecr.classes", "sound_waves",
+    ),
+    "pickle without boxes split by box": (
+        {"eor21cm": {"source": "pickle", "pickle": {"path": "__PICKLE__"}}},
+        "eor21cm.dataset.group_by", "box_column",
+    ),
+    "missing pickle": (
+        {"eor21cm": {"source": "pickle", "pickle": {"path": "no/such.pkl"}}},
+        "eor21cm.pickle.path", "no such file",
+    ),
+    "empty SimFast21 runs": (
+        {"eor21cm": {"source": "simfast21"}}, "eor21cm.simfast21.runs", "empty",
+    ),
+    "unknown study": ({"studies": ["galsim", "galaxy11"]}, "studies", "galaxy11"),
+    "unknown top-level key": ({"galsim_extra": {"a": 1}}, "galsim_extra", "unknown top-level key"),
+}  # fmt: skip
+
+
+def merged(override: dict, base: dict = DEFAULT) -> dict:
+    """``base`` with ``override`` merged key by key (as Snakemake merges config files)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(value, out[key])
+        else:
+            out[key] = value
+    return out
+
+
+def with_paths(override: dict, tmp_path: Path) -> dict:
+    pickle = tmp_path / "maps.pkl"
+    pickle.write_bytes(b"")
+    return yaml.safe_load(yaml.safe_dump(override).replace("__PICKLE__", str(pickle)))
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_KEY_ERRORS))
+def test_cross_key_error_names_the_key(case, tmp_path):
+    override, key, words = CROSS_KEY_ERRORS[case]
+    with pytest.raises(ConfigError) as caught:
+        load_studies(merged(with_paths(override, tmp_path)))
+    assert caught.value.key == key
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("case", sorted(CROSS_KEY_ERRORS))
+def test_cross_key_error_stops_the_dry_run_before_any_job(case, tmp_path):
+    override, key, words = CROSS_KEY_ERRORS[case]
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump(with_paths(override, tmp_path)))
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(config)],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert f"config {key}:" in text and words in text, text[-3000:]
+    assert "Building DAG" not in text
+
+
+def test_default_config_passes_every_check():
+    check_schema(DEFAULT, SCHEMA)
+    assert list(load_studies(DEFAULT)) == DEFAULT["studies"]
+
+
+def test_a_study_runs_if_and_only_if_it_is_listed():
+    studies = load_studies(merged({"studies": ["crsphere"]}))
+    assert list(studies) == ["crsphere"]
+    # an unlisted study's section is not checked (it is not run)
+    assert list(
+        load_studies(
+            merged({"studies": ["crsphere"], "galsim": {"testsets": {"model_variant": "v7"}}})
+        )
+    )
+
+
+#: Every oneOf/anyOf block of the schema (named by its properties) -> a bad value inside it and
+#: the key the error must name.
+ONE_OF_ERRORS = {
+    "dataset_block.label_range": ({"dataset": {"label_range": [0.5]}}, "dataset.label_range"),
+    "dataset_block.balance": (
+        {"dataset": {"balance": {"bins": 0, "group": "redshift"}}}, "dataset.balance.bins",
+    ),
+    "dataset_block.group_by": ({"dataset": {"group_by": 3}}, "dataset.group_by"),
+    "dataset_block.spatial": (
+        {"turbulence": {"dataset": {"spatial": {"axis": 0, "buffer": 4, "projection_depth": 1}}}},
+        "turbulence.dataset.spatial.projection_depth",
+    ),
+    "dataset_block.spatial.tile": (
+        {"turbulence": {"dataset": {"spatial": {"axis": 0, "buffer": 4, "tile": 1}}}},
+        "turbulence.dataset.spatial.tile",
+    ),
+    "dataset_block.spatial.projection_depth": (
+        {"turbulence": {"dataset": {"spatial": {"axis": 0, "buffer": 4, "projection_depth": 0}}}},
+        "turbulence.dataset.spatial.projection_depth",
+    ),
+    "eor21cm.image_size": ({"eor21cm": {"image_size": 2}}, "eor21cm.image_size"),
+    "eor21cm.pickle.path": ({"eor21cm": {"pickle": {"path": 3}}}, "eor21cm.pickle.path"),
+    "eor21cm.pickle.box_column": (
+        {"eor21cm": {"pickle": {"box_column": 3}}}, "eor21cm.pickle.box_column",
+    ),
+    "turbulence.variants.*": (
+        {"turbulence": {"variants": {"ecr": {"task": "image2image", "input": "rho", "target": 5}}}},
+        "turbulence.variants.ecr.target",
+    ),
+    "turbulence.flattened_variant": (
+        {"turbulence": {"flattened_variant": 3}}, "turbulence.flattened_variant",
+    ),
+    "crsphere.npz.path": ({"crsphere": {"npz": {"path": 3}}}, "crsphere.npz.path"),
+    "galaxy10.h5.path": ({"galaxy10": {"h5": {"path": 3}}}, "galaxy10.h5.path"),
+    "galaxy10.pickle.path": ({"galaxy10": {"pickle": {"path": 3}}}, "galaxy10.pickle.path"),
+}  # fmt: skip
+
+
+def _one_of_blocks(node, name=()):
+    """Names (property path) of every oneOf/anyOf block of a schema."""
+    if isinstance(node, list):
+        for value in node:
+            yield from _one_of_blocks(value, name)
+        return
+    if not isinstance(node, dict):
+        return
+    if "oneOf" in node or "anyOf" in node:
+        yield ".".join(name)
+    for key, value in node.items():
+        if key in ("properties", "$defs"):
+            for prop, sub in value.items():
+                yield from _one_of_blocks(sub, (*name, prop))
+        elif key == "additionalProperties":
+            yield from _one_of_blocks(value, (*name, "*"))
+        elif key in ("oneOf", "anyOf", "allOf", "items"):
+            yield from _one_of_blocks(value, name)
+
+
+def test_every_one_of_block_of_the_schema_has_a_case():
+    blocks = {block.removeprefix("properties.") for block in _one_of_blocks(SCHEMA)}
+    assert blocks == set(ONE_OF_ERRORS)
+
+
+@pytest.mark.parametrize("case", sorted(ONE_OF_ERRORS))
+def test_bad_value_inside_one_of_names_the_deepest_key(case):
+    override, key = ONE_OF_ERRORS[case]
+    with pytest.raises(ConfigError) as caught:
+        check_schema(merged(override), SCHEMA)
+    assert caught.value.key == key, str(caught.value)
+    assert "not valid under any of the given schemas" not in str(caught.value)

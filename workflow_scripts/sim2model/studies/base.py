@@ -1,0 +1,236 @@
+"""What every study provides to the workflow: its variants, source shards, models and checks.
+
+A study is one subclass of :class:`Study` in ``sim2model/studies/<name>.py``, registered in
+``sim2model/studies/__init__.py``. The rules ask it, at parse time, which shards, variants and
+models exist; the generic ``source_shard`` job asks it to build one shard. Nothing else in the
+workflow knows how a study's data are made.
+
+Study modules import only the standard library at module level, so the Snakefile can load every
+study without numerical packages; simulators are imported inside :meth:`Study.build_shard`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sim2model.sharding import ShardSpan, fixed_size_spans
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+#: Tasks a dataset variant can have; the loss and the report follow from it.
+TASKS = ("regression", "classification", "image2image")
+
+#: Tasks each registered model architecture can be trained for.
+MODEL_TASKS = {
+    "cnn_classifier": ("classification",),
+    "dgcnn": ("classification",),
+    "mlp": ("classification",),
+    "unet": ("image2image",),
+    "vgg": ("regression",),
+    "xception": ("regression", "classification"),
+}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; ``key`` is its dotted config path."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"config {key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One source-shard job of a variant.
+
+    ``name`` is the shard file's stem, ``span`` the samples it holds (None when only the job can
+    count them), ``inputs`` the files it reads (so the workflow reruns it when they change) and
+    ``recipe`` the plain, JSON-like arguments :meth:`Study.build_shard` needs.
+    """
+
+    variant: str
+    index: int
+    name: str
+    span: ShardSpan | None = None
+    inputs: tuple[str, ...] = ()
+    recipe: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed_keys(self) -> tuple[Any, ...]:
+        """Keys that, with the global seed and the study, derive the shard's random seed."""
+        return ("shard", self.variant, self.index)
+
+
+def numbered_shards(
+    variant: str, spans: Sequence[ShardSpan], recipe: Mapping[str, Any], inputs: Sequence[str] = ()
+) -> list[Shard]:
+    """Shards ``0000``, ``0001``, ... of ``variant``, each with its span in its recipe."""
+    return [
+        Shard(
+            variant,
+            span.index,
+            f"{span.index:04d}",
+            span,
+            tuple(inputs),
+            {**recipe, "index": span.index, "first": span.first, "count": span.count},
+        )
+        for span in spans
+    ]
+
+
+class Study:
+    """Base class of a study: the generic parts, overridden where a study differs."""
+
+    #: Config section and results folder of the study.
+    name: ClassVar[str]
+    #: Task of every dataset variant unless :meth:`task` says otherwise.
+    task_name: ClassVar[str] = "regression"
+    #: Environment (``envs/<name>.yaml``) of the generic ``source_shard`` rule; None when the
+    #: study's own rules write its shards.
+    source_env: ClassVar[str | None] = "sims"
+    #: Memory of one source-shard job.
+    source_mem_mb: ClassVar[int] = 2000
+    #: JSON schema of the study's config section (studies outside config/schema.yaml).
+    settings_schema: ClassVar[Mapping[str, Any] | None] = None
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.settings: Mapping[str, Any] = config[self.name]
+
+    # -- settings -------------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The configured source (``<study>.source``), or the study's name if it has one only."""
+        return self.settings.get("source", self.name)
+
+    def dataset_settings(self) -> dict[str, Any]:
+        """Shared dataset settings, overridden key by key by the study's ``dataset`` block."""
+        return {**self.config["dataset"], **self.settings.get("dataset", {})}
+
+    def train_settings(self) -> dict[str, Any]:
+        """Shared training settings, overridden key by key by the study's ``train`` block."""
+        return {**self.config["train"], **self.settings.get("train", {})}
+
+    def dataset_key(self, option: str) -> str:
+        """Dotted config key that sets dataset ``option`` for this study."""
+        own = option in self.settings.get("dataset", {})
+        return f"{self.name}.dataset.{option}" if own else f"dataset.{option}"
+
+    # -- variants and models --------------------------------------------------------------------
+    def variants(self) -> list[str]:
+        """Dataset variants that are split and trained on (by default: one, named by the source)."""
+        return [self.source]
+
+    def source_variants(self) -> list[str]:
+        """Variants whose shards the source stage writes (variants plus test-only sets)."""
+        return self.variants()
+
+    def task(self, variant: str) -> str:
+        """Learning task of a dataset variant: regression, classification or image2image."""
+        return self.task_name
+
+    def models(self) -> Mapping[str, Mapping[str, Any]]:
+        """Configured models: name -> builder options (``arch``, optional ``variants``)."""
+        return self.settings["models"]
+
+    def variant_models(self, variant: str) -> list[str]:
+        """Models trained on ``variant``: those whose ``variants`` list names it (all if unset)."""
+        return [
+            name
+            for name, spec in self.models().items()
+            if variant in spec.get("variants", [variant])
+        ]
+
+    def runs(self) -> list[tuple[str, str]]:
+        """(variant, model) of every model the study trains."""
+        return [(v, m) for v in self.variants() for m in self.variant_models(v)]
+
+    # -- source ---------------------------------------------------------------------------------
+    def shards(self, variant: str) -> list[Shard]:
+        """The source shards of ``variant``."""
+        raise NotImplementedError(f"study {self.name} defines no shards")
+
+    def source_threads(self) -> int:
+        """Threads of one source-shard job."""
+        return 1
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+        """Make the samples of one shard from its ``recipe`` (runs inside the job)."""
+        raise NotImplementedError
+
+    # -- checks ---------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Cross-key checks of the study's settings; raise :class:`ConfigError` naming the key."""
+        self.check_dataset()
+        self.check_models()
+
+    def check_dataset(self) -> None:
+        """Split fractions sum to one; a spatial split excludes sample selection."""
+        settings = self.dataset_settings()
+        fractions = settings["fractions"]
+        total = sum(fractions.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                self.dataset_key("fractions"),
+                f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
+            )
+        if settings.get("spatial") is not None:
+            for option in ("label_range", "balance", "group_by"):
+                if settings.get(option) is not None:
+                    raise ConfigError(
+                        self.dataset_key(option),
+                        f"{self.dataset_key('spatial')} cuts whole cubes into slabs and cannot "
+                        f"be combined with {option}; set {option} to null",
+                    )
+
+    def check_models(self) -> None:
+        """Every model names a known architecture, existing variants and a task it can learn."""
+        variants = self.variants()
+        for name, spec in self.models().items():
+            key = f"{self.name}.models.{name}"
+            arch = spec["arch"]
+            if arch not in MODEL_TASKS:
+                raise ConfigError(
+                    f"{key}.arch", f"unknown model {arch!r}; known: {sorted(MODEL_TASKS)}"
+                )
+            unknown = [v for v in spec.get("variants", []) if v not in variants]
+            if unknown:
+                raise ConfigError(
+                    f"{key}.variants", f"unknown variants {unknown}; the variants are {variants}"
+                )
+            for variant in spec.get("variants", variants):
+                if self.task(variant) not in MODEL_TASKS[arch]:
+                    raise ConfigError(
+                        f"{key}.variants",
+                        f"{arch} learns {' or '.join(MODEL_TASKS[arch])}, but variant "
+                        f"{variant!r} is a {self.task(variant)} task",
+                    )
+        untrained = [v for v in variants if not self.variant_models(v)]
+        if untrained:
+            raise ConfigError(f"{self.name}.models", f"no model is trained on variants {untrained}")
+
+
+def require_file(key: str, path: str | None) -> str:
+    """``path`` if it names an existing file, else a :class:`ConfigError` naming ``key``."""
+    from pathlib import Path
+
+    if not path or not Path(path).is_file():
+        raise ConfigError(key, f"no such file {path!r}")
+    return path
+
+
+__all__ = [
+    "MODEL_TASKS",
+    "TASKS",
+    "ConfigError",
+    "Shard",
+    "Study",
+    "fixed_size_spans",
+    "numbered_shards",
+    "require_file",
+]

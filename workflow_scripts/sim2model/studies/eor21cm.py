@@ -1,0 +1,154 @@
+"""EoR 21cm study (neutral fraction from 21cm maps, after the reference notebook on EoR maps).
+
+One dataset variant named after the source: the built-in excursion-set simulator, 21cmFAST,
+SimFast21 run directories or a pickled map table, each cut into 2D maps at every redshift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim2model.sharding import fixed_size_spans
+from sim2model.studies.base import ConfigError, Shard, Study, numbered_shards, require_file
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+#: meta/ keys every EoR shard carries (groups for balancing and group splits).
+GROUP_KEYS = ("redshift", "box_id")
+
+
+class Eor21cmStudy(Study):
+    name = "eor21cm"
+
+    @property
+    def source_env(self) -> str:  # 21cmFAST boxes need their own env
+        return "21cmfast" if self.source == "21cmfast" else "eor21cm"
+
+    def source_threads(self) -> int:
+        """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
+        return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
+
+    def shards(self, variant: str) -> list[Shard]:
+        settings, source = self.settings, self.source
+        maps = {
+            "source": source,
+            "slices_per_box": settings["slices_per_box"],
+            "image_size": settings.get("image_size"),
+        }
+        if source in ("builtin", "21cmfast"):
+            sim = settings[source]
+            per_shard = sim["boxes_per_shard"]
+            spans = fixed_size_spans(sim["n_shards"] * per_shard, per_shard)
+            recipe = {**maps, "redshifts": settings["redshifts"], "simulator": dict(sim)}
+            return numbered_shards(variant, spans, recipe)
+        if source == "simfast21":
+            runs = settings["simfast21"]["runs"]
+            return [
+                numbered_shards(variant, [span], {**maps, "run": run}, inputs=[run])[0]
+                for span, run in zip(fixed_size_spans(len(runs), 1), runs, strict=True)
+            ]
+        table = settings["pickle"]
+        recipe = {
+            "source": source,
+            "path": table["path"],
+            "n_shards": table["n_shards"],
+            "image_size": settings.get("image_size"),
+            "scale_to_mk": table["scale_to_mk"],
+            "box_column": table.get("box_column"),
+        }
+        return [
+            Shard(variant, i, f"{i:04d}", None, (table["path"],), {**recipe, "index": i})
+            for i in range(table["n_shards"])
+        ]
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+        from sim2model.sims import eor_maps
+
+        source, index = recipe["source"], recipe["index"]
+        if source == "pickle":
+            ds = eor_maps.pickle_shard(
+                recipe["path"],
+                shard_index=index,
+                n_shards=recipe["n_shards"],
+                image_size=recipe["image_size"],
+                scale_to_mk=recipe["scale_to_mk"],
+                box_column=recipe["box_column"],
+            )
+        else:
+            maps = {"slices_per_box": recipe["slices_per_box"], "image_size": recipe["image_size"]}
+            if source == "simfast21":
+                ds = eor_maps.simfast21_shard(
+                    [recipe["run"]], first_box_id=recipe["first"], progress=True, **maps
+                )
+            elif source == "builtin":
+                from sim2model.sims.eor_seminumerical import SimConfig
+
+                sim = recipe["simulator"]
+                ds = eor_maps.builtin_shard(
+                    seed,
+                    n_boxes=recipe["count"],
+                    first_box_id=recipe["first"],
+                    redshifts=recipe["redshifts"],
+                    xhi_bounds=tuple(sim["xhi_range"]),
+                    config=SimConfig(n=sim["box_cells"], box_mpc=sim["box_mpc"]),
+                    progress=True,
+                    **maps,
+                )
+            else:
+                from sim2model.sims.eor_21cmfast import twentyonecmfast_shard
+
+                sim = recipe["simulator"]
+                ds = twentyonecmfast_shard(
+                    seed,
+                    n_boxes=recipe["count"],
+                    first_box_id=recipe["first"],
+                    redshifts=recipe["redshifts"],
+                    box_cells=sim["box_cells"],
+                    box_mpc=sim["box_mpc"],
+                    threads=sim["threads"],
+                    progress=True,
+                    **maps,
+                )
+        ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
+        return ds
+
+    def check(self) -> None:
+        super().check()
+        source, settings = self.source, self.settings
+        if source == "simfast21":
+            runs = settings["simfast21"]["runs"]
+            if not runs:
+                raise ConfigError(
+                    "eor21cm.simfast21.runs", "is empty but eor21cm.source is simfast21"
+                )
+            missing = [run for run in runs if not Path(run).is_dir()]
+            if missing:
+                raise ConfigError("eor21cm.simfast21.runs", f"no such directory {missing}")
+        if source == "pickle":
+            require_file("eor21cm.pickle.path", settings["pickle"]["path"])
+        dataset = self.dataset_settings()
+        boxes = source != "pickle" or settings["pickle"].get("box_column") is not None
+        keys = GROUP_KEYS if boxes else ("redshift",)
+        balance = dataset.get("balance")
+        if balance is not None and balance["group"] not in keys:
+            raise ConfigError(
+                f"{self.dataset_key('balance')}.group",
+                f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
+            )
+        group_by = dataset.get("group_by")
+        if group_by is not None and group_by not in keys:
+            hint = (
+                " (the pickle source knows boxes only when eor21cm.pickle.box_column names "
+                "the column holding them)"
+                if group_by == "box_id"
+                else ""
+            )
+            raise ConfigError(
+                self.dataset_key("group_by"),
+                f"{group_by!r} is not a meta key of the maps; choose one of {list(keys)} or "
+                f"null{hint}",
+            )
