@@ -71,7 +71,7 @@ rule eor_validation:
         mem_mb=2000,
         runtime=15,
     params:
-        settings=EOR.settings["21cmfast"],
+        options=EOR.validation_options(),
         seed=study_seed("eor21cm", "validation"),
     script:
         "../workflow_scripts/eor_validation.py"

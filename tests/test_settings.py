@@ -164,6 +164,9 @@ ONE_OF_ERRORS = {
     "crsphere.npz.path": ({"crsphere": {"npz": {"path": 3}}}, "crsphere.npz.path"),
     "galaxy10.h5.path": ({"galaxy10": {"h5": {"path": 3}}}, "galaxy10.h5.path"),
     "galaxy10.pickle.path": ({"galaxy10": {"pickle": {"path": 3}}}, "galaxy10.pickle.path"),
+    "models_block.*": (
+        {"galsim": {"models": {"xception": {"arch": "resnet"}}}}, "galsim.models.xception.arch",
+    ),
 }  # fmt: skip
 
 

@@ -264,3 +264,83 @@ def test_non_cube_samples_are_rejected():
     ds.x = ds.x[:, 0]
     with pytest.raises(ValueError, match=r"'x' of cubes"):
         spatial_split(ds, axis=0, buffer=1, fractions=FRACTIONS)
+
+
+def _positional_cubes(shape: tuple[int, int, int], n: int = 2) -> Dataset:
+    """Cubes whose every cell value encodes its own (cube, z, y, x) position."""
+    nz, ny, nx = shape
+    grid = np.indices((n, nz, ny, nx)).astype(np.float32)
+    x = (grid[0] * 1e6 + grid[1] * 1e4 + grid[2] * 1e2 + grid[3])[..., None]
+    return Dataset(
+        x=x.astype(np.float32), y=np.arange(n), meta={"snapshot": np.arange(n)},
+        attrs={"task": "classification"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_plane_tiles_of_a_2d_mesh_stay_inside_their_slabs(axis, periodic):
+    ds = _positional_cubes((1, 64, 80))
+    depth = ds.x.shape[1 + axis]
+    parts = spatial_split(
+        ds, axis=axis, buffer=4, periodic=periodic, tile=8, fractions=FRACTIONS
+    )  # samples auto: a 2D mesh gives plane tiles
+    assert all(p.attrs["spatial_split"]["samples"] == "plane_tiles" for p in parts.values())
+    cells = {}
+    for name, part in parts.items():
+        assert part.x.shape[1:] == (8, 8, 1)
+        starts = part.meta["cut_start"]
+        cells[name] = np.concatenate([np.arange(s, s + 8) for s in starts])
+        # every tile is the cube's own cells at its recorded position
+        for i in range(len(part)):
+            along = slice(starts[i], starts[i] + 8)
+            other = part.meta["tile_row" if axis == 2 else "tile_col"][i] * 8
+            across = slice(other, other + 8)
+            cube = ds.x[part.meta["cube_index"][i], 0]
+            expected = cube[along, across] if axis == 1 else cube[across, along]
+            np.testing.assert_array_equal(part.x[i], expected)
+    _assert_separated(cells, depth, 4, periodic)
+    assert sum(len(p) for p in parts.values()) > 0 and len(parts["test"]) > 0
+
+
+def test_plane_tiles_of_3d_cubes_project_along_z():
+    ds = _positional_cubes((4, 32, 32), n=1)
+    parts = spatial_split(
+        ds, axis=2, buffer=2, tile=4, projection_depth=2, samples="plane_tiles",
+        fractions=FRACTIONS,
+    )  # fmt: skip
+    test = parts["test"]
+    depths = test.meta["slice_depth"]
+    assert set(depths.tolist()) == {1, 2}
+    projected = test.x[depths == 2]
+    single = test.x[depths == 1]
+    assert len(single) == 2 * len(projected)  # 4 planes -> 2 projections of 2
+    first = test.meta["cut_start"][depths == 2][0]
+    plane_mean = ds.x[0, 0:2, 0:4, first : first + 4].mean(axis=0)
+    np.testing.assert_allclose(projected[0], plane_mean)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"axis": 0, "tile": 8}, "axis=0"),
+        ({"axis": 1, "tile": None}, "need a tile size"),
+        ({"axis": 1, "tile": 8, "projection_depth": 2}, "for a 2D mesh"),
+        ({"axis": 1, "tile": 20}, "deeper than the val slab"),
+    ],
+)
+def test_plane_tiles_refuse_what_cannot_work_naming_the_option(options, message):
+    with pytest.raises(ValueError, match=message):
+        spatial_split(_positional_cubes((1, 64, 64)), buffer=4, fractions=FRACTIONS, **options)
+
+
+def test_slices_of_a_2d_mesh_point_to_plane_tiles():
+    with pytest.raises(ValueError, match="plane tiles"):
+        spatial_split(
+            _positional_cubes((1, 64, 64)),
+            axis=1,
+            buffer=4,
+            tile=16,
+            samples="slices",
+            fractions=FRACTIONS,
+        )

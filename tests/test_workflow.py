@@ -283,3 +283,63 @@ turbulence:
     accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
     assert list(accuracy.index) == ["early", "late", "all"]
     assert (results / "figures/emag/unet/power_spectra.png").exists()
+
+
+def _write_2d_run(directory: Path, correlation_cells: float, n_snapshots: int, seed: int) -> None:
+    """Snapshots of a 2D Athena++ run (64x64 cells in 8 meshblocks) of log-normal density."""
+    from scipy.ndimage import gaussian_filter
+
+    from sim2model.io.athdf_write import write_athdf
+
+    directory.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n_snapshots):
+        field = gaussian_filter(rng.standard_normal((64, 64)), correlation_cells, mode="wrap")
+        rho = np.exp(field / field.std() * 0.5)[None]
+        write_athdf(
+            directory / f"run2d.out2.{i:05d}.athdf", {"prim": {"rho": rho}},
+            time=float(i), cycle=10 * i, block_size=(32, 16, 1),
+        )  # fmt: skip
+
+
+def test_turbulence_study_runs_on_a_2d_athena_run(tmp_path):
+    """A 2D run (one cell along z): FITS, plane tiles in buffered slabs along x, CNN, evaluation."""
+    work = copy_workflow(tmp_path / "wf")
+    runs = tmp_path / "runs"
+    _write_2d_run(runs / "smooth", correlation_cells=4.0, n_snapshots=2, seed=1)
+    _write_2d_run(runs / "rough", correlation_cells=0.7, n_snapshots=2, seed=2)
+    override = tmp_path / "athena2d.yaml"
+    override.write_text(
+        f"""
+studies: [turbulence]
+turbulence:
+  source: athdf
+  classes:
+    smooth: {{snapshots: ["{runs}/smooth/*.athdf"]}}
+    rough: {{snapshots: ["{runs}/rough/*.athdf"]}}
+  variants: {{ecr: null, emag: null}}
+  flattened_variant: null
+  interpretation: {{smoothing_class: smooth}}
+  models: {{unet: null, cnn: {{arch: cnn_classifier, filters: [4, 8], dense_units: 8}}}}
+  dataset:
+    spatial: {{axis: 2, buffer: 4, periodic: true, tile: 8, projection_depth: null}}
+"""
+    )
+    snakemake(work, "--cores", "2", "turbulence", configfiles=(TINY, override))
+    results = work / "results/turbulence"
+    splits = {
+        k: validate_dataset(results / f"dataset/transport/{k}.h5") for k in ("train", "val", "test")
+    }
+    assert splits["train"].attrs["spatial_split"]["samples"] == "plane_tiles"
+    cells = {}
+    for name, split in splits.items():
+        assert split.x.shape[1:] == (8, 8, 1) and set(split.y.tolist()) == {0, 1}
+        cells[name] = {int(s) + c for s in split.meta["cut_start"] for c in range(8)}
+    for one, two in (("train", "val"), ("train", "test"), ("val", "test")):
+        # no tile cell of one split within the 4-cell buffer of another (periodic, 64 cells in x)
+        gap = min(min((a - b) % 64, (b - a) % 64) for a in cells[one] for b in cells[two])
+        assert gap > 4, (one, two, gap)
+    accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
+    assert list(accuracy.index) == ["smooth", "rough", "all"]
+    with h5py.File(results / "eval/transport/cnn/test/predictions.h5") as predictions:
+        assert len(predictions["y_true"]) == len(splits["test"])

@@ -10,11 +10,13 @@ with ``buffer`` cells left unused between slabs, so any two cells of different s
 than ``buffer`` cells apart. Simulation boxes are usually periodic; then the last slab also
 touches the first across the box edge, and a last buffer separates them (``periodic=True``).
 
-2D samples are slices perpendicular to the cut axis, optionally cut into square tiles. The test
-split can also hold *projections*: means of ``projection_depth`` adjacent slices, which mimic
-observed column densities. Works on any dataset of the project contract whose ``x`` are cubes
-``(N, Z, Y, X, C)``; targets are class ids or regression rows (repeated per image) or target cubes
-``(N, Z, Y, X, C')`` (image2image; cut exactly like ``x``).
+2D samples are either *slices* perpendicular to the cut axis, optionally cut into square tiles,
+or *plane tiles*: square tiles of the (Y, X) planes that lie inside one slab of a cut along y or x
+(the samples of a 2D mesh, whose z axis has one cell; a 3D run may ask for them too, one set per
+z plane). The test split can also hold *projections*: means of ``projection_depth`` adjacent
+slices (or z planes), which mimic observed column densities. Works on any dataset of the project
+contract whose ``x`` are cubes ``(N, Z, Y, X, C)``; targets are class ids or regression rows
+(repeated per image) or target cubes ``(N, Z, Y, X, C')`` (image2image; cut exactly like ``x``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ SAMPLE_COLUMNS = (
     "slice_depth",
     "tile_row",
     "tile_col",
+    "cut_start",
     "sample_id",
 )
 
@@ -186,12 +189,84 @@ def _cut(
     return images, columns
 
 
+def _cut_plane(
+    cubes: np.ndarray, axis: int, start: int, stop: int, step: int, tile: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Tiles of the (Y, X) planes of ``cubes`` ``(N, Z, Y, X, C)`` inside cells ``[start, stop)``
+    of ``axis`` (1: y, 2: x); ``step`` > 1 projects ``step`` adjacent z planes first.
+
+    Returns tiles in (cube, plane, tile row, tile col) order and their position columns;
+    ``cut_start`` is a tile's first cell along the cut axis.
+    """
+    band = cubes[:, :, start:stop] if axis == 1 else cubes[:, :, :, start:stop]
+    if step > 1:
+        band = _project(band, step)
+    grid = _tile_grid(band, tile, tile)
+    images = np.empty((int(np.prod(grid.shape[:4])), tile, tile, grid.shape[-1]), grid.dtype)
+    images.reshape(grid.shape)[...] = grid
+    cube, plane, row, col = (a.ravel() for a in np.indices(grid.shape[:4], dtype=np.int64))
+    columns = {
+        "cube_index": cube,
+        "slice_index": step * plane,
+        "slice_depth": np.full(cube.shape, step, dtype=np.int64),
+        "tile_row": row,
+        "tile_col": col,
+        "cut_start": start + tile * (row if axis == 1 else col),
+    }
+    return images, columns
+
+
+def _check_tile_fits_slabs(layout: SlabLayout, tile: int) -> None:
+    """Plane tiles lie inside one slab: every non-empty slab must be at least a tile deep."""
+    for name, (start, stop) in layout.ranges.items():
+        if stop > start and stop - start < tile:
+            raise ValueError(
+                f"dataset.spatial.tile={tile} is deeper than the {name} slab ({stop - start} "
+                f"cells of {layout.depth} along the cut axis); lower the tile or the buffer, or "
+                "raise that split's dataset.fractions entry"
+            )
+
+
 def _join(arrays: list[np.ndarray]) -> np.ndarray:
     """Concatenate along the first axis, without a copy for a single array."""
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _check_inputs(ds: Dataset, axis: int, tile: int | None, projection_depth: int | None) -> None:
+#: Kinds of 2D samples :func:`spatial_split` cuts.
+SAMPLE_KINDS = ("slices", "plane_tiles")
+
+
+def sample_kind(cube_shape: tuple[int, ...], samples: str | None) -> str:
+    """The kind of samples to cut: ``samples``, or (``None``/``"auto"``) plane tiles for 2D meshes
+    (one cell along z) and slices for 3D cubes."""
+    if samples in (None, "auto"):
+        return "plane_tiles" if cube_shape[0] == 1 else "slices"
+    if samples not in SAMPLE_KINDS:
+        raise ValueError(f"dataset.spatial.samples must be one of {SAMPLE_KINDS} or auto")
+    return samples
+
+
+def _check_plane_tiles(ds: Dataset, axis: int, tile: int | None, projection_depth: int | None):
+    """Raise ``ValueError`` naming the option that plane tiles cannot use."""
+    nz = ds.x.shape[1]
+    if axis == 0:
+        raise ValueError(
+            "dataset.spatial.axis=0 (z) is perpendicular to the (Y, X) planes that plane tiles "
+            f"are cut from{' (a 2D mesh)' if nz == 1 else ''}: cut along 1 (y) or 2 (x)"
+        )
+    if tile is None:
+        raise ValueError("dataset.spatial.tile: plane tiles need a tile size (cells per side)")
+    if projection_depth is not None and projection_depth > nz:
+        raise ValueError(
+            f"dataset.spatial.projection_depth={projection_depth}: plane tiles are projected "
+            f"along z, which has {nz} cell(s); set it to null"
+            + (" for a 2D mesh" if nz == 1 else "")
+        )
+
+
+def _check_inputs(
+    ds: Dataset, axis: int, tile: int | None, projection_depth: int | None, kind: str = "slices"
+) -> None:
     """Raise ``ValueError`` naming the option or array that ``spatial_split`` cannot use."""
     if ds.x.ndim != 5:
         raise ValueError(
@@ -205,13 +280,17 @@ def _check_inputs(ds: Dataset, axis: int, tile: int | None, projection_depth: in
         )
     if ds.attrs.get("task") == "image2image" and ds.y.ndim != 5:
         raise ValueError(f"image2image 'y' must be cubes (N, Z, Y, X, C), got {ds.y.shape}")
+    if projection_depth is not None:
+        _check_int(projection_depth, "dataset.spatial.projection_depth", 2)
+    if kind == "plane_tiles":
+        _check_plane_tiles(ds, axis, tile, projection_depth)
+        return
     image = [n for i, n in enumerate(ds.x.shape[1:4]) if i != axis]
     if tile is not None and _check_int(tile, "dataset.spatial.tile", 1) > min(image):
         raise ValueError(
             f"dataset.spatial.tile={tile} is larger than the {image[0]}x{image[1]} slices"
+            + (" (a 2D mesh: use plane tiles, dataset.spatial.samples: auto)" if 1 in image else "")
         )
-    if projection_depth is not None:
-        _check_int(projection_depth, "dataset.spatial.projection_depth", 2)
 
 
 def _meta_columns(cube_meta: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -234,8 +313,12 @@ def spatial_split(
     periodic: bool = True,
     tile: int | None = None,
     projection_depth: int | None = None,
+    samples: str | None = None,
 ) -> dict[str, Dataset]:
     """Cut every cube of ``ds`` into 2D samples of the train / val / test slabs.
+
+    ``samples`` (:data:`SAMPLE_KINDS`, or None / "auto": plane tiles for 2D meshes, slices
+    otherwise) chooses the samples; plane tiles are described below the slices.
 
     ``axis`` (0, 1, 2) is the cube axis (Z, Y, X) the slabs are cut along; each image keeps the
     other two axes in their order (axis 0 gives (Y, X) images, 1 gives (Z, X), 2 gives (Z, Y)).
@@ -250,10 +333,19 @@ def spatial_split(
     :data:`SAMPLE_COLUMNS` (``slice_index`` is the first cell along the axis, ``slice_depth`` 1 for
     slices, ``projection_depth`` for projections, ``sample_id`` 0..M-1); ``extra`` dropped;
     ``attrs`` copied plus ``spatial_split``, a JSON-able description of the cut.
+
+    Plane tiles (``axis`` 1 or 2, ``tile`` required): every (Y, X) plane of a cube is cut along
+    ``axis`` into the slabs, and each slab into ``tile x tile`` tiles lying wholly inside it
+    (remainder cells dropped); ``slice_index`` is the z plane, ``cut_start`` the tile's first cell
+    along ``axis``; projections average ``projection_depth`` adjacent z planes.
     """
-    _check_inputs(ds, axis, tile, projection_depth)
+    kind = sample_kind(ds.x.shape[1:4], samples)
+    _check_inputs(ds, axis, tile, projection_depth, kind)
     depth = ds.x.shape[1 + axis]
     layout = slab_layout(depth, fractions, buffer, periodic)
+    if kind == "plane_tiles":
+        _check_tile_fits_slabs(layout, tile)
+        return _plane_tile_split(ds, layout, axis, tile, projection_depth)
     test_start, test_stop = layout.ranges["test"]
     if projection_depth is not None and projection_depth > test_stop - test_start:
         raise ValueError(
@@ -291,5 +383,39 @@ def spatial_split(
         out[name] = Dataset(x=x, y=y, meta=meta, extra={}, attrs=attrs)
         log.info(
             "%s: %d images from cells [%d, %d) of %d cubes", name, len(x), start, stop, len(ds)
+        )
+    return out
+
+
+def _plane_tile_split(
+    ds: Dataset, layout: SlabLayout, axis: int, tile: int, projection_depth: int | None
+) -> dict[str, Dataset]:
+    """The plane-tile samples of every split (see :func:`spatial_split`)."""
+    cube_meta = _meta_columns(ds.meta)
+    description = {
+        "samples": "plane_tiles",
+        "axis": int(axis),
+        "tile": int(tile),
+        "projection_depth": None if projection_depth is None else int(projection_depth),
+    }
+    out = {}
+    for name in SPLITS:
+        start, stop = layout.ranges[name]
+        steps = [1] + ([projection_depth] if name == "test" and projection_depth else [])
+        parts = [_cut_plane(ds.x, axis, start, stop, step, tile) for step in steps]
+        columns = {k: _join([p[1][k] for p in parts]) for k in parts[0][1]}
+        cube = columns["cube_index"]
+        if ds.y.ndim == 5:
+            y = _join([_cut_plane(ds.y, axis, start, stop, step, tile)[0] for step in steps])
+        else:
+            y = ds.y[cube]
+        meta = {k: v[cube] for k, v in cube_meta.items()}
+        meta.update(columns)
+        meta["sample_id"] = np.arange(cube.size, dtype=np.int64)
+        attrs = {**ds.attrs, "spatial_split": {**description, **layout.as_dict()}}
+        x = _join([p[0] for p in parts])
+        out[name] = Dataset(x=x, y=y, meta=meta, extra={}, attrs=attrs)
+        log.info(
+            "%s: %d plane tiles from cells [%d, %d) of %d cubes", name, len(x), start, stop, len(ds)
         )
     return out

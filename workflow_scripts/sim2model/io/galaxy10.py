@@ -25,15 +25,9 @@ import h5py
 import numpy as np
 
 from sim2model.io.dataset import Dataset
+from sim2model.studies.galaxy10 import CLASS_NAMES
 
 SEED_CLASSES: tuple[int, ...] = (0, 1, 2, 4, 7)
-CLASS_NAMES: tuple[str, ...] = (
-    "disk_face_on",
-    "smooth_round",
-    "smooth_in_between",
-    "disk_edge_on",
-    "spiral_tight",
-)
 BANDS: dict[str, tuple[int, ...]] = {"g": (0,), "gri": (0, 1, 2)}
 IMAGE_SIZE = 69
 N_GALAXY10_CLASSES = 10

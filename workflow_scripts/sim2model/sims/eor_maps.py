@@ -30,6 +30,7 @@ from sim2model.io.simfast21 import open_run
 from sim2model.progress import progress as progress_bar
 from sim2model.sharding import even_spans
 from sim2model.sims.eor_seminumerical import DensityBox, SimConfig, Snapshot, zeta_for_xhi
+from sim2model.studies.eor21cm import TARGET_NAMES, TARGET_UNITS
 
 META_KEYS = ("xHI_box", "redshift", "box_id", "slice_index", "zeta", "seed", "sample_id")
 ID_STRIDE = 2**20  # sample ids per box id
@@ -127,9 +128,9 @@ def _dataset(parts: Sequence[Part], source: str) -> Dataset:
         attrs={
             "study": "eor21cm",
             "task": "regression",
-            "target_names": ["xHI"],
+            "target_names": list(TARGET_NAMES),
             "class_names": [],
-            "units": [""],
+            "units": list(TARGET_UNITS),
             "map_units": "mK",
             "source": source,
         },

@@ -30,9 +30,8 @@ import numpy as np
 
 from sim2model.io.dataset import Dataset
 from sim2model.progress import progress as progress_bar
+from sim2model.studies.galsim import TARGET_NAMES, TARGET_UNITS
 
-TARGET_NAMES = ("flux", "sersic_n", "half_light_radius", "g1", "g2")
-TARGET_UNITS = ("counts", "", "arcsec", "", "")
 FIXED_KEYS = (*TARGET_NAMES, "psf_fwhm", "sigma")
 RANGE_FIELDS = ("flux", "sersic_n", "half_light_radius", "shear", "psf_fwhm", "sigma", "snr")
 MIN_ACCEPTANCE = 1e-3  # give up when fewer draws than this pass the SNR cut

@@ -13,18 +13,12 @@ from sim2model.plots.style import save_figure
 log = logging.getLogger(__name__)
 
 
-def eor_validation_figure(figure: str, *, settings: Mapping[str, Any], seed: int) -> None:
-    """xHI(z) and Tb power spectra of both simulators; ``settings``: config eor21cm.21cmfast."""
-    check = settings["validation"]
-    result = validate(
-        seed,
-        redshifts=check["redshifts"],
-        spectrum_redshifts=check["spectrum_redshifts"],
-        box_cells=settings["box_cells"],
-        box_mpc=settings["box_mpc"],
-        n_bins=check["n_bins"],
-        threads=settings["threads"],
-    )
+def eor_validation_figure(figure: str, *, options: Mapping[str, Any], seed: int) -> None:
+    """xHI(z) and Tb power spectra of both simulators on one box.
+
+    ``options`` are the keyword arguments of :func:`sim2model.eval.eor_validation.validate`.
+    """
+    result = validate(seed, **options)
     save_figure(validation_figure(result), figure)
     log.info(
         "z %s: xHI 21cmFAST %s, built-in %s (zeta %.3g matched at z = %g)",

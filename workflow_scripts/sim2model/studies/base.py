@@ -134,8 +134,11 @@ class Study:
         return self.task_name
 
     def models(self) -> Mapping[str, Mapping[str, Any]]:
-        """Configured models: name -> builder options (``arch``, optional ``variants``)."""
-        return self.settings["models"]
+        """Configured models: name -> builder options (``arch``, optional ``variants``).
+
+        A model set to null is dropped (config files merge key by key and cannot delete keys).
+        """
+        return {name: spec for name, spec in self.settings["models"].items() if spec is not None}
 
     def variant_models(self, variant: str) -> list[str]:
         """Models trained on ``variant``: those whose ``variants`` list names it (all if unset)."""

@@ -16,6 +16,9 @@ from sim2model.studies.base import ConfigError, Shard, Study, numbered_shards, r
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
+#: The regression target of every map (the mass-weighted neutral fraction of its box) and unit.
+TARGET_NAMES = ("xHI",)
+TARGET_UNITS = ("",)
 #: meta/ keys every EoR shard carries (groups for balancing and group splits).
 GROUP_KEYS = ("redshift", "box_id")
 
@@ -63,6 +66,19 @@ class Eor21cmStudy(Study):
             Shard(variant, i, f"{i:04d}", None, (table["path"],), {**recipe, "index": i})
             for i in range(table["n_shards"])
         ]
+
+    def validation_options(self) -> dict[str, Any]:
+        """Arguments of the built-in vs 21cmFAST validation (``eor21cm.21cmfast.validation``)."""
+        sim = self.settings["21cmfast"]
+        check = sim["validation"]
+        return {
+            "redshifts": check["redshifts"],
+            "spectrum_redshifts": check["spectrum_redshifts"],
+            "box_cells": sim["box_cells"],
+            "box_mpc": sim["box_mpc"],
+            "n_bins": check["n_bins"],
+            "threads": sim["threads"],
+        }
 
     @staticmethod
     def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:

@@ -15,6 +15,9 @@ from sim2model.studies.base import Shard, Study, numbered_shards, require_file
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
+#: Morphology classes (ids 0..4), the reference notebook's Galaxy10 classes 0, 1, 2, 4 and 7.
+CLASS_NAMES = ("disk_face_on", "smooth_round", "smooth_in_between", "disk_edge_on", "spiral_tight")
+
 
 class Galaxy10Study(Study):
     name = "galaxy10"

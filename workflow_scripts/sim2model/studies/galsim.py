@@ -15,6 +15,10 @@ from sim2model.studies.base import ConfigError, Shard, Study, numbered_shards
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
+#: Regression targets of every stamp and their units.
+TARGET_NAMES = ("flux", "sersic_n", "half_light_radius", "g1", "g2")
+TARGET_UNITS = ("counts", "", "arcsec", "", "")
+
 
 class GalsimStudy(Study):
     name = "galsim"

@@ -1,0 +1,96 @@
+"""The study interface: shard plans, variants and the layering rules the modules keep."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from sim2model.studies import STUDIES, load_studies
+
+REPO = Path(__file__).resolve().parents[1]
+LIBRARY = REPO / "workflow_scripts" / "sim2model"
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_every_study_plans_shards_that_cover_its_samples_once():
+    studies = load_studies(DEFAULT)
+    galsim = studies["galsim"]
+    for variant in galsim.source_variants():
+        spans = [shard.span for shard in galsim.shards(variant)]
+        ids = [i for span in spans for i in range(span.first, span.stop)]
+        assert ids == list(range(galsim.n_samples(variant)))
+    eor = studies["eor21cm"].shards("builtin")
+    per_shard = DEFAULT["eor21cm"]["builtin"]["boxes_per_shard"]
+    assert [s.recipe["first"] for s in eor] == [i * per_shard for i in range(len(eor))]
+    assert [s.name for s in eor] == [f"{i:04d}" for i in range(len(eor))]
+    assert all(s.seed_keys == ("shard", "builtin", s.index) for s in eor)
+
+
+def test_galsim_recipes_build_the_simulator_recipe():
+    from sim2model.sims.galsim_galaxies import GalaxyRecipe
+
+    galsim = STUDIES["galsim"](DEFAULT)
+    v3 = GalaxyRecipe(**galsim.shards("v3")[0].recipe["recipe"])
+    assert v3.psf_channel and v3.psf_fwhm == (0.5, 1.0) and v3.fixed is None
+    snr30 = GalaxyRecipe(**galsim.recipe("snr30"))
+    assert snr30.fixed["sigma"] == DEFAULT["galsim"]["testsets"]["sets"]["snr30"]["sigma"]
+
+
+def test_turbulence_flattened_variant_reads_its_source_shards():
+    turbulence = STUDIES["turbulence"](DEFAULT)
+    assert turbulence.variants() == ["transport", "ecr", "emag", "flattened"]
+    assert turbulence.shards("flattened") == turbulence.shards("transport")
+    assert [s.name for s in turbulence.shards("ecr")] == DEFAULT["turbulence"]["variants"]["ecr"][
+        "classes"
+    ]
+    assert turbulence.task("flattened") == "classification" and turbulence.task("emag") == (
+        "image2image"
+    )
+    assert turbulence.interpreted_variant() == "transport"
+
+
+def test_eor_validation_options_are_the_validators_arguments():
+    from snakemake.utils import validate as fill_defaults
+
+    from sim2model.eval.eor_validation import validate
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    fill_defaults(config, str(REPO / "config" / "schema.yaml"))
+    options = STUDIES["eor21cm"](config).validation_options()
+    inspect.signature(validate).bind(0, **options)
+
+
+def test_loading_the_studies_imports_no_numerical_package():
+    """The Snakefile loads every study: study modules must not import numpy and friends."""
+    code = (
+        "import sys; import sim2model.studies; "
+        "heavy = {'numpy', 'h5py', 'galsim', 'keras', 'tensorflow', 'pandas'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO / "workflow_scripts", capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_readers_do_not_import_simulators():
+    offenders = {
+        path.name: sorted(m for m in _imported_modules(path) if m.startswith("sim2model.sims"))
+        for path in (LIBRARY / "io").glob("*.py")
+    }
+    assert not {name: mods for name, mods in offenders.items() if mods}
