@@ -149,6 +149,7 @@ def twentyonecmfast_shard(
     redshifts: Sequence[float],
     slices_per_box: int = 8,
     image_size: int | None = None,
+    resize: str = "block_mean",
     box_cells: int = 64,
     box_mpc: float = 128.0,
     threads: int = 1,
@@ -174,7 +175,7 @@ def twentyonecmfast_shard(
                 astro=draw_astro_params(rng),
                 threads=threads,
             )
-            slicing = (slices_per_box, image_size)
+            slicing = (slices_per_box, image_size, resize)
             parts += [
                 snapshot_part(snap, slicing, first_box_id + i, iz, n_threads=threads, **snap.astro)
                 for iz, snap in enumerate(snaps)

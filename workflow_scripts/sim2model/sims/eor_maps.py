@@ -3,9 +3,11 @@
 Each box (``[x, y, z]``, line of sight = last axis) gives ``slices_per_box`` maps: single-cell
 slices perpendicular to the line of sight at indices evenly spaced along it (the centres of
 equal segments). A map's label is the mean xHI of its own slice at full resolution, so labels
-scatter around the box mean (``meta/xHI_box``). ``image_size`` optionally shrinks maps by
-block means, which needs ``image_size`` to divide the box size; block means keep each map's
-mean, so the label is also the mean of the downsampled xHI slice.
+scatter around the box mean (``meta/xHI_box``). ``image_size`` optionally resizes maps: by block
+means (``resize="block_mean"``, which needs ``image_size`` to divide the box size; block means
+keep each map's mean, so the label is also the mean of the downsampled xHI slice), or by a centred
+crop (``resize="crop"``: rows and columns from ``(N - image_size) // 2``; the label is then the
+mean xHI of the cropped region).
 
 A shard is a :class:`Dataset` with ``x`` float32 ``(N, H, W, 1)`` maps of Tb in mK, ``y`` float32
 ``(N, 1)`` (``target_names=["xHI"]``) and ``meta/``: ``xHI_box``, ``redshift``, ``box_id`` (one
@@ -54,12 +56,35 @@ def block_mean(maps: np.ndarray, size: int) -> np.ndarray:
     return maps.reshape(s, size, h // size, size, w // size).mean(axis=(2, 4))
 
 
+#: How maps are brought to ``image_size``: block means or a centred crop.
+RESIZE_RULES = ("block_mean", "crop")
+
+
+def centred_crop_start(n: int, size: int) -> int:
+    """First row (and column) of the centred ``size`` crop of an ``n``-cell map."""
+    if not 1 <= size <= n:
+        raise ValueError(f"image_size {size} does not fit in the map size {n}")
+    return (n - size) // 2
+
+
 def box_maps(
-    tb_mk: np.ndarray, xhi: np.ndarray, slices_per_box: int, image_size: int | None = None
+    tb_mk: np.ndarray,
+    xhi: np.ndarray,
+    slices_per_box: int,
+    image_size: int | None = None,
+    resize: str = "block_mean",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Maps (float32 ``(S, H, W)``, mK), slice-mean xHI labels (float64) and slice indices."""
     index = slice_positions(tb_mk.shape[-1], slices_per_box)
     maps = np.moveaxis(np.asarray(tb_mk, dtype=np.float64)[..., index], -1, 0)
+    if image_size is not None and resize == "crop":
+        first = centred_crop_start(min(maps.shape[1:]), image_size)
+        window = slice(first, first + image_size)
+        region = np.asarray(xhi)[window, window][..., index]
+        labels = region.mean(axis=(0, 1), dtype=np.float64)
+        return maps[:, window, window].astype(np.float32), labels, index
+    if resize not in RESIZE_RULES:
+        raise ValueError(f"resize must be one of {RESIZE_RULES}, got {resize!r}")
     labels = np.asarray(xhi)[..., index].mean(axis=(0, 1), dtype=np.float64)
     if image_size is not None:
         maps = block_mean(maps, image_size)
@@ -69,12 +94,13 @@ def box_maps(
 def _box_part(
     tb_mk: np.ndarray,
     xhi: np.ndarray,
-    slicing: tuple[int, int | None],
+    slicing: tuple[int, int | None, str],
     box_id: int,
     first_local: int,
     **shared: float,
 ) -> Part:
-    """Slice one box (``slicing``: slices per box, image size); ``shared`` meta: all its maps."""
+    """Slice one box (``slicing``: slices per box, image size, resize rule); ``shared`` meta: all
+    its maps."""
     maps, labels, index = box_maps(tb_mk, xhi, *slicing)
     n = len(labels)
     if first_local + n > ID_STRIDE:
@@ -90,7 +116,7 @@ def _box_part(
 
 def snapshot_part(
     snap: Snapshot,
-    slicing: tuple[int, int | None],
+    slicing: tuple[int, int | None, str],
     box_id: int,
     redshift_index: int,
     **shared: float,
@@ -151,6 +177,7 @@ def builtin_shard(
     redshifts: Sequence[float],
     slices_per_box: int = 8,
     image_size: int | None = None,
+    resize: str = "block_mean",
     xhi_bounds: tuple[float, float] = (0.05, 0.95),
     config: SimConfig | None = None,
     tol: float = 0.005,
@@ -173,7 +200,9 @@ def builtin_shard(
                 zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
                 snap = density.snapshot(z, zeta)
                 parts.append(
-                    snapshot_part(snap, (slices_per_box, image_size), first_box_id + i, iz)
+                    snapshot_part(
+                        snap, (slices_per_box, image_size, resize), first_box_id + i, iz
+                    )
                 )
                 bar.update()
     return _dataset(parts, "builtin")
@@ -186,6 +215,7 @@ def simfast21_shard(
     redshifts: Sequence[float] | None = None,
     slices_per_box: int = 8,
     image_size: int | None = None,
+    resize: str = "block_mean",
     progress: bool = False,
 ) -> Dataset:
     """Maps from SimFast21 run directories, one box id per run (from ``first_box_id``).
@@ -204,7 +234,7 @@ def simfast21_shard(
                 part = _box_part(
                     run.tb_mk(z),
                     xhi,
-                    (slices_per_box, image_size),
+                    (slices_per_box, image_size, resize),
                     first_box_id + i,
                     iz * slices_per_box,
                     xHI_box=xhi.mean(),

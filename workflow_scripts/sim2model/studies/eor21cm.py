@@ -34,12 +34,67 @@ class Eor21cmStudy(Study):
         """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
         return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
 
+    def image_size(self) -> int | None:
+        """Side of the maps, or None for the boxes' own size (``image_size: native`` or null)."""
+        size = self.settings.get("image_size")
+        return None if size in (None, "native") else int(size)
+
+    def resize(self) -> str:
+        """How maps reach :meth:`image_size`: ``block_mean`` (default) or ``crop``."""
+        return self.settings.get("resize", "block_mean")
+
+    def box_sizes(self) -> dict[str, int]:
+        """Cells per side of every box source, by where it is set (read from run file names)."""
+        if self.source in ("builtin", "21cmfast"):
+            return {f"eor21cm.{self.source}.box_cells": self.settings[self.source]["box_cells"]}
+        if self.source == "simfast21":
+            from sim2model.io.simfast21 import SimFast21Error, open_run
+
+            sizes = {}
+            for run in self.settings["simfast21"]["runs"]:
+                try:
+                    sizes[f"SimFast21 run {run}"] = open_run(run).n
+                except SimFast21Error as error:
+                    raise ConfigError("eor21cm.simfast21.runs", str(error)) from None
+            return sizes
+        return {}  # a pickled table's map size is known only by reading it
+
+    def check_image_size(self) -> None:
+        """``image_size`` and ``resize`` work for every box (before any box is read)."""
+        size, resize, sizes = self.image_size(), self.resize(), self.box_sizes()
+        if self.source == "pickle" and resize != "block_mean":
+            raise ConfigError(
+                "eor21cm.resize",
+                f"{resize} recomputes labels from the xHI field, which a pickled map table does "
+                "not hold; use block_mean",
+            )
+        if size is None:
+            if len(set(sizes.values())) > 1:
+                raise ConfigError(
+                    "eor21cm.image_size",
+                    f"native maps of boxes of different sizes {sizes}; choose one image_size",
+                )
+            return
+        for where, n in sizes.items():
+            if size > n:
+                raise ConfigError(
+                    "eor21cm.image_size", f"{size} is larger than the {n}x{n} maps of {where}"
+                )
+            if resize == "block_mean" and n % size:
+                raise ConfigError(
+                    "eor21cm.image_size",
+                    f"{size} must divide the {n}x{n} maps of {where} for block means; use "
+                    "image_size: native, a divisor of "
+                    f"{n}, or resize: crop (the centred {size}x{size} region)",
+                )
+
     def shards(self, variant: str) -> list[Shard]:
         settings, source = self.settings, self.source
         maps = {
             "source": source,
             "slices_per_box": settings["slices_per_box"],
-            "image_size": settings.get("image_size"),
+            "image_size": self.image_size(),
+            "resize": self.resize(),
         }
         if source in ("builtin", "21cmfast"):
             sim = settings[source]
@@ -58,7 +113,7 @@ class Eor21cmStudy(Study):
             "source": source,
             "path": table["path"],
             "n_shards": table["n_shards"],
-            "image_size": settings.get("image_size"),
+            "image_size": self.image_size(),
             "scale_to_mk": table["scale_to_mk"],
             "box_column": table.get("box_column"),
         }
@@ -95,7 +150,11 @@ class Eor21cmStudy(Study):
                 box_column=recipe["box_column"],
             )
         else:
-            maps = {"slices_per_box": recipe["slices_per_box"], "image_size": recipe["image_size"]}
+            maps = {
+                "slices_per_box": recipe["slices_per_box"],
+                "image_size": recipe["image_size"],
+                "resize": recipe["resize"],
+            }
             if source == "simfast21":
                 ds = eor_maps.simfast21_shard(
                     [recipe["run"]], first_box_id=recipe["first"], progress=True, **maps
@@ -146,6 +205,7 @@ class Eor21cmStudy(Study):
                 raise ConfigError("eor21cm.simfast21.runs", f"no such directory {missing}")
         if source == "pickle":
             require_file("eor21cm.pickle.path", settings["pickle"]["path"])
+        self.check_image_size()
         dataset = self.dataset_settings()
         boxes = source != "pickle" or settings["pickle"].get("box_column") is not None
         keys = GROUP_KEYS if boxes else ("redshift",)
