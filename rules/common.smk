@@ -94,7 +94,8 @@ def generic_targets(study):
     tasks = {s.task(variant) for variant, _ in s.runs()}
     return [
         *(path for v, m in s.runs() for path in figures[s.task(v)](study, v, m)),
-        *(classification_summary(study) if "classification" in tasks else []),
+        # a study of classifiers only gets the accuracy table (turbulence has its own tables)
+        *(classification_summary(study) if tasks == {"classification"} else []),
         training_curves(study),
     ]
 
@@ -166,11 +167,17 @@ def study_runs(study):
     return STUDIES[study].runs()
 
 
-def study_predictions(wildcards):
-    """Test-split predictions of every (variant, model) of a study."""
+def classifier_runs(study):
+    """(variant, model) of every classifier a study trains."""
+    s = STUDIES[study]
+    return [(v, m) for v, m in s.runs() if s.task(v) == "classification"]
+
+
+def classifier_predictions(wildcards):
+    """Test-split predictions of every classifier of a study (for its accuracy table, ROC)."""
     return [
         f"{RESULTS}/{wildcards.study}/eval/{variant}/{model}/test/predictions.h5"
-        for variant, model in study_runs(wildcards.study)
+        for variant, model in classifier_runs(wildcards.study)
     ]
 
 

@@ -27,6 +27,7 @@ rule crsphere_figures:
         mem_mb=2000,
         runtime=15,
     params:
+        caption=CRSPHERE.describe(),
         train_config=train_config("crsphere"),
         seed=study_seed("crsphere", "figures", bits=32),
         threads=lambda wc, threads: threads,

@@ -15,6 +15,8 @@ rule eor_tables:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        caption=EOR.describe(),
     script:
         "../workflow_scripts/eor_tables.py"
 
@@ -48,6 +50,7 @@ rule eor_figures:
         mem_mb=2000,
         runtime=10,
     params:
+        caption=EOR.describe(),
         bins=eor_balance_bins(),
         value_range=EOR.dataset_settings().get("label_range") or [0.0, 1.0],
     script:
@@ -71,6 +74,7 @@ rule eor_validation:
         mem_mb=2000,
         runtime=15,
     params:
+        caption=EOR.describe(),
         options=EOR.validation_options(),
         seed=study_seed("eor21cm", "validation"),
     script:

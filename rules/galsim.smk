@@ -82,6 +82,7 @@ rule galsim_tables:
         mem_mb=1000,
         runtime=10,
     params:
+        caption=GALSIM.describe(),
         rmse_runs=GALSIM_RMSE_RUNS,
         testset_runs=GALSIM_TESTSET_RUNS,
         baseline_sets=GALSIM_BASELINE_SETS,
@@ -111,6 +112,7 @@ rule galsim_stamps:
         mem_mb=1000,
         runtime=10,
     params:
+        caption=GALSIM.describe(),
         variants=GALSIM.variants(),
         pixel_scale=GALSIM.settings["pixel_scale"],
     script:

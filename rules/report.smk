@@ -26,6 +26,7 @@ rule regression_figures:
         mem_mb=1000,
         runtime=10,
     params:
+        caption=lambda wc: STUDIES[wc.study].describe(),
         color_by=lambda wc: STUDIES[wc.study].settings.get("color_by"),
     script:
         "../workflow_scripts/regression_figures.py"
@@ -50,6 +51,7 @@ rule training_curves:
         mem_mb=1000,
         runtime=10,
     params:
+        caption=lambda wc: STUDIES[wc.study].describe(),
         labels=lambda wc: run_labels(study_runs(wc.study), sep=" / "),
         losses=lambda wc: run_losses(wc.study),
     script:
@@ -119,6 +121,8 @@ rule classification_figures:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        caption=lambda wc: STUDIES[wc.study].describe(),
     script:
         "../workflow_scripts/classification_figures.py"
 
@@ -148,13 +152,15 @@ rule image2image_figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        caption=lambda wc: STUDIES[wc.study].describe(),
     script:
         "../workflow_scripts/image2image_figures.py"
 
 
 rule classification_table:
     input:
-        predictions=study_predictions,
+        predictions=classifier_predictions,
     output:
         csv=f"{RESULTS}/{{study}}/tables/classification.csv",
         md=f"{RESULTS}/{{study}}/tables/classification.md",
@@ -167,14 +173,15 @@ rule classification_table:
         mem_mb=1000,
         runtime=10,
     params:
-        labels=lambda wc: run_labels(study_runs(wc.study)),
+        caption=lambda wc: STUDIES[wc.study].describe(),
+        labels=lambda wc: run_labels(classifier_runs(wc.study)),
     script:
         "../workflow_scripts/classification_table.py"
 
 
 rule roc_curves:
     input:
-        predictions=study_predictions,
+        predictions=classifier_predictions,
     output:
         figure=report(
             f"{RESULTS}/{{study}}/figures/roc.png",
@@ -191,7 +198,8 @@ rule roc_curves:
         mem_mb=1000,
         runtime=10,
     params:
-        labels=lambda wc: run_labels(study_runs(wc.study)),
+        caption=lambda wc: STUDIES[wc.study].describe(),
+        labels=lambda wc: run_labels(classifier_runs(wc.study)),
     script:
         "../workflow_scripts/roc_curves.py"
 
@@ -216,6 +224,7 @@ rule classification_examples:
         mem_mb=1000,
         runtime=10,
     params:
+        caption=lambda wc: STUDIES[wc.study].describe(),
         per_class=lambda wc: STUDIES[wc.study].settings.get("examples_per_class", 4),
     script:
         "../workflow_scripts/classification_examples.py"

@@ -125,6 +125,7 @@ if TURB_CLASSIFY:
             mem_mb=4000,
             runtime=30,
         params:
+            caption=TURB.describe(),
             per_class=TURB.settings["interpretation"]["saliency_per_class"],
             train_config=train_config("turbulence"),
             seed=study_seed("turbulence", "saliency", bits=32),
@@ -154,6 +155,7 @@ if TURB_CLASSIFY:
             mem_mb=4000,
             runtime=30,
         params:
+            caption=TURB.describe(),
             smoothed_class=TURB.settings["interpretation"]["smoothing_class"],
             sigmas=TURB.settings["interpretation"]["smoothing_sigmas"],
             train_config=train_config("turbulence"),
@@ -198,6 +200,7 @@ rule turbulence_tables:
         mem_mb=2000,
         runtime=10,
     params:
+        caption=TURB.describe(),
         classification_labels=run_labels(TURB_CLASSIFICATION_RUNS),
         image2image_labels=run_labels(TURB_IMAGE2IMAGE_RUNS),
     script:

@@ -103,10 +103,12 @@ def test_training_curves_need_one_label_and_loss_per_history(tmp_path):
 def test_classification_table_rows_are_named_by_the_labels(tmp_path):
     paths = [write_classifier(tmp_path / f"{name}.h5", seed) for seed, name in enumerate("ab")]
     csv, md = tmp_path / "table.csv", tmp_path / "table.md"
-    report.classification_table(paths, str(csv), str(md), labels=["transport/cnn", "flattened/cnn"])
+    report.classification_table(
+        paths, str(csv), str(md), labels=["transport/cnn", "flattened/cnn"], caption="Data: X."
+    )
     table = pd.read_csv(csv, index_col="run")
     assert list(table.index) == ["transport/cnn", "flattened/cnn"]
-    assert "transport/cnn" in md.read_text()
+    assert "transport/cnn" in md.read_text() and "Data: X." in md.read_text()
 
 
 def test_roc_curves_are_named_by_the_labels(tmp_path, monkeypatch):
@@ -129,8 +131,9 @@ def test_turbulence_tables_columns_and_runs_are_named_by_the_labels(tmp_path, mo
         classifiers, [str(metrics)], out["acc_csv"], out["acc_md"], "acc.png",
         out["i2i_csv"], out["i2i_md"],
         classification_labels=["transport/cnn", "flattened/cnn"],
-        image2image_labels=["ecr/unet"],
+        image2image_labels=["ecr/unet"], caption="Data: Y.",
     )  # fmt: skip
+    assert "Data: Y." in Path(out["acc_md"]).read_text()
     accuracy = pd.read_csv(out["acc_csv"], index_col=0)
     assert list(accuracy.columns) == [
         "transport/cnn slices",
@@ -162,8 +165,9 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
         crb_figure=str(tmp_path / "crb.png"),
         rmse_runs=[("v2", "xception", "test")],
         testset_runs=[("v2", "xception", "snr30")],
-        baseline_sets=["snr30"],
+        baseline_sets=["snr30"], caption="Data: Z.",
     )  # fmt: skip
+    assert "Data: Z." in Path(out["rmse_md"]).read_text()
     rmse = pd.read_csv(out["rmse_csv"])
     assert rmse.to_dict("records") == [
         {"variant": "v2", "model": "xception", "flux": 10.0, "g1": 0.1}

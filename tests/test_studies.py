@@ -94,3 +94,35 @@ def test_readers_do_not_import_simulators():
         for path in (LIBRARY / "io").glob("*.py")
     }
     assert not {name: mods for name, mods in offenders.items() if mods}
+
+
+def _described(override: dict) -> str:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["eor21cm"]["dataset"].update(override)
+    return STUDIES["eor21cm"](config).describe()
+
+
+def test_captions_state_the_split_really_used():
+    boxes = _described({"group_by": "box_id"})
+    assert "test boxes disjoint from training" in boxes and "70/10/20%" in boxes
+    by_map = _described({"group_by": None, "balance": None, "label_range": None})
+    assert "random by sample" in by_map and "disjoint" not in by_map and "balanced" not in by_map
+    assert "built-in excursion-set" in by_map
+    turbulence = STUDIES["turbulence"](DEFAULT).describe()
+    assert "surrogate" in turbulence and "4-cell buffers" in turbulence and "along z" in turbulence
+
+
+def test_eor_table_caption_follows_the_group_split(tmp_path):
+    import numpy as np
+
+    from sim2model.io.predictions import Predictions, write_predictions
+    from sim2model.stages.eor21cm_report import eor_tables
+
+    truth = np.linspace(0.1, 0.9, 6)[:, None]
+    meta = {"redshift": np.repeat([7.0, 8.0], 3)}
+    path = tmp_path / "p.h5"
+    write_predictions(path, Predictions(truth, truth + 0.01, ["xHI"], meta=meta))
+    for override, words in (({"group_by": "box_id"}, "disjoint"), ({"group_by": None}, "random")):
+        md = tmp_path / "t.md"
+        eor_tables(str(path), str(tmp_path / "t.csv"), str(md), caption=_described(override))
+        assert words in md.read_text()

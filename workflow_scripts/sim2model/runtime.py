@@ -6,6 +6,7 @@ argument; everything it calls takes plain paths and values.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -50,8 +51,13 @@ def log_to_file(path: str | os.PathLike | None) -> Iterator[None]:
             os.close(saved[1])
 
 
-def job_arguments(job: Any) -> dict[str, Any]:
-    """Named inputs, outputs and params of a Snakemake job as keyword arguments."""
+#: A param the report's caption templates read (``{{ snakemake.params.caption }}``); it reaches
+#: the library function only if the function takes it (tables print it above their rows).
+CAPTION_PARAM = "caption"
+
+
+def job_arguments(job: Any, func: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """Named inputs, outputs and params of a Snakemake job as keyword arguments of ``func``."""
     kwargs: dict[str, Any] = {}
     for group in ("input", "output", "params"):
         for name, value in getattr(job, group).items():
@@ -60,6 +66,8 @@ def job_arguments(job: Any) -> dict[str, Any]:
                     f"rule {job.rule}: name '{name}' used twice in input/output/params"
                 )
             kwargs[name] = value
+    if func is not None and CAPTION_PARAM not in inspect.signature(func).parameters:
+        kwargs.pop(CAPTION_PARAM, None)
     return kwargs
 
 
@@ -77,7 +85,7 @@ def run_job(job: Any, func: Callable[..., Any]) -> None:
         start = time.perf_counter()
         log.info("rule %s %s started (threads=%s)", job.rule, dict(job.wildcards.items()), threads)
         try:
-            func(**job_arguments(job))
+            func(**job_arguments(job, func))
         except Exception:
             log.error("rule %s failed:\n%s", job.rule, traceback.format_exc())
             raise

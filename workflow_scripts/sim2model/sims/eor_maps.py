@@ -200,9 +200,7 @@ def builtin_shard(
                 zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
                 snap = density.snapshot(z, zeta)
                 parts.append(
-                    snapshot_part(
-                        snap, (slices_per_box, image_size, resize), first_box_id + i, iz
-                    )
+                    snapshot_part(snap, (slices_per_box, image_size, resize), first_box_id + i, iz)
                 )
                 bar.update()
     return _dataset(parts, "builtin")

@@ -36,12 +36,12 @@ def metrics_by_redshift(predictions: str) -> pd.DataFrame:
     return table
 
 
-def eor_tables(predictions: str, table_csv: str, table_md: str) -> None:
-    """Per-redshift test metrics as CSV and Markdown."""
+def eor_tables(predictions: str, table_csv: str, table_md: str, *, caption: str) -> None:
+    """Per-redshift test metrics as CSV and Markdown (``caption``: source and split used)."""
     table = metrics_by_redshift(predictions)
     table.to_csv(table_csv, float_format="%.6g")
     Path(table_md).write_text(
-        "xHI prediction on the test split (boxes disjoint from training) per redshift.\n\n"
+        f"xHI prediction on the test split, per redshift. {caption}\n\n"
         + table.reset_index().to_markdown(index=False, floatfmt=".4f")
         + "\n"
     )

@@ -104,8 +104,11 @@ def galsim_tables(
     rmse_runs: Sequence[EvalRun],
     testset_runs: Sequence[EvalRun],
     baseline_sets: Sequence[str],
+    caption: str,
 ) -> None:
     """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure.
+
+    ``caption`` (the source and split used) heads both Markdown tables.
 
     ``rmse_runs`` and ``testset_runs`` give the ``(variant, model, evalset)`` of each input of
     ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``.
@@ -114,7 +117,7 @@ def galsim_tables(
     table.to_csv(rmse_csv, index=False, float_format="%.6g")
     Path(rmse_md).write_text(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
-        "radius in arcsec).\n\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
+        f"radius in arcsec). {caption}\n\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
     )
     comparison = crb_comparison(
         testsets, baseline, crb, testset_runs=testset_runs, baseline_sets=baseline_sets
@@ -131,7 +134,7 @@ def galsim_tables(
     wide.insert(0, "CRB", comparison.groupby(["testset", "target"], sort=False)["crb"].first())
     Path(crb_md).write_text(
         "Bias and standard deviation on the fixed-parameter test sets beside the Cramér–Rao "
-        "bound (flux in 1e5 counts, radius in arcsec).\n\n"
+        f"bound (flux in 1e5 counts, radius in arcsec). {caption}\n\n"
         + wide.reset_index().to_markdown(index=False, floatfmt=".3f")
         + "\n"
     )

@@ -110,11 +110,12 @@ def image2image_figures(
 
 
 def classification_table(
-    predictions: Sequence[str], csv: str, md: str, *, labels: Sequence[str]
+    predictions: Sequence[str], csv: str, md: str, *, labels: Sequence[str], caption: str
 ) -> None:
     """Test accuracy, per-class recall and (two classes) ROC AUC of every classifier of a study.
 
-    One row per input, indexed by its label (``labels[i]`` names the run of ``predictions[i]``).
+    One row per input, indexed by its label (``labels[i]`` names the run of ``predictions[i]``);
+    ``caption`` (the source and split used) heads the Markdown table.
     """
     rows = {}
     for label, path in labelled(predictions, labels).items():
@@ -129,7 +130,9 @@ def classification_table(
     table.index.name = "run"
     table.to_csv(csv, float_format="%.4f")
     formats = ["", *(".0f" if column == "n_test" else ".3f" for column in table.columns)]
-    Path(md).write_text(table.to_markdown(floatfmt=formats) + "\n")
+    Path(md).write_text(
+        f"Classifiers on the test split. {caption}\n\n" + table.to_markdown(floatfmt=formats) + "\n"
+    )
 
 
 def roc_curves(predictions: Sequence[str], figure: str, *, labels: Sequence[str]) -> None:

@@ -53,15 +53,22 @@ def turbulence_tables(
     *,
     classification_labels: Sequence[str],
     image2image_labels: Sequence[str],
+    caption: str,
 ) -> None:
     """Per-class accuracy (slices, projections, flattened spectra) and U-Net metrics tables.
+
+    ``caption`` (the source and split used) heads both Markdown tables.
 
     ``classification_labels`` and ``image2image_labels`` name the run (e.g. ``"transport/cnn"``)
     of each input of ``classifications`` and ``image2image``, in the same order.
     """
     accuracy = per_class_accuracy(classifications, classification_labels)
     accuracy.to_csv(accuracy_csv, float_format="%.4f")
-    Path(accuracy_md).write_text(accuracy.to_markdown(floatfmt=".3f") + "\n")
+    Path(accuracy_md).write_text(
+        f"Test accuracy per transport class. {caption}\n\n"
+        + accuracy.to_markdown(floatfmt=".3f")
+        + "\n"
+    )
     per_class = accuracy.drop(index="all")
     chance = 1.0 / len(per_class)
     save_figure(per_class_accuracy_figure(per_class.to_dict(), chance=chance), accuracy_figure)
@@ -71,5 +78,9 @@ def turbulence_tables(
     ]
     metrics = pd.concat(frames) if frames else pd.DataFrame()
     metrics.to_csv(image2image_csv, float_format="%.6g")
-    Path(image2image_md).write_text(metrics.to_markdown(floatfmt=".4g") + "\n")
+    Path(image2image_md).write_text(
+        f"Image-to-image models on the test split. {caption}\n\n"
+        + metrics.to_markdown(floatfmt=".4g")
+        + "\n"
+    )
     log.info("per-class accuracy:\n%s\n%s", accuracy.to_string(), metrics.to_string())

@@ -166,6 +166,15 @@ class Study:
         """Make the samples of one shard from its ``recipe`` (runs inside the job)."""
         raise NotImplementedError
 
+    # -- captions -------------------------------------------------------------------------------
+    def source_note(self) -> str:
+        """What the data are (the source, and whether it is a stand-in for real data)."""
+        return f"source {self.source}"
+
+    def describe(self) -> str:
+        """Caption sentence for every table and figure: the source and the split really used."""
+        return f"Data: {self.source_note()}. Split: {split_note(self.dataset_settings())}."
+
     # -- checks ---------------------------------------------------------------------------------
     def check(self) -> None:
         """Cross-key checks of the study's settings; raise :class:`ConfigError` naming the key."""
@@ -218,6 +227,43 @@ class Study:
             raise ConfigError(f"{self.name}.models", f"no model is trained on variants {untrained}")
 
 
+_AXES = ("z", "y", "x")
+
+
+def split_note(dataset: Mapping[str, Any]) -> str:
+    """How the dataset stage splits samples, in words (from the resolved dataset settings)."""
+    fractions = dataset["fractions"]
+    shares = "/".join(f"{100 * fractions[k]:g}" for k in ("train", "val", "test"))
+    spatial = dataset.get("spatial")
+    if spatial is not None:
+        samples = spatial.get("samples") or "auto"
+        kind = {"slices": "slices", "plane_tiles": "tiles of the (Y, X) planes"}.get(
+            samples, "slices (tiles of the (Y, X) planes for 2D meshes)"
+        )
+        tile = f" cut into {spatial['tile']}x{spatial['tile']} tiles" if spatial.get("tile") else ""
+        wrap = ", periodic" if spatial.get("periodic", True) else ""
+        return (
+            f"train/val/test slabs ({shares}%) along {_AXES[spatial['axis']]} with "
+            f"{spatial['buffer']}-cell buffers{wrap}; samples are {kind}{tile}, so no test "
+            "sample lies within the buffer of a training sample"
+        )
+    words = [f"train/val/test {shares}%"]
+    group = dataset.get("group_by")
+    if group is None:
+        words.append("random by sample")
+    elif group == "box_id":
+        words.append("by simulated box (test boxes disjoint from training)")
+    else:
+        words.append(f"by {group} (no {group} value in two splits)")
+    if dataset.get("label_range") is not None:
+        low, high = dataset["label_range"]
+        words.append(f"targets cut to [{low:g}, {high:g}]")
+    if dataset.get("balance") is not None:
+        balance = dataset["balance"]
+        words.append(f"{balance['bins']} target bins balanced within each {balance['group']}")
+    return ", ".join(words)
+
+
 def require_file(key: str, path: str | None) -> str:
     """``path`` if it names an existing file, else a :class:`ConfigError` naming ``key``."""
     from pathlib import Path
@@ -236,4 +282,5 @@ __all__ = [
     "fixed_size_spans",
     "numbered_shards",
     "require_file",
+    "split_note",
 ]

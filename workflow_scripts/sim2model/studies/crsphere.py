@@ -25,6 +25,11 @@ class CRSphereStudy(Study):
     name = "crsphere"
     task_name = "classification"
 
+    def source_note(self) -> str:
+        if self.source == "simulate":
+            return "simulated arrival directions (isotropic vs deflected source events)"
+        return "arrival directions read from an npz file"
+
     def shards(self, variant: str) -> list[Shard]:
         settings = self.settings
         if self.source == "simulate":

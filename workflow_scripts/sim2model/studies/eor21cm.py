@@ -34,6 +34,16 @@ class Eor21cmStudy(Study):
         """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
         return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
 
+    def source_note(self) -> str:
+        notes = {
+            "builtin": "the built-in excursion-set reionization simulator (a fast stand-in for "
+            "SimFast21 and 21cmFAST)",
+            "21cmfast": "21cmFAST boxes",
+            "simfast21": f"{len(self.settings['simfast21']['runs'])} SimFast21 run(s)",
+            "pickle": "a pickled table of 21cm maps",
+        }
+        return notes[self.source]
+
     def image_size(self) -> int | None:
         """Side of the maps, or None for the boxes' own size (``image_size: native`` or null)."""
         size = self.settings.get("image_size")

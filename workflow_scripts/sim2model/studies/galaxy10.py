@@ -25,6 +25,11 @@ class Galaxy10Study(Study):
     source_env = "galsim"
     source_mem_mb = 4000
 
+    def source_note(self) -> str:
+        if self.source == "render":
+            return "GalSim-rendered Galaxy10-like images (a stand-in for SDSS photometry)"
+        return f"Galaxy10 SDSS images ({self.source} file)"
+
     def shards(self, variant: str) -> list[Shard]:
         source, bands = self.source, self.settings["bands"]
         if source == "render":

@@ -24,6 +24,9 @@ class GalsimStudy(Study):
     name = "galsim"
     source_env = "galsim"
 
+    def source_note(self) -> str:
+        return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
+
     def variants(self) -> list[str]:
         return list(self.settings["variants"])
 

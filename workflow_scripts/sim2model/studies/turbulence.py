@@ -23,6 +23,14 @@ class TurbulenceStudy(Study):
     name = "turbulence"
     source_env = None  # shards come from the study's own FITS and cube rules
 
+    def source_note(self) -> str:
+        if self.source == "surrogate":
+            return (
+                "the statistical surrogate of MHD + cosmic-ray turbulence (genuine .athdf files, "
+                "not a hydrodynamic simulation)"
+            )
+        return "Athena++ snapshots"
+
     # -- classes and snapshots ------------------------------------------------------------------
     def classes(self) -> list[str]:
         """Transport class names in class-id order."""
