@@ -9,7 +9,7 @@ from sim2model.eval.metrics import regression_metrics
 from sim2model.hashing import sha256_file
 from sim2model.provenance import config_hash, package_versions, stamp_attrs
 from sim2model.seeding import derive_seed
-from sim2model.stages.provenance import write_manifest
+from sim2model.stages.provenance import manifest
 
 
 def test_derived_seeds_are_stable_and_distinct():
@@ -55,7 +55,7 @@ def test_manifest_lines_match_sha256sum_format(tmp_path):
     files = [tmp_path / "d" / "b.txt", tmp_path / "d" / "a.txt"]
     for f in files:
         f.write_text(f.name)
-    write_manifest([str(f) for f in files], tmp_path / "M", root=str(tmp_path))
+    manifest([str(f) for f in files], tmp_path / "M", root=str(tmp_path))
     lines = (tmp_path / "M").read_text().splitlines()
     assert lines == [f"{sha256_file(files[1])}  d/a.txt", f"{sha256_file(files[0])}  d/b.txt"]
 
@@ -70,6 +70,6 @@ def test_manifest_is_sorted_by_path_not_hash(tmp_path):
     names = [f"f{i}.txt" for i in range(20)]
     for name in names:
         (tmp_path / name).write_text(name)
-    write_manifest([str(tmp_path / n) for n in names], tmp_path / "M", root=str(tmp_path))
+    manifest([str(tmp_path / n) for n in names], tmp_path / "M", root=str(tmp_path))
     listed = [line.split("  ")[1] for line in (tmp_path / "M").read_text().splitlines()]
     assert listed == sorted(names)

@@ -243,3 +243,10 @@ def test_paper_presets_validate_and_build_a_dag(preset, tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "Job stats:" in out.stdout
+
+
+@pytest.mark.parametrize("rule", sorted(WORK_RULES))
+def test_rule_script_and_library_function_share_the_rule_name(rule):
+    script = (REPO / "rules" / WORK_RULES[rule]["script"].strip("\"'")).resolve()
+    assert script.stem == rule
+    assert f"run_job(snakemake, {rule})" in script.read_text()

@@ -1,6 +1,6 @@
-"""Entry point of rule `galsim_baseline`: runs `sim2model.stages.galsim.baseline_fits`."""
+"""Entry point of rule `galsim_baseline`: runs `sim2model.stages.galsim.galsim_baseline`."""
 
 from sim2model.runtime import run_job
-from sim2model.stages.galsim import baseline_fits
+from sim2model.stages.galsim import galsim_baseline
 
-run_job(snakemake, baseline_fits)  # noqa: F821
+run_job(snakemake, galsim_baseline)  # noqa: F821

@@ -1,6 +1,6 @@
-"""Entry point of rule `galsim_stamps`: runs `sim2model.stages.galsim_report.example_stamps`."""
+"""Entry point of rule `galsim_stamps`: runs `sim2model.stages.galsim_report.galsim_stamps`."""
 
 from sim2model.runtime import run_job
-from sim2model.stages.galsim_report import example_stamps
+from sim2model.stages.galsim_report import galsim_stamps
 
-run_job(snakemake, example_stamps)  # noqa: F821
+run_job(snakemake, galsim_stamps)  # noqa: F821

@@ -1,6 +1,6 @@
-"""Entry point of rule `manifest`: runs `sim2model.stages.provenance.write_manifest`."""
+"""Entry point of rule `manifest`: runs `sim2model.stages.provenance.manifest`."""
 
 from sim2model.runtime import run_job
-from sim2model.stages.provenance import write_manifest
+from sim2model.stages.provenance import manifest
 
-run_job(snakemake, write_manifest)  # noqa: F821
+run_job(snakemake, manifest)  # noqa: F821

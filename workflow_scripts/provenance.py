@@ -1,6 +1,6 @@
-"""Entry point of rule `provenance`: runs `sim2model.stages.provenance.write_provenance`."""
+"""Entry point of rule `provenance`: runs `sim2model.stages.provenance.provenance`."""
 
 from sim2model.runtime import run_job
-from sim2model.stages.provenance import write_provenance
+from sim2model.stages.provenance import provenance
 
-run_job(snakemake, write_provenance)  # noqa: F821
+run_job(snakemake, provenance)  # noqa: F821

@@ -13,7 +13,7 @@ from sim2model.plots.style import save_figure
 log = logging.getLogger(__name__)
 
 
-def eor_validation_figure(figure: str, *, options: Mapping[str, Any], seed: int) -> None:
+def eor_validation(figure: str, *, options: Mapping[str, Any], seed: int) -> None:
     """xHI(z) and Tb power spectra of both simulators on one box.
 
     ``options`` are the keyword arguments of :func:`sim2model.eval.eor_validation.validate`.

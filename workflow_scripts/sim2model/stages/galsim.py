@@ -15,7 +15,7 @@ from sim2model.sims.galsim_galaxies import TARGET_NAMES, GalaxyRecipe
 log = logging.getLogger(__name__)
 
 
-def crb_table(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
+def galsim_crb(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
     """Cramér–Rao bound of each target at every fixed-parameter test set (CSV).
 
     ``recipes`` maps each test set's name to its ``GalaxyRecipe`` keyword arguments.
@@ -34,7 +34,7 @@ def crb_table(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
     log.info("Cramér–Rao bounds:\n%s", pd.DataFrame(rows).to_string(index=False))
 
 
-def baseline_fits(data: str, fits: str, *, recipe: Mapping[str, Any], n_fits: int) -> None:
+def galsim_baseline(data: str, fits: str, *, recipe: Mapping[str, Any], n_fits: int) -> None:
     """L-BFGS-B maximum-likelihood fits of the first ``n_fits`` images of a test set (CSV).
 
     ``recipe`` holds the test set's ``GalaxyRecipe`` keyword arguments.

@@ -142,7 +142,7 @@ def galsim_tables(
     save_figure(bias_std_vs_bound_figure(comparison, target_labels=labels), crb_figure)
 
 
-def example_stamps(
+def galsim_stamps(
     data: Sequence[str],
     figure: str,
     *,

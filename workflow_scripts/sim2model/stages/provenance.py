@@ -12,7 +12,7 @@ from sim2model.hashing import sha256_file
 from sim2model.provenance import provenance_record
 
 
-def write_manifest(data: Sequence[str], manifest: str, *, root: str) -> None:
+def manifest(data: Sequence[str], manifest: str, *, root: str) -> None:
     """Write ``sha256sum``-style lines for ``data``, paths relative to ``root``, sorted."""
     relative = sorted((os.path.relpath(p, root), p) for p in data)
     lines = [f"{sha256_file(path)}  {name}" for name, path in relative]
@@ -26,7 +26,7 @@ def _flatten(paths: Iterable) -> list[str]:
     return out
 
 
-def write_provenance(
+def provenance(
     products: Sequence[str], data: Sequence[str], manifest: str, record: str, *, config: dict
 ) -> None:
     """Write provenance JSON: git state, config, packages, host, and the run's time span.
