@@ -202,3 +202,10 @@ def test_bad_value_inside_one_of_names_the_deepest_key(case):
         check_schema(merged(override), SCHEMA)
     assert caught.value.key == key, str(caught.value)
     assert "not valid under any of the given schemas" not in str(caught.value)
+
+
+def test_models_may_name_variants_that_are_switched_off():
+    config = merged({"turbulence": {"variants": {"ecr": None, "emag": None},
+                                    "flattened_variant": None}})  # fmt: skip
+    turbulence = load_studies(config)["turbulence"]
+    assert turbulence.runs() == [("transport", "cnn")]

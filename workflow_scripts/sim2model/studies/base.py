@@ -125,6 +125,10 @@ class Study:
         """Dataset variants that are split and trained on (by default: one, named by the source)."""
         return [self.source]
 
+    def declared_variants(self) -> list[str]:
+        """Variant names a model's ``variants`` list may name (including ones switched off)."""
+        return self.variants()
+
     def source_variants(self) -> list[str]:
         """Variants whose shards the source stage writes (variants plus test-only sets)."""
         return self.variants()
@@ -147,6 +151,10 @@ class Study:
             for name, spec in self.models().items()
             if variant in spec.get("variants", [variant])
         ]
+
+    def trained_variants(self, model: str) -> list[str]:
+        """The active variants ``model`` is trained on (switched-off ones are skipped)."""
+        return [v for v in self.variants() if model in self.variant_models(v)]
 
     def runs(self) -> list[tuple[str, str]]:
         """(variant, model) of every model the study trains."""
@@ -202,7 +210,7 @@ class Study:
 
     def check_models(self) -> None:
         """Every model names a known architecture, existing variants and a task it can learn."""
-        variants = self.variants()
+        variants, declared = self.variants(), self.declared_variants()
         for name, spec in self.models().items():
             key = f"{self.name}.models.{name}"
             arch = spec["arch"]
@@ -210,12 +218,12 @@ class Study:
                 raise ConfigError(
                     f"{key}.arch", f"unknown model {arch!r}; known: {sorted(MODEL_TASKS)}"
                 )
-            unknown = [v for v in spec.get("variants", []) if v not in variants]
+            unknown = [v for v in spec.get("variants", []) if v not in declared]
             if unknown:
                 raise ConfigError(
-                    f"{key}.variants", f"unknown variants {unknown}; the variants are {variants}"
+                    f"{key}.variants", f"unknown variants {unknown}; the variants are {declared}"
                 )
-            for variant in spec.get("variants", variants):
+            for variant in self.trained_variants(name):
                 if self.task(variant) not in MODEL_TASKS[arch]:
                     raise ConfigError(
                         f"{key}.variants",

@@ -72,6 +72,9 @@ class TurbulenceStudy(Study):
     def variants(self) -> list[str]:
         return [*self.cube_variants(), *([FLATTENED] if self.flattened_source() else [])]
 
+    def declared_variants(self) -> list[str]:
+        return [*self.settings["variants"], FLATTENED]
+
     def source_variants(self) -> list[str]:
         return list(self.cube_variants())
 
