@@ -178,3 +178,42 @@ def test_killed_training_resumes_after_last_backed_up_epoch(tmp_path, uninterrup
     pd.testing.assert_frame_equal(history, pd.read_csv(uninterrupted[0] / "history.csv"))
     reference = weights(uninterrupted[0])
     assert all(np.array_equal(a, b) for a, b in zip(weights(tmp_path), reference, strict=True))
+
+
+def test_prefetching_threads_do_not_change_the_result(tmp_path, uninterrupted):
+    finish(start_worker(tmp_path, "--epochs", "6", "--prefetch", "2"))
+    expected, got = weights(uninterrupted[0]), weights(tmp_path)
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_precision_changes_the_compute_dtype_and_nothing_else(precision):
+    import keras
+
+    from sim2model.models import build_model
+
+    shape, options = (16, 16, 1), {"filters": [4, 8], "dense_units": 8}
+    full = build_model("cnn_classifier", shape, 3, **options)
+    keras.config.set_dtype_policy(precision)
+    try:
+        mixed = build_model("cnn_classifier", shape, 3, **options)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert full.count_params() == mixed.count_params()
+    assert {w.dtype for w in mixed.weights} == {"float32"}
+    computes = {layer.dtype_policy.compute_dtype for layer in mixed.layers[1:-1]}
+    assert computes == {precision.removeprefix("mixed_")}
+    out = keras.ops.convert_to_numpy(mixed(np.zeros((2, *shape), dtype=np.float32)))
+    assert out.dtype == np.float32 and keras.backend.standardize_dtype(mixed.output.dtype) == (
+        "float32"
+    )
+
+
+def test_learning_rate_scales_with_batch_size_when_asked():
+    from sim2model.stages.train import scaled_learning_rate
+
+    base = {"learning_rate": 1e-3, "batch_size": 1024}
+    assert scaled_learning_rate(base) == 1e-3
+    assert scaled_learning_rate({**base, "scale_learning_rate": "linear"}) == pytest.approx(0.032)
+    sqrt = {**base, "scale_learning_rate": "sqrt", "reference_batch_size": 256}
+    assert scaled_learning_rate(sqrt) == pytest.approx(2e-3)

@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sleep", type=float, default=0.0, help="pause after each epoch [s]")
+    parser.add_argument("--prefetch", type=int, default=0, help="batch-gathering threads")
     args = parser.parse_args()
 
     from sim2model.train.backend import configure_backend
@@ -56,6 +57,7 @@ def main() -> None:
         patience=100,
         seed=args.seed,
         callbacks=[RecordEpoch()],
+        prefetch_workers=args.prefetch,
     )
     np.savez(args.out_dir / "weights.npz", *model.get_weights())
 

@@ -32,13 +32,25 @@ MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
 def build_model(
     name: str, input_shape: Sequence[int], n_outputs: int, **kwargs: Any
 ) -> keras.Model:
-    """Build model ``name`` for inputs of ``input_shape`` (no batch axis) and ``n_outputs``."""
+    """Build model ``name`` for inputs of ``input_shape`` (no batch axis) and ``n_outputs``.
+
+    Under a mixed-precision dtype policy the model's outputs are cast back to float32, so losses
+    and predictions keep full precision; otherwise the builder's model is returned as it is.
+    """
     try:
         builder = MODEL_BUILDERS[name]
     except KeyError:
         known = ", ".join(sorted(MODEL_BUILDERS))
         raise ValueError(f"unknown model {name!r}; known models: {known}") from None
-    return builder(input_shape, n_outputs, **kwargs)
+    model = builder(input_shape, n_outputs, **kwargs)
+    import keras
+
+    if keras.config.dtype_policy().compute_dtype == "float32":
+        return model
+    outputs = keras.layers.Activation("linear", dtype="float32", name="float32_output")(
+        model.output
+    )
+    return keras.Model(model.inputs, outputs, name=model.name)
 
 
 def register_custom_layers() -> None:

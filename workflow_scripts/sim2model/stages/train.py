@@ -13,6 +13,17 @@ from sim2model.train.losses import LOSS_BY_TASK
 log = logging.getLogger(__name__)
 
 
+def scaled_learning_rate(settings: Mapping[str, Any]) -> float:
+    """``learning_rate`` scaled by ``batch_size / reference_batch_size`` as ``settings`` ask.
+
+    ``scale_learning_rate``: ``none`` (default), ``linear`` or ``sqrt``.
+    """
+    rule = settings.get("scale_learning_rate", "none")
+    ratio = settings["batch_size"] / settings.get("reference_batch_size", 32)
+    power = {"none": 0.0, "linear": 1.0, "sqrt": 0.5}[rule]
+    return float(settings["learning_rate"] * ratio**power)
+
+
 def n_model_outputs(ds: Dataset) -> int:
     """Outputs the network needs: targets, classes or target channels."""
     task = ds.attrs["task"]
@@ -47,7 +58,11 @@ def train(
     x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
     arch = dict(model_config)
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
-    log.info("model %s: %d parameters", net.name, net.count_params())
+    log.info(
+        "model %s: %d parameters, compute dtype %s, learning rate %g",
+        net.name, net.count_params(), net.dtype_policy.compute_dtype,
+        scaled_learning_rate(train_config),
+    )  # fmt: skip
     train_model(
         net,
         x_train,
@@ -58,8 +73,9 @@ def train(
         history_path=history,
         epochs=train_config["epochs"],
         batch_size=train_config["batch_size"],
-        learning_rate=train_config["learning_rate"],
+        learning_rate=scaled_learning_rate(train_config),
         patience=train_config["patience"],
         seed=seed,
         loss=LOSS_BY_TASK[train_ds.attrs["task"]],
+        prefetch_workers=2 if train_config["gpus"] else 0,
     )

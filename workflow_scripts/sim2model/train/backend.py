@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 BACKENDS = ("tensorflow", "jax", "torch")
+#: Keras dtype policies of ``train.precision``: variables stay float32 in every one.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def configure_backend(
@@ -22,8 +24,13 @@ def configure_backend(
     deterministic: bool = True,
     seed: int = 0,
     threads: int | None = None,
+    precision: str = "float32",
 ) -> None:
     """Select ``backend``, quieten TensorFlow's C++ logs and seed every random generator.
+
+    ``precision`` (:data:`PRECISIONS`) is the compute dtype of the models built afterwards;
+    ``mixed_*`` keeps float32 variables and float32 model outputs (see
+    :func:`sim2model.models.build_model`).
 
     ``deterministic`` turns on deterministic kernels (TensorFlow op determinism, XLA's
     deterministic GPU ops for jax, ``torch.use_deterministic_algorithms`` for torch).
@@ -33,6 +40,8 @@ def configure_backend(
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if "keras" in sys.modules:
         active = sys.modules["keras"].backend.backend()
         if active != backend:
@@ -50,6 +59,7 @@ def configure_backend(
     import keras
 
     keras.utils.set_random_seed(seed)
+    keras.config.set_dtype_policy(precision)
 
 
 def configure_from_settings(
@@ -57,7 +67,11 @@ def configure_from_settings(
 ) -> None:
     """:func:`configure_backend` from a workflow ``train`` config block."""
     configure_backend(
-        settings["backend"], deterministic=settings["deterministic"], seed=seed, threads=threads
+        settings["backend"],
+        deterministic=settings["deterministic"],
+        seed=seed,
+        threads=threads,
+        precision=settings.get("precision", "float32"),
     )
 
 

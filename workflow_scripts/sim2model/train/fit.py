@@ -47,13 +47,23 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
 
     Keras draws batch ``i`` of the stream as step ``i % steps`` of epoch
     ``first_epoch + i // steps``. Batches are a pure function of ``i``, so prefetching and
-    Keras's shape probing cannot disturb the order.
+    Keras's shape probing cannot disturb the order. ``workers`` > 0 gathers batches in that many
+    background threads ahead of the accelerator (Keras keeps them in order).
     """
 
     def __init__(
-        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        workers: int = 0,
     ) -> None:
-        super().__init__()
+        if workers:
+            super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
+        else:
+            super().__init__()
         self.x, self.y = x, y
         self.batch_size, self.seed, self.first_epoch = batch_size, seed, first_epoch
         self.steps = math.ceil(len(x) / batch_size)
@@ -138,6 +148,7 @@ def train_model(
     loss: str = "mse",
     verbose: int = 2,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    prefetch_workers: int = 0,
 ) -> pd.DataFrame:
     """Fit ``model`` with Adam on ``loss`` and return the full history (one row per epoch).
 
@@ -146,7 +157,8 @@ def train_model(
     epochs without a lower validation loss and keeps the best weights. ``seed`` fixes the batch
     order; weight initialisation and other randomness are seeded by
     :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run before the
-    epoch's backup is written.
+    epoch's backup is written. ``prefetch_workers`` threads gather batches ahead of a GPU
+    (the batch order, and so the result, does not depend on them).
     """
     if loss not in LOSS_METRICS:
         raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
@@ -167,7 +179,7 @@ def train_model(
         loss=loss,
         metrics=LOSS_METRICS[loss],
     )
-    batches = _EpochShuffledBatches(x_train, y_train, batch_size, seed, start)
+    batches = _EpochShuffledBatches(x_train, y_train, batch_size, seed, start, prefetch_workers)
     model.fit(
         batches,
         steps_per_epoch=batches.steps,
