@@ -330,7 +330,7 @@ turbulence:
     splits = {
         k: validate_dataset(results / f"dataset/transport/{k}.h5") for k in ("train", "val", "test")
     }
-    assert splits["train"].attrs["spatial_split"]["samples"] == "plane_tiles"
+    assert json.loads(splits["train"].attrs["spatial_split"])["samples"] == "plane_tiles"
     cells = {}
     for name, split in splits.items():
         assert split.x.shape[1:] == (8, 8, 1) and set(split.y.tolist()) == {0, 1}
