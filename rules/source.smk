@@ -22,5 +22,6 @@ rule source_shard:
         recipe=lambda wc: planned_shard(wc).recipe,
         seed=lambda wc: study_seed(wc.study, *planned_shard(wc).seed_keys),
         config=lambda wc: hashed_config(wc.study),
+        cache_dir=lambda wc: f"{RESULTS}/{wc.study}/cache",
     script:
         "../workflow_scripts/source_shard.py"

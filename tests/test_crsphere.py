@@ -201,7 +201,14 @@ def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, sa
     assert [shard.inputs for shard in planned] == [(str(path),)] * 5
     shards = [tmp_path / f"{i}.h5" for i in range(5)]
     for plan, shard in zip(planned, shards, strict=True):
-        source_shard(str(shard), study="crsphere", recipe=plan.recipe, seed=0, config={})
+        source_shard(
+            str(shard),
+            study="crsphere",
+            recipe=plan.recipe,
+            seed=0,
+            config={},
+            cache_dir=str(tmp_path),
+        )
     parts = [read_dataset(shard) for shard in shards]
     np.testing.assert_array_equal(np.concatenate([p.y for p in parts]), label)
     rows = np.concatenate([p.meta["file_row"] for p in parts])

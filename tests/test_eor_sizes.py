@@ -51,7 +51,14 @@ def shard_of(s: Eor21cmStudy, tmp_path: Path):
     s.check()
     (planned,) = s.shards("simfast21")
     path = tmp_path / "shard.h5"
-    source_shard(str(path), study="eor21cm", recipe=planned.recipe, seed=1, config={})
+    source_shard(
+        str(path),
+        study="eor21cm",
+        recipe=planned.recipe,
+        seed=1,
+        config={},
+        cache_dir=str(tmp_path),
+    )
     return read_dataset(path)
 
 

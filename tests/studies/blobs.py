@@ -35,7 +35,7 @@ class BlobsStudy(Study):
         return numbered_shards(variant, spans, {"noise": self.settings.get("noise", 0.3)})
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int):
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str):
         import numpy as np
 
         from sim2model.io.dataset import Dataset

@@ -22,6 +22,7 @@ noise comes from a ``galsim.BaseDeviate`` seeded from it (stored as ``meta/seed`
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -161,20 +162,57 @@ def _draw_params(
     return params, rng.uniform(*recipe.psf_fwhm), rng.uniform(*recipe.sigma)
 
 
+#: Candidate draws rendered together; the same for every renderer, so they accept the same draws.
+DRAW_CHUNK = 64
+
+
+def _galsim_renderer(recipe: GalaxyRecipe, grid: np.ndarray | None):
+    """Render a chunk of draws one by one with GalSim (the reference)."""
+
+    def render(params: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [render_noiseless(p, f, recipe, keep_profile=grid is not None) for p, f in
+             zip(params, fwhm, strict=True)]
+        )  # fmt: skip
+
+    return render
+
+
 def simulate_shard(
     recipe: GalaxyRecipe,
     n_samples: int,
     seed: int,
     first_id: int = 0,
     progress: bool = False,
+    tables_dir: str | os.PathLike | None = None,
 ) -> Dataset:
     """Simulate ``n_samples`` accepted stamps; ``meta/sample_id`` runs from ``first_id``.
 
-    The returned attributes hold study, task, target and class names and units only; the caller
-    adds the provenance attributes the contract requires.
+    Galaxies are drawn from the prior in chunks of :data:`DRAW_CHUNK` and rendered by GalSim, or,
+    when ``tables_dir`` is given, by the batched renderer of :mod:`sim2model.sims.sersic_batch`
+    (its Sérsic tables cached in that folder; n must be on the recipe's grid). Draws, the SNR cut
+    and the noise use separate random streams of ``seed``, so both renderers accept the same
+    draws and add the same noise. The returned attributes hold study, task, target and class
+    names and units only; the caller adds the provenance attributes the contract requires.
     """
-    rng = np.random.default_rng(seed)
+    params_rng, noise_rng = (np.random.default_rng([seed, stream]) for stream in (0, 1))
     grid = recipe.n_values()
+    if tables_dir is None:
+        render = _galsim_renderer(recipe, grid)
+    else:
+        from sim2model.sims.sersic_batch import load_tables, render_batch
+
+        if recipe.fixed is not None:
+            n_values = np.array([recipe.fixed["sersic_n"]], dtype=np.float64)
+        elif grid is None:
+            raise ValueError("the batched renderer needs a grid of n (galsim.n_grid > 0)")
+        else:
+            n_values = grid
+        tables = load_tables(n_values, tables_dir)
+
+        def render(params: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+            return render_batch(params, fwhm, recipe, tables)
+
     size, channels = recipe.stamp_size, 2 if recipe.psf_channel else 1
     x = np.empty((n_samples, size, size, channels), dtype=np.float32)
     y = np.empty((n_samples, len(TARGET_NAMES)), dtype=np.float32)
@@ -186,31 +224,36 @@ def simulate_shard(
         "psf_fwhm": np.empty(n_samples),
         "seed": np.empty(n_samples, dtype=np.int64),
     }
-    n_draws = 0
+    n_draws = i = 0
     with progress_bar(n_samples, "galsim stamps", enabled=progress) as bar:
-        for i in range(n_samples):
-            while True:
-                n_draws += 1
-                if n_draws > n_samples / MIN_ACCEPTANCE:
-                    raise RuntimeError(f"under {MIN_ACCEPTANCE:.1%} of draws pass the SNR cut")
-                params, fwhm, sigma = _draw_params(rng, recipe, grid)
-                image = render_noiseless(params, fwhm, recipe, keep_profile=grid is not None)
-                snr = float(np.sqrt(np.sum(image**2)) / sigma)
-                if recipe.fixed is not None or recipe.snr[0] <= snr <= recipe.snr[1]:
+        while i < n_samples:
+            if n_draws > n_samples / MIN_ACCEPTANCE:
+                raise RuntimeError(f"under {MIN_ACCEPTANCE:.1%} of draws pass the SNR cut")
+            draws = [_draw_params(params_rng, recipe, grid) for _ in range(DRAW_CHUNK)]
+            params = np.array([d[0] for d in draws])
+            fwhms = np.array([d[1] for d in draws])
+            images = render(params, fwhms)
+            for (p, fwhm, sigma), image in zip(draws, images, strict=True):
+                if i == n_samples:
                     break
-            noise_seed = int(rng.integers(1, 2**31))
-            noisy = galsim.ImageD(image.copy(), scale=recipe.pixel_scale)
-            deviate = galsim.BaseDeviate(noise_seed)
-            noisy.addNoise(galsim.CCDNoise(deviate, sky_level=0.0, gain=1.0, read_noise=sigma))
-            x[i, :, :, 0] = noisy.array
-            psf_image[i] = _psf_image(fwhm, size, recipe.pixel_scale)
-            if recipe.psf_channel:
-                x[i, :, :, 1] = psf_image[i]
-            y[i] = params
-            noiseless[i] = image
-            for key, value in zip(meta, (snr, sigma, fwhm, noise_seed), strict=True):
-                meta[key][i] = value
-            bar.update()
+                n_draws += 1
+                snr = float(np.sqrt(np.sum(image**2)) / sigma)
+                if recipe.fixed is None and not recipe.snr[0] <= snr <= recipe.snr[1]:
+                    continue
+                noise_seed = int(noise_rng.integers(1, 2**31))
+                noisy = galsim.ImageD(image.copy(), scale=recipe.pixel_scale)
+                deviate = galsim.BaseDeviate(noise_seed)
+                noisy.addNoise(galsim.CCDNoise(deviate, sky_level=0.0, gain=1.0, read_noise=sigma))
+                x[i, :, :, 0] = noisy.array
+                psf_image[i] = _psf_image(fwhm, size, recipe.pixel_scale)
+                if recipe.psf_channel:
+                    x[i, :, :, 1] = psf_image[i]
+                y[i] = p
+                noiseless[i] = image
+                for key, value in zip(meta, (snr, sigma, fwhm, noise_seed), strict=True):
+                    meta[key][i] = value
+                i += 1
+                bar.update()
     meta["sample_id"] = first_id + np.arange(n_samples, dtype=np.int64)
     return Dataset(
         x=x,

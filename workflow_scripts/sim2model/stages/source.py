@@ -20,14 +20,16 @@ def source_shard(
     recipe: Mapping[str, Any],
     seed: int,
     config: object,
+    cache_dir: str,
     source_files: Sequence[str] = (),
 ) -> None:
     """Build one shard of ``study`` from its ``recipe`` and write it to ``shard``.
 
     ``recipe`` is what the study's ``shards()`` planned for this shard at parse time;
-    ``source_files`` are the files it reads (listed so the workflow reruns it when they change).
+    ``cache_dir`` a folder the study's shard jobs share; ``source_files`` the files it reads
+    (listed so the workflow reruns it when they change).
     """
-    ds = study_class(study).build_shard(recipe, seed)
+    ds = study_class(study).build_shard(recipe, seed, cache_dir)
     ds.attrs = stamp_attrs(ds.attrs, config=config, created_by=f"{study}_shard")
     write_dataset(shard, ds)
     log.info("%s: %d samples, x %s", shard, len(ds), ds.x.shape[1:])

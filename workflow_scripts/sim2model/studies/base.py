@@ -170,8 +170,12 @@ class Study:
         return 1
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
-        """Make the samples of one shard from its ``recipe`` (runs inside the job)."""
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        """Make the samples of one shard from its ``recipe`` (runs inside the job).
+
+        ``cache_dir`` is a folder the study's shard jobs may share (e.g. lookup tables that are
+        costly to build); nothing in it is a data product.
+        """
         raise NotImplementedError
 
     # -- captions -------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class CRSphereStudy(Study):
         ]
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         if recipe["source"] == "simulate":
             from sim2model.sims.crsphere import CRSphereSettings, simulate_shard
 

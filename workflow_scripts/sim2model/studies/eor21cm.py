@@ -146,7 +146,7 @@ class Eor21cmStudy(Study):
         }
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         from sim2model.sims import eor_maps
 
         source, index = recipe["source"], recipe["index"]

@@ -41,7 +41,7 @@ class Galaxy10Study(Study):
         return [Shard(variant, 0, "0000", None, (path,), recipe)]  # the whole file fits in memory
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         source, bands = recipe["source"], recipe["bands"]
         if source == "render":
             from sim2model.sims.galaxy10_render import render_galaxy10_like

@@ -69,15 +69,25 @@ class GalsimStudy(Study):
 
     def shards(self, variant: str) -> list[Shard]:
         spans = fixed_size_spans(self.n_samples(variant), self.settings["shard_size"])
-        return numbered_shards(variant, spans, {"variant": variant, "recipe": self.recipe(variant)})
+        recipe = {"variant": variant, "recipe": self.recipe(variant), "renderer": self.renderer()}
+        return numbered_shards(variant, spans, recipe)
+
+    def renderer(self) -> str:
+        """``galsim`` (the reference) or ``batched`` (the NumPy renderer validated against it)."""
+        return self.settings.get("renderer", "galsim")
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int) -> Dataset:
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         from sim2model.sims.galsim_galaxies import GalaxyRecipe, limit_threads, simulate_shard
 
         limit_threads(1)
         ds = simulate_shard(
-            GalaxyRecipe(**recipe["recipe"]), recipe["count"], seed, recipe["first"], progress=True
+            GalaxyRecipe(**recipe["recipe"]),
+            recipe["count"],
+            seed,
+            recipe["first"],
+            progress=True,
+            tables_dir=cache_dir if recipe.get("renderer") == "batched" else None,
         )
         ds.attrs = {
             **ds.attrs,
