@@ -110,6 +110,12 @@ def study_targets(study):
     return [*study_products(study), f"{RESULTS}/{study}/provenance.json"]
 
 
+def training_threads(study):
+    """Threads of a training or evaluation job (`train.threads`, default 1: on a CPU, two
+    1-thread jobs side by side train faster than one 2-thread job after the other)."""
+    return int(train_config(study).get("threads", 1))
+
+
 def gpu_resources(study):
     """Resources for a training job: a GPU when config asks for one."""
     return int(train_config(study)["gpus"])

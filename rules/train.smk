@@ -13,11 +13,11 @@ rule train:
         "logs/train/{study}/{variant}/{model}.log",
     conda:
         "../envs/tf.yaml"
-    threads: 2
+    threads: lambda wc: training_threads(wc.study)
     resources:
         mem_mb=8000,
         runtime=720,
-        cpus_per_task=2,
+        cpus_per_task=lambda wc: training_threads(wc.study),
         gpu=lambda wc: gpu_resources(wc.study),
     params:
         model_config=model_config,
@@ -41,7 +41,7 @@ rule evaluate:
         "logs/evaluate/{study}/{variant}/{model}/{evalset}.log",
     conda:
         "../envs/tf.yaml"
-    threads: 2
+    threads: lambda wc: training_threads(wc.study)
     resources:
         mem_mb=4000,
         runtime=60,

@@ -213,17 +213,17 @@ def _train_resources(*args: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("args", "gpus"),
+    ("args", "gpus", "cpus"),
     [
-        ((), 0),
-        (("--configfile", "config/gpu.yaml"), 1),
-        (("--configfile", "config/gpu.yaml", "--set-resources", "train:gpu=0"), 0),
+        ((), 0, 1),
+        (("--configfile", "config/gpu.yaml"), 1, 4),
+        (("--configfile", "config/gpu.yaml", "--set-resources", "train:gpu=0"), 0, 4),
     ],
     ids=["default-cpu", "gpu-config", "cpu-override"],
 )
-def test_training_gpu_request_follows_config(args, gpus):
+def test_training_gpu_and_cpu_request_follows_config(args, gpus, cpus):
     resources = _train_resources(*args)
-    assert f"gpu={gpus}" in resources and "cpus_per_task=2" in resources
+    assert f"gpu={gpus}" in resources and f"cpus_per_task={cpus}" in resources
 
 
 @pytest.mark.parametrize(
