@@ -19,13 +19,13 @@ run: setup  ## run the whole embedded default pipeline
 	$(SNAKEMAKE) --cores $(CORES)
 
 test: setup  ## run the full test suite (unit, end-to-end Snakemake runs, single-node SLURM as root)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 test-cluster: setup  ## as root: bring up a single-node SLURM and run the workflow through it
 	$(BIN)/python -m pytest -m cluster tests/test_cluster.py
 
 test-fast: setup  ## unit tests only (skip end-to-end workflow runs)
-	$(BIN)/python -m pytest -n 2 -m "not slow and not cluster"
+	$(BIN)/python -m pytest -m "not slow and not cluster"
 
 lint: setup  ## ruff, snakefmt and snakemake --lint
 	$(BIN)/ruff check .
