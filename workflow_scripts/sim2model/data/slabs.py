@@ -22,7 +22,7 @@ contract whose ``x`` are cubes ``(N, Z, Y, X, C)``; targets are class ids or reg
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,56 +164,60 @@ def _project(block: np.ndarray, depth: int) -> np.ndarray:
     return groups.mean(axis=2, dtype=np.float64).astype(block.dtype)
 
 
-def _cut(
-    cubes: np.ndarray, start: int, stop: int, step: int, tile_h: int, tile_w: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Images of cells ``[start, stop)`` of ``cubes`` ``(N, D, H, W, C)`` (cut axis first).
-
-    ``step`` 1 gives slices, ``step`` > 1 projections of ``step`` slices. Returns images in
-    (cube, slice, tile row, tile col) order and their position columns.
-    """
-    block = cubes[:, start:stop]
+def _tiles(
+    block: np.ndarray, step: int, tile_h: int, tile_w: int
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Tiles of ``block`` ``(N, S, H, W, C)`` (its slices first projected by ``step`` > 1), in
+    (cube, slice, tile row, tile col) order, and those four indices of every tile."""
     if step > 1:
         block = _project(block, step)
     grid = _tile_grid(block, tile_h, tile_w)
     images = np.empty((int(np.prod(grid.shape[:4])), tile_h, tile_w, grid.shape[-1]), grid.dtype)
     images.reshape(grid.shape)[...] = grid
-    cube, offset, row, col = (a.ravel() for a in np.indices(grid.shape[:4], dtype=np.int64))
-    columns = {
-        "cube_index": cube,
-        "slice_index": start + step * offset,
-        "slice_depth": np.full(cube.shape, step, dtype=np.int64),
-        "tile_row": row,
-        "tile_col": col,
-    }
-    return images, columns
+    return images, tuple(a.ravel() for a in np.indices(grid.shape[:4], dtype=np.int64))
 
 
-def _cut_plane(
-    cubes: np.ndarray, axis: int, start: int, stop: int, step: int, tile: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Tiles of the (Y, X) planes of ``cubes`` ``(N, Z, Y, X, C)`` inside cells ``[start, stop)``
-    of ``axis`` (1: y, 2: x); ``step`` > 1 projects ``step`` adjacent z planes first.
+Cut = Callable[[np.ndarray, int, int, int], tuple[np.ndarray, dict[str, np.ndarray]]]
 
-    Returns tiles in (cube, plane, tile row, tile col) order and their position columns;
-    ``cut_start`` is a tile's first cell along the cut axis.
-    """
-    band = cubes[:, :, start:stop] if axis == 1 else cubes[:, :, :, start:stop]
-    if step > 1:
-        band = _project(band, step)
-    grid = _tile_grid(band, tile, tile)
-    images = np.empty((int(np.prod(grid.shape[:4])), tile, tile, grid.shape[-1]), grid.dtype)
-    images.reshape(grid.shape)[...] = grid
-    cube, plane, row, col = (a.ravel() for a in np.indices(grid.shape[:4], dtype=np.int64))
-    columns = {
-        "cube_index": cube,
-        "slice_index": step * plane,
-        "slice_depth": np.full(cube.shape, step, dtype=np.int64),
-        "tile_row": row,
-        "tile_col": col,
-        "cut_start": start + tile * (row if axis == 1 else col),
-    }
-    return images, columns
+
+def _slice_cutter(axis: int, tile: int | None) -> Cut:
+    """Slices perpendicular to ``axis`` (optionally tiled) of cells ``[start, stop)``."""
+
+    def cut(arrays: np.ndarray, start: int, stop: int, step: int):
+        cubes = np.moveaxis(arrays, 1 + axis, 1)
+        height, width = cubes.shape[2:4]
+        tile_h, tile_w = (tile, tile) if tile is not None else (height, width)
+        images, (cube, offset, row, col) = _tiles(cubes[:, start:stop], step, tile_h, tile_w)
+        columns = {
+            "cube_index": cube,
+            "slice_index": start + step * offset,
+            "slice_depth": np.full(cube.shape, step, dtype=np.int64),
+            "tile_row": row,
+            "tile_col": col,
+        }
+        return images, columns
+
+    return cut
+
+
+def _plane_cutter(axis: int, tile: int) -> Cut:
+    """Tiles of the (Y, X) planes inside cells ``[start, stop)`` of ``axis`` (1: y, 2: x);
+    ``cut_start`` is a tile's first cell along the cut axis, projections average z planes."""
+
+    def cut(cubes: np.ndarray, start: int, stop: int, step: int):
+        band = cubes[:, :, start:stop] if axis == 1 else cubes[:, :, :, start:stop]
+        images, (cube, plane, row, col) = _tiles(band, step, tile, tile)
+        columns = {
+            "cube_index": cube,
+            "slice_index": step * plane,
+            "slice_depth": np.full(cube.shape, step, dtype=np.int64),
+            "tile_row": row,
+            "tile_col": col,
+            "cut_start": start + tile * (row if axis == 1 else col),
+        }
+        return images, columns
+
+    return cut
 
 
 def _check_tile_fits_slabs(layout: SlabLayout, tile: int) -> None:
@@ -343,70 +347,34 @@ def spatial_split(
     _check_inputs(ds, axis, tile, projection_depth, kind)
     depth = ds.x.shape[1 + axis]
     layout = slab_layout(depth, fractions, buffer, periodic)
-    if kind == "plane_tiles":
-        _check_tile_fits_slabs(layout, tile)
-        return _plane_tile_split(ds, layout, axis, tile, projection_depth)
-    test_start, test_stop = layout.ranges["test"]
-    if projection_depth is not None and projection_depth > test_stop - test_start:
-        raise ValueError(
-            f"dataset.spatial.projection_depth={projection_depth} is deeper than the test slab "
-            f"({test_stop - test_start} cells of {depth}); lower it or raise the test fraction "
-            "in dataset.fractions"
-        )
-    cubes = np.moveaxis(ds.x, 1 + axis, 1)
-    targets = np.moveaxis(ds.y, 1 + axis, 1) if ds.y.ndim == 5 else None
-    height, width = cubes.shape[2:4]
-    tile_h, tile_w = (tile, tile) if tile is not None else (height, width)
-    cube_meta = _meta_columns(ds.meta)
-
-    out = {}
-    for name in SPLITS:
-        start, stop = layout.ranges[name]
-        steps = [1] + ([projection_depth] if name == "test" and projection_depth else [])
-        parts = [_cut(cubes, start, stop, step, tile_h, tile_w) for step in steps]
-        columns = {k: _join([p[1][k] for p in parts]) for k in parts[0][1]}
-        cube = columns["cube_index"]
-        if targets is not None:
-            y = _join([_cut(targets, start, stop, step, tile_h, tile_w)[0] for step in steps])
-        else:
-            y = ds.y[cube]
-        meta = {k: v[cube] for k, v in cube_meta.items()}
-        meta.update(columns)
-        meta["sample_id"] = np.arange(cube.size, dtype=np.int64)
-        description = {
-            "axis": int(axis),
-            "tile": None if tile is None else int(tile),
-            "projection_depth": None if projection_depth is None else int(projection_depth),
-        }
-        attrs = {**ds.attrs, "spatial_split": {**description, **layout.as_dict()}}
-        x = _join([p[0] for p in parts])
-        out[name] = Dataset(x=x, y=y, meta=meta, extra={}, attrs=attrs)
-        log.info(
-            "%s: %d images from cells [%d, %d) of %d cubes", name, len(x), start, stop, len(ds)
-        )
-    return out
-
-
-def _plane_tile_split(
-    ds: Dataset, layout: SlabLayout, axis: int, tile: int, projection_depth: int | None
-) -> dict[str, Dataset]:
-    """The plane-tile samples of every split (see :func:`spatial_split`)."""
-    cube_meta = _meta_columns(ds.meta)
     description = {
-        "samples": "plane_tiles",
         "axis": int(axis),
-        "tile": int(tile),
+        "tile": None if tile is None else int(tile),
         "projection_depth": None if projection_depth is None else int(projection_depth),
     }
+    if kind == "plane_tiles":
+        _check_tile_fits_slabs(layout, tile)
+        cut, description = _plane_cutter(axis, tile), {"samples": kind, **description}
+    else:
+        test_start, test_stop = layout.ranges["test"]
+        if projection_depth is not None and projection_depth > test_stop - test_start:
+            raise ValueError(
+                f"dataset.spatial.projection_depth={projection_depth} is deeper than the test "
+                f"slab ({test_stop - test_start} cells of {depth}); lower it or raise the test "
+                "fraction in dataset.fractions"
+            )
+        cut = _slice_cutter(axis, tile)
+    cube_meta = _meta_columns(ds.meta)
+
     out = {}
     for name in SPLITS:
         start, stop = layout.ranges[name]
         steps = [1] + ([projection_depth] if name == "test" and projection_depth else [])
-        parts = [_cut_plane(ds.x, axis, start, stop, step, tile) for step in steps]
+        parts = [cut(ds.x, start, stop, step) for step in steps]
         columns = {k: _join([p[1][k] for p in parts]) for k in parts[0][1]}
         cube = columns["cube_index"]
         if ds.y.ndim == 5:
-            y = _join([_cut_plane(ds.y, axis, start, stop, step, tile)[0] for step in steps])
+            y = _join([cut(ds.y, start, stop, step)[0] for step in steps])
         else:
             y = ds.y[cube]
         meta = {k: v[cube] for k, v in cube_meta.items()}
@@ -416,6 +384,6 @@ def _plane_tile_split(
         x = _join([p[0] for p in parts])
         out[name] = Dataset(x=x, y=y, meta=meta, extra={}, attrs=attrs)
         log.info(
-            "%s: %d plane tiles from cells [%d, %d) of %d cubes", name, len(x), start, stop, len(ds)
+            "%s: %d %s from cells [%d, %d) of %d cubes", name, len(x), kind, start, stop, len(ds)
         )
     return out
