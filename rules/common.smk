@@ -1,7 +1,10 @@
 """Paths, seeds and config helpers shared by every rule."""
 
+import functools
+
 from sim2model.seeding import derive_seed
 from sim2model.studies import load_studies
+from sim2model.train.losses import LOSS_BY_TASK
 
 RESULTS = "results"
 #: Source shard of a study's variant: the one place its path is spelled.
@@ -15,12 +18,10 @@ try:
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
-STUDY_TARGETS = (
-    {}
-)  # study -> function returning its final outputs (from its rules file)
-STUDY_EXTRA_DATA = (
-    {}
-)  # study -> function returning data products besides shards and splits
+# study -> function returning its final outputs (registered by its rules file)
+STUDY_TARGETS = {}
+# study -> function returning data products besides shards and splits
+STUDY_EXTRA_DATA = {}
 
 
 def study_seed(study, *keys, bits=63):
@@ -43,22 +44,28 @@ def dataset_config(study):
     return STUDIES[study].dataset_settings()
 
 
+@functools.cache  # planned once per variant, however many jobs and input functions ask
+def shard_plan(study, variant):
+    """The study's shards of a variant, by shard name."""
+    return {shard.name: shard for shard in STUDIES[study].shards(variant)}
+
+
 def shard_paths(study, variant):
     """Source shards of a variant, as the study plans them."""
     return [
-        SHARD.format(study=study, variant=shard.variant, shard=shard.name)
-        for shard in STUDIES[study].shards(variant)
+        SHARD.format(study=study, variant=shard.variant, shard=name)
+        for name, shard in shard_plan(study, variant).items()
     ]
 
 
 def planned_shard(wildcards):
     """The study's plan of the shard a `source_shard` job writes."""
-    for shard in STUDIES[wildcards.study].shards(wildcards.variant):
-        if shard.name == wildcards.shard:
-            return shard
-    raise WorkflowError(
-        f"{wildcards.study} has no shard {wildcards.shard} of variant {wildcards.variant}"
-    )
+    try:
+        return shard_plan(wildcards.study, wildcards.variant)[wildcards.shard]
+    except KeyError:
+        raise WorkflowError(
+            f"{wildcards.study} has no shard {wildcards.shard} of variant {wildcards.variant}"
+        ) from None
 
 
 def dataset_paths(study, variants):
@@ -199,8 +206,6 @@ def study_histories(wildcards):
 
 
 # Labels and losses of a study's runs, passed to report rules as params in input order.
-
-from sim2model.train.losses import LOSS_BY_TASK
 
 
 def run_labels(runs, sep="/"):

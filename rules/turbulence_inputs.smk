@@ -1,16 +1,14 @@
 """Snapshot and FITS paths, input functions and final outputs of the turbulence study."""
 
-import functools
-
 from sim2model.studies.turbulence import FLATTENED as TURB_FLATTENED
 
 TURB = STUDIES.get("turbulence")
 TURB_CLASSIFY = TURB.interpreted_variant() if TURB else None
 
 
-@functools.cache  # user globs are expanded once per class, however often rules ask
 def turbulence_snapshots(cls):
-    """The .athdf snapshots of a class, in order (surrogate outputs or the user's files)."""
+    """The .athdf snapshots of a class, in order (surrogate outputs or the user's files; the
+    study expands each class's globs once)."""
     if TURB.source == "surrogate":
         return [
             f"{RESULTS}/turbulence/athdf/{cls}/{cls}.out2.{i:05d}.athdf"

@@ -58,10 +58,11 @@ def train(
     x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
     arch = dict(model_config)
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
+    learning_rate = scaled_learning_rate(train_config)
     log.info(
         "model %s: %d parameters, compute dtype %s, learning rate %g",
         net.name, net.count_params(), net.dtype_policy.compute_dtype,
-        scaled_learning_rate(train_config),
+        learning_rate,
     )  # fmt: skip
     train_model(
         net,
@@ -73,7 +74,7 @@ def train(
         history_path=history,
         epochs=train_config["epochs"],
         batch_size=train_config["batch_size"],
-        learning_rate=scaled_learning_rate(train_config),
+        learning_rate=learning_rate,
         patience=train_config["patience"],
         seed=seed,
         loss=LOSS_BY_TASK[train_ds.attrs["task"]],

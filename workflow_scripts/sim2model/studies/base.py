@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim2model.sharding import ShardSpan, fixed_size_spans
@@ -278,8 +279,6 @@ def split_note(dataset: Mapping[str, Any]) -> str:
 
 def require_file(key: str, path: str | None) -> str:
     """``path`` if it names an existing file, else a :class:`ConfigError` naming ``key``."""
-    from pathlib import Path
-
     if not path or not Path(path).is_file():
         raise ConfigError(key, f"no such file {path!r}")
     return path
