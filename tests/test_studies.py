@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from sim2model.studies import STUDIES, load_studies
+from sim2model.studies.base import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 LIBRARY = REPO / "workflow_scripts" / "sim2model"
@@ -39,6 +42,19 @@ def test_galsim_recipes_build_the_simulator_recipe():
     assert v3.psf_channel and v3.psf_fwhm == (0.5, 1.0) and v3.fixed is None
     snr30 = GalaxyRecipe(**galsim.recipe("snr30"))
     assert snr30.fixed["sigma"] == DEFAULT["galsim"]["testsets"]["sets"]["snr30"]["sigma"]
+
+
+def test_galsim_variants_and_test_sets_set_to_null_are_dropped():
+    settings = copy.deepcopy(DEFAULT)
+    settings["galsim"]["variants"]["v1"] = None
+    settings["galsim"]["testsets"]["sets"]["snr60"] = None
+    galsim = load_studies(settings)["galsim"]
+    assert galsim.variants() == ["v2", "v3"] and galsim.testsets() == ["snr30"]
+    assert galsim.source_variants() == ["v2", "v3", "snr30"]
+    assert galsim.runs() == [("v2", "xception"), ("v3", "xception")]
+    settings["galsim"]["testsets"]["model_variant"] = "v1"
+    with pytest.raises(ConfigError, match="'v1' is not a variant"):
+        load_studies(settings)
 
 
 def test_turbulence_flattened_variant_reads_its_source_shards():

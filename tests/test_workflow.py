@@ -93,10 +93,10 @@ def _datasets(pipeline: Path, study: str) -> list[Path]:
 
 def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
-    assert len(galsim) == 19  # 6 + 2 shards, 3 x 3 splits, 2 test sets
+    assert len(galsim) == 14  # 4 + 2 shards, 2 x 3 splits, 2 test sets
     assert len(eor) == 5  # 2 shards, 3 splits
     turbulence = _datasets(pipeline, "turbulence")
-    assert len(turbulence) == 8 + 4 * 3  # 3 + 2 + 3 class shards, 4 variants x 3 splits
+    assert len(turbulence) == 5 + 3 * 3  # 3 + 2 class shards, 3 variants x 3 splits
     others = _datasets(pipeline, "crsphere") + _datasets(pipeline, "galaxy10")
     assert len(others) == 2 * (2 + 3)  # 2 shards, 3 splits each
     for path in galsim + eor + turbulence + others:
@@ -113,13 +113,13 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 9 + 5 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    assert len(figures) == 7 + 5 + 8 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
 
 def test_predictions_hold_every_test_sample(pipeline):
-    for variant in ("v1", "v2", "v3"):
+    for variant in ("v2", "v3"):
         pred = pipeline / f"results/galsim/eval/{variant}/xception/test/predictions.h5"
         test = validate_dataset(pipeline / f"results/galsim/dataset/{variant}/test.h5")
         with h5py.File(pred) as f:
@@ -131,7 +131,7 @@ def test_rerun_with_other_cores_gives_identical_data(pipeline, tmp_path):
     snakemake(other, "--cores", "1", "results/galsim/MANIFEST.sha256")
     first = (pipeline / "results/galsim/MANIFEST.sha256").read_text()
     assert (other / "results/galsim/MANIFEST.sha256").read_text() == first
-    assert len(first.splitlines()) == 8 + 9 + 3 + 2  # shards, splits, norm.json, test sets
+    assert len(first.splitlines()) == 6 + 6 + 2 + 2  # shards, splits, norm.json, test sets
 
 
 def test_report_contains_every_figure(pipeline):
@@ -145,14 +145,14 @@ def test_report_contains_every_figure(pipeline):
 def test_corrupt_shard_fails_naming_its_path_and_keeps_other_outputs(pipeline, tmp_path):
     work = copy_workflow(tmp_path / "wf")
     shutil.copytree(pipeline / "results", work / "results")
-    shard = work / "results/galsim/shards/v1/0001.h5"
+    shard = work / "results/galsim/shards/v3/0001.h5"
     shard.write_bytes(b"not an HDF5 file")
     kept = work / "results/galsim/dataset/v2/train.h5"
     out = snakemake(work, "--cores", "1", "--forcerun", "split_dataset",
-                    "results/galsim/dataset/v1/train.h5", check=False)  # fmt: skip
+                    "results/galsim/dataset/v3/train.h5", check=False)  # fmt: skip
     assert out.returncode != 0
-    log = (work / "logs/split_dataset/galsim/v1.log").read_text()
-    assert "results/galsim/shards/v1/0001.h5" in log and "cannot read HDF5" in log
+    log = (work / "logs/split_dataset/galsim/v3.log").read_text()
+    assert "results/galsim/shards/v3/0001.h5" in log and "cannot read HDF5" in log
     assert kept.exists() and validate_dataset(kept)
     with pytest.raises(DatasetError):
         validate_dataset(shard)
@@ -197,8 +197,8 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
     shutil.copytree(pipeline / "results", work / "results")
     longer = tmp_path / "longer.yaml"
     longer.write_text("train:\n  epochs: 8\n  patience: 100\n")
-    model_dir = work / "results/galsim/models/v1/xception"
-    target = "results/galsim/models/v1/xception/model.keras"
+    model_dir = work / "results/galsim/models/v2/xception"
+    target = "results/galsim/models/v2/xception/model.keras"
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun", "train", target,
            "--configfile", str(TINY), str(longer)]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL,
@@ -210,7 +210,7 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    log = work / "logs/train/galsim/v1/xception.log"
+    log = work / "logs/train/galsim/v2/xception.log"
     killed_at = log.read_text().count("\nEpoch ")
     assert 2 <= killed_at < 8
 

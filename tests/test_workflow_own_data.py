@@ -49,7 +49,7 @@ turbulence:
   classes:
     early: {{snapshots: ["{runs}/turb_mhd.out2.0000[12].athdf"]}}
     late: {{snapshots: ["{runs}/turb_mhd.out2.00003.athdf", "{runs}/turb_mhd.out3.00001.athdf"]}}
-  variants: {{ecr: null}}
+  variants: {{ecr: null, emag: {{task: image2image, input: rho, target: emag}}}}
   flattened_variant: null
   interpretation: {{smoothing_class: early}}
   dataset:

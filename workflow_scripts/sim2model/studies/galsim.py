@@ -28,11 +28,18 @@ class GalsimStudy(Study):
         return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
 
     def variants(self) -> list[str]:
+        """Training variants (one set to null is dropped: config files merge key by key)."""
+        return [name for name, spec in self.settings["variants"].items() if spec is not None]
+
+    def declared_variants(self) -> list[str]:
         return list(self.settings["variants"])
 
     def testsets(self) -> list[str]:
-        """Fixed-parameter test sets (evaluated with the model of ``testsets.model_variant``)."""
-        return list(self.settings["testsets"]["sets"])
+        """Fixed-parameter test sets (evaluated with the model of ``testsets.model_variant``).
+
+        A test set set to null is dropped, like a variant.
+        """
+        return [name for name, spec in self.settings["testsets"]["sets"].items() if spec is not None]
 
     def source_variants(self) -> list[str]:
         return [*self.variants(), *self.testsets()]
