@@ -17,13 +17,15 @@ channels are pooled. Per class we compare generated maps with real ones by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 
 from sim2model.data.spectrum import radial_power_spectrum
+from sim2model.io.dataset import Dataset, DatasetError
 
 
 def map_stack(maps: np.ndarray) -> np.ndarray:
@@ -102,3 +104,15 @@ def generative_metrics(
             row |= {f"predicted_{c}": float(f) for c, f in zip(class_names, counts, strict=True)}
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")
+
+
+def select_where(ds: Dataset, where: Mapping[str, Any] | None, path: str) -> Dataset:
+    """The samples whose ``meta`` values equal ``where``'s (all when None or empty)."""
+    keep = np.ones(len(ds), dtype=bool)
+    for key, value in (where or {}).items():
+        if key not in ds.meta:
+            raise DatasetError(f"{path}: no meta/{key} to select test maps by (test_where)")
+        keep &= ds.meta[key] == value
+    if not keep.any():
+        raise DatasetError(f"{path}: no sample has meta values {dict(where or {})}")
+    return ds.subset(np.flatnonzero(keep))

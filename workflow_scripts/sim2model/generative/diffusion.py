@@ -191,5 +191,6 @@ def _guided_noise(
 
 
 def _predict(net: keras.Model, x_t: np.ndarray, emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    outputs = net([x_t, emb, labels.reshape(-1, 1)], training=False)
-    return keras.ops.convert_to_numpy(outputs).astype(np.float32)
+    """The network's noise prediction (its compiled predict function, not an eager call)."""
+    outputs = net.predict_on_batch([x_t, emb, labels.reshape(-1, 1)])
+    return np.asarray(outputs, dtype=np.float32)
