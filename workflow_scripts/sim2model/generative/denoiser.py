@@ -1,14 +1,22 @@
 """Noise-predicting U-Net of the diffusion model, conditioned on time step and class.
 
-Inputs: the noised images ``(H, W, C)``, the sinusoidal embedding of the time step (computed
-outside the network by :func:`time_embedding`, so the saved model holds only built-in layers)
-and the class id, where id ``n_classes`` is the null class of classifier-free guidance. Time and
+Inputs: the noised images ``x_t`` ``(H, W, C)``, the sinusoidal embedding of the time step
+(computed outside the network by :func:`time_embedding`, so the saved model holds only built-in
+layers), the class id, where id ``n_classes`` is the null class of classifier-free guidance, and
+the step's signal and noise amplitudes ``sqrt(alpha_bar)`` and ``sqrt(1 - alpha_bar)``. Time and
 class embeddings are summed and passed through a small MLP; every residual block adds a
 projection of it to its features. The encoder has ``depth`` levels of one residual block and 2x2
 average pooling (filters ``base_filters * 2**level``), then a bottleneck block; the decoder
 upsamples, concatenates the encoder's features of the same size and applies a residual block.
 Group normalisation and SiLU throughout (Ho, Jain & Abbeel 2020; Nichol & Dhariwal 2021, at a
-much smaller size). The output is the predicted noise, ``(H, W, C)``.
+much smaller size).
+
+The output is the predicted noise ``eps = sqrt(1 - alpha_bar) x_t + sqrt(alpha_bar) F``, where
+``F`` is the U-Net's output (its last convolution starts at zero). The fixed skip is the best
+noise estimate for unit-variance data, so the U-Net learns a correction of unit scale (as in the
+preconditioning of Karras et al. 2022), and the clean image implied at high noise, ``x0 =
+sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) F``, stays bounded instead of amplifying every error of
+the noise by ``1 / sqrt(alpha_bar)``: with few training steps, sampling would otherwise diverge.
 """
 
 from __future__ import annotations
@@ -64,8 +72,9 @@ def build_denoiser(
 ) -> keras.Model:
     """The denoiser for ``(H, W, C)`` images of ``n_classes`` classes (plus the null class).
 
-    Inputs ``[x_t, time_embedding(t, embedding_dim), class_id (N, 1)]``, output the predicted
-    noise. Raises ``ValueError`` unless H and W are divisible by ``2**depth``.
+    Inputs ``[x_t, time_embedding(t, embedding_dim), class_id (N, 1), sqrt(alpha_bar) (N, 1),
+    sqrt(1 - alpha_bar) (N, 1)]``, output the predicted noise. Raises ``ValueError`` unless H
+    and W are divisible by ``2**depth``.
     """
     import keras
     from keras import layers
@@ -79,6 +88,8 @@ def build_denoiser(
     x_in = keras.Input((height, width, channels), name="x_t")
     t_in = keras.Input((embedding_dim,), name="time_embedding")
     c_in = keras.Input((1,), dtype="int32", name="class_id")
+    signal_in = keras.Input((1,), name="signal_rate")
+    noise_in = keras.Input((1,), name="noise_rate")
     classes = layers.Flatten()(layers.Embedding(n_classes + 1, embedding_dim)(c_in))
     emb = layers.Dense(embedding_dim, activation="silu")(t_in)
     emb = layers.Dense(embedding_dim, activation="silu")(layers.Add()([emb, classes]))
@@ -96,5 +107,9 @@ def build_denoiser(
         h = _residual_block(h, emb, base_filters * 2**level)
     h = layers.GroupNormalization(math.gcd(MAX_GROUPS, base_filters))(h)
     h = layers.Activation("silu")(h)
-    out = layers.Conv2D(channels, 3, padding="same", name="noise")(h)
-    return keras.Model([x_in, t_in, c_in], out, name="ddim_denoiser")
+    correction = layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros")(h)
+    signal, noise = (layers.Reshape((1, 1, 1))(rate) for rate in (signal_in, noise_in))
+    out = layers.Add(name="noise")(
+        [layers.Multiply()([noise, x_in]), layers.Multiply()([signal, correction])]
+    )
+    return keras.Model([x_in, t_in, c_in, signal_in, noise_in], out, name="ddim_denoiser")

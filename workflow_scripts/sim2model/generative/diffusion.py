@@ -79,8 +79,27 @@ def noised_batch(
     t = rng.integers(1, schedule.timesteps + 1, size=len(x0))
     eps = rng.standard_normal(x0.shape).astype(np.float32)
     dropped = rng.random(len(x0)) < class_dropout
-    classes = np.where(dropped, n_classes, labels).astype(np.int32).reshape(-1, 1)
-    return (schedule.q_sample(x0, eps, t), time_embedding(t, embedding_dim), classes), eps
+    classes = np.where(dropped, n_classes, labels)
+    x_t = schedule.q_sample(x0, eps, t)
+    return network_inputs(x_t, t, classes, schedule, embedding_dim), eps
+
+
+def network_inputs(
+    x_t: np.ndarray,
+    t: np.ndarray,
+    classes: np.ndarray,
+    schedule: CosineSchedule,
+    embedding_dim: int,
+) -> tuple[np.ndarray, ...]:
+    """The denoiser's inputs for noised images ``x_t`` at steps ``t`` of classes ``classes``."""
+    alpha_bar = schedule.alpha_bar[t].reshape(-1, 1)
+    return (
+        np.asarray(x_t, dtype=np.float32),
+        time_embedding(t, embedding_dim),
+        np.asarray(classes, dtype=np.int32).reshape(-1, 1),
+        np.sqrt(alpha_bar).astype(np.float32),
+        np.sqrt(1.0 - alpha_bar).astype(np.float32),
+    )
 
 
 def train_denoiser(
@@ -158,7 +177,9 @@ def sample_ddim(
             noise = rng.standard_normal(x.shape).astype(np.float32) if eta > 0 else None
             for start in range(0, len(labels), batch_size):
                 rows = slice(start, start + batch_size)
-                eps = _guided_noise(net, x[rows], int(t), labels[rows], n_classes, guidance)
+                eps = _guided_noise(
+                    net, schedule, x[rows], int(t), labels[rows], n_classes, guidance
+                )
                 x[rows] = schedule.ddim_step(
                     x[rows], eps, int(t), int(s), eta=eta,
                     noise=None if noise is None else noise[rows], clip=clip,
@@ -169,6 +190,7 @@ def sample_ddim(
 
 def _guided_noise(
     net: keras.Model,
+    schedule: CosineSchedule,
     x_t: np.ndarray,
     t: int,
     labels: np.ndarray,
@@ -177,20 +199,13 @@ def _guided_noise(
 ) -> np.ndarray:
     """Classifier-free guided noise prediction for one batch (one pass when ``guidance == 1``)."""
     n = len(x_t)
-    emb = time_embedding(np.full(n, t), int(net.inputs[1].shape[-1]))
+    classes = labels if guidance == 1.0 else np.concatenate([labels, np.full(n, n_classes)])
+    x_in = x_t if guidance == 1.0 else np.concatenate([x_t, x_t])
+    steps = np.full(len(classes), t)
+    embedding_dim = int(net.inputs[1].shape[-1])
+    outputs = net.predict_on_batch(network_inputs(x_in, steps, classes, schedule, embedding_dim))
+    eps = np.asarray(outputs, dtype=np.float32)
     if guidance == 1.0:
-        return _predict(net, x_t, emb, labels)
-    both = _predict(
-        net,
-        np.concatenate([x_t, x_t]),
-        np.concatenate([emb, emb]),
-        np.concatenate([labels, np.full(n, n_classes, dtype=np.int32)]),
-    )
-    conditional, unconditional = both[:n], both[n:]
+        return eps
+    conditional, unconditional = eps[:n], eps[n:]
     return unconditional + guidance * (conditional - unconditional)
-
-
-def _predict(net: keras.Model, x_t: np.ndarray, emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The network's noise prediction (its compiled predict function, not an eager call)."""
-    outputs = net.predict_on_batch([x_t, emb, labels.reshape(-1, 1)])
-    return np.asarray(outputs, dtype=np.float32)

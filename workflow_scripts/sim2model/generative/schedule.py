@@ -1,9 +1,13 @@
 """Cosine noise schedule (Nichol & Dhariwal 2021), forward noising and the DDIM step.
 
-With ``T`` diffusion steps, ``alpha_bar[t] = f(t) / f(0)`` for ``t = 0 .. T`` and
-``f(t) = cos^2((t / T + s) / (1 + s) * pi / 2)``, with the per-step ``beta_t = 1 - alpha_bar[t] /
-alpha_bar[t - 1]`` clipped to ``MAX_BETA`` as in that paper (so ``alpha_bar[T]`` is tiny but not
-0). Forward noising draws ``x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps``.
+With ``T`` diffusion steps the signal amplitude is ``sqrt(alpha_bar[t]) = cos(theta(t)) /
+cos(theta(0))`` for ``t = 0 .. T``, the angle growing linearly from ``theta(0) = s / (1 + s) *
+pi / 2``. Nichol & Dhariwal end at ``theta(T) = pi / 2`` (``alpha_bar[T] = 0``, with ``beta``
+clipped to keep it finite); here it ends where the signal amplitude is ``min_signal`` (0.02 by
+default, so ``alpha_bar[T] = 4e-4``), as Keras's DDIM example does. Sampling starts at ``t = T``
+from pure noise, where the predicted clean image is ``(x_T - sqrt(1 - a) eps) / sqrt(a)``: a
+tiny ``a`` would blow any error of the predicted noise up without bound. Forward noising draws
+``x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps``.
 
 The DDIM update (Song, Meng & Ermon 2021, eq. 12) from step ``t`` to an earlier step ``s``,
 given the predicted noise ``eps``::
@@ -23,29 +27,29 @@ from functools import cached_property
 
 import numpy as np
 
-#: Largest per-step noise variance (Nichol & Dhariwal 2021 clip beta at 0.999).
-MAX_BETA = 0.999
-
 
 @dataclass(frozen=True)
 class CosineSchedule:
-    """``timesteps`` diffusion steps with the cosine schedule of offset ``offset``."""
+    """``timesteps`` diffusion steps of the cosine schedule with offset ``offset``, ending at
+    signal amplitude ``min_signal`` (0 gives Nichol & Dhariwal's end point)."""
 
     timesteps: int = 1000
     offset: float = 0.008
+    min_signal: float = 0.02
 
     def __post_init__(self) -> None:
         if self.timesteps < 1:
             raise ValueError(f"timesteps must be >= 1, got {self.timesteps}")
+        if not 0.0 <= self.min_signal < 1.0:
+            raise ValueError(f"min_signal must be in [0, 1), got {self.min_signal}")
 
     @cached_property
     def alpha_bar(self) -> np.ndarray:
         """``alpha_bar[t]``, ``t = 0 .. T`` (float64; ``alpha_bar[0] = 1``)."""
-        t = np.arange(self.timesteps + 1) / self.timesteps
-        f = np.cos((t + self.offset) / (1 + self.offset) * np.pi / 2) ** 2
-        ratio = f[1:] / f[:-1]
-        betas = np.clip(1.0 - ratio, 0.0, MAX_BETA)
-        return np.concatenate([[1.0], np.cumprod(1.0 - betas)])
+        start = self.offset / (1 + self.offset) * np.pi / 2
+        end = np.arccos(self.min_signal * np.cos(start))
+        theta = start + (end - start) * np.arange(self.timesteps + 1) / self.timesteps
+        return (np.cos(theta) / np.cos(start)) ** 2
 
     def q_sample(self, x0: np.ndarray, eps: np.ndarray, t: np.ndarray | int) -> np.ndarray:
         """Forward-noised ``x_t`` of images ``x0`` ``(N, ...)``, noise ``eps``, at steps ``t``."""
