@@ -123,6 +123,24 @@ def generative_config(study):
     return STUDIES[study].generative_settings()
 
 
+def generator_inputs(wildcards):
+    """The trained generator, the variant's normalisation and test split, and the classifier
+    that judges the generated maps (when the study names one)."""
+    study, variant, model = wildcards.study, wildcards.variant, wildcards.model
+    inputs = {
+        "model": f"{RESULTS}/{study}/generators/{variant}/{model}/model.keras",
+        "generator": f"{RESULTS}/{study}/generators/{variant}/{model}/generator.json",
+        "norm": f"{RESULTS}/{study}/dataset/{variant}/norm.json",
+        "test": f"{RESULTS}/{study}/dataset/{variant}/test.h5",
+    }
+    classifier = generative_config(study)["classifier"]
+    if classifier:
+        inputs["classifier"] = (
+            f"{RESULTS}/{study}/models/{variant}/{classifier}/model.keras"
+        )
+    return inputs
+
+
 def generative_targets(study):
     """Table and figures of a study's generator (none without a `generative` block)."""
     settings = generative_config(study)

@@ -31,24 +31,6 @@ rule train_generator:
         "../workflow_scripts/train_generator.py"
 
 
-def generator_inputs(wildcards):
-    """The trained generator, the variant's normalisation and test split, and the classifier
-    that judges the generated maps (when the study names one)."""
-    study, variant = wildcards.study, wildcards.variant
-    inputs = {
-        "model": rules.train_generator.output.model.format(**wildcards),
-        "generator": rules.train_generator.output.generator.format(**wildcards),
-        "norm": f"{RESULTS}/{study}/dataset/{variant}/norm.json",
-        "test": f"{RESULTS}/{study}/dataset/{variant}/test.h5",
-    }
-    classifier = generative_config(study)["classifier"]
-    if classifier:
-        inputs["classifier"] = (
-            f"{RESULTS}/{study}/models/{variant}/{classifier}/model.keras"
-        )
-    return inputs
-
-
 rule generate_maps:
     input:
         unpack(generator_inputs),
