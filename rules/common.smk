@@ -131,6 +131,7 @@ def generator_inputs(wildcards):
         "model": f"{RESULTS}/{study}/generators/{variant}/{model}/model.keras",
         "generator": f"{RESULTS}/{study}/generators/{variant}/{model}/generator.json",
         "norm": f"{RESULTS}/{study}/dataset/{variant}/norm.json",
+        "train": f"{RESULTS}/{study}/dataset/{variant}/train.h5",
         "test": f"{RESULTS}/{study}/dataset/{variant}/test.h5",
     }
     classifier = generative_config(study)["classifier"]

@@ -50,6 +50,12 @@ def test_per_class_table_with_classifier_agreement():
     assert table.loc["windy", "agreement"] == pytest.approx(0.6)
     assert table.loc["windy", "predicted_calm"] == pytest.approx(0.4)
     assert table.loc["windy", "real_accuracy"] == 1.0
+    with_train = generative_metrics(
+        MAPS, labels, generated, labels, ["calm", "windy"], train=(MAPS + 0.25, labels)
+    )
+    np.testing.assert_allclose(with_train["train_w1"], 0.25)
+    np.testing.assert_allclose(with_train["train_spectral_ratio"], 1.0)
+    assert "agreement" not in with_train
     # a constant offset changes only the k = 0 mode, which is not in the resolved range
     assert table.loc["windy", "spectral_ratio"] == pytest.approx(1.0)
 

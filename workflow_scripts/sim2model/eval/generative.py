@@ -70,14 +70,18 @@ def generative_metrics(
     *,
     real_predicted: np.ndarray | None = None,
     generated_predicted: np.ndarray | None = None,
+    train: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One row per generated class: spectral ratio, PDF distance and classifier agreement.
 
     ``*_predicted`` are a classifier's predicted class ids of the real and generated maps (None:
     no classifier columns). Columns: ``n_real``, ``n_generated``, ``spectral_ratio`` (geometric
     mean over the resolved ``k``), ``spectral_ratio_min`` and ``_max``, ``w1`` and
-    ``w1_over_std``; with a classifier ``agreement``, ``real_accuracy`` and ``predicted_<class>``
-    (fraction of generated maps assigned to each class).
+    ``w1_over_std``; with the generator's ``train`` maps and labels, ``train_spectral_ratio`` and
+    ``train_w1``: the same statistics of the real training maps against the test maps, the score
+    of a generator that reproduced its training set (slab-to-slab variance sets this floor); with
+    a classifier ``agreement``, ``real_accuracy`` and ``predicted_<class>`` (fraction of
+    generated maps assigned to each class).
     """
     rows = {}
     for cls in np.unique(generated_labels):
@@ -96,6 +100,12 @@ def generative_metrics(
             "w1": w1,
             "w1_over_std": w1 / float(map_stack(real_cls).std()),
         }
+        if train is not None:
+            train_cls = train[0][train[1] == cls]
+            row["train_spectral_ratio"] = float(
+                np.exp(np.log(spectral_ratio(real_cls, train_cls)).mean())
+            )
+            row["train_w1"] = pdf_distance(real_cls, train_cls)
         if real_predicted is not None and generated_predicted is not None:
             gen_pred = generated_predicted[generated_labels == cls]
             row["agreement"] = float(np.mean(gen_pred == cls))

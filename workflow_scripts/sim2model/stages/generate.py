@@ -98,6 +98,7 @@ def generate_maps(
     model: str,
     generator: str,
     norm: str,
+    train: str,
     test: str,
     generated: str,
     csv: str,
@@ -110,7 +111,7 @@ def generate_maps(
     threads: int = 1,
 ) -> None:
     """Sample ``n_per_class`` maps per class, write them (contract dataset ``generated``) and
-    their per-class comparison with the test maps (``csv``).
+    their per-class comparison with the test maps (``csv``; the ``train`` maps give the floor).
 
     The predicted clean maps are clipped to the range of the normalised training maps.
     ``classifier`` (a .keras model trained on the same variant) judges the generated maps.
@@ -159,6 +160,10 @@ def generate_maps(
         for name, x in (("real", test_ds.x), ("generated", maps)):
             scores = predict(judge, normaliser.transform_x(x), train_config["batch_size"])
             predicted[f"{name}_predicted"] = np.argmax(scores, axis=1)
-    table = generative_metrics(test_ds.x, test_ds.y, maps, labels, class_names, **predicted)
+    train_ds = read_dataset(train, extra=False)
+    table = generative_metrics(
+        test_ds.x, test_ds.y, maps, labels, class_names,
+        train=(train_ds.x, train_ds.y), **predicted,
+    )  # fmt: skip
     table.to_csv(csv, float_format="%.5g")
     log.info("generated vs test maps:\n%s", table.to_string())

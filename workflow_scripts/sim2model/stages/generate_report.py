@@ -37,9 +37,9 @@ def generative_report(
         f"Generated maps ({gen_ds.attrs.get('generator', 'generator')}) vs held-out test maps "
         f"of the same class: spectral ratio = geometric mean of P_gen(k) / P_real(k) over the "
         f"resolved k; W1 = Wasserstein-1 distance of the pixel PDFs ({value_label}); agreement = "
-        f"fraction of generated maps the classifier assigns to their class. {caption}\n\n"
-        + table.to_markdown(floatfmt=formats)
-        + "\n"
+        f"fraction of generated maps the classifier assigns to their class; train_* = the same "
+        f"statistics of the real train maps against the test maps (the floor that slab-to-slab "
+        f"variance sets). {caption}\n\n" + table.to_markdown(floatfmt=formats) + "\n"
     )
     class_names = list(gen_ds.attrs["class_names"])
     present = [(i, c) for i, c in enumerate(class_names) if i in gen_ds.y]
