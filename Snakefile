@@ -35,6 +35,7 @@ include: "rules/common.smk"
 include: "rules/source.smk"
 include: "rules/dataset.smk"
 include: "rules/train.smk"
+include: "rules/generate.smk"
 include: "rules/report.smk"
 
 

@@ -108,8 +108,53 @@ def generic_targets(study):
 
 
 def study_products(study):
-    """Final products of a study: its rules file's targets, or the generic ones."""
-    return STUDY_TARGETS.get(study, lambda: generic_targets(study))()
+    """Final products of a study: its rules file's targets (or the generic ones) and those of
+    its generator, if it has one."""
+    own = STUDY_TARGETS.get(study, lambda: generic_targets(study))()
+    return [*own, *generative_targets(study)]
+
+
+#: Name of the generator in paths (the generate stage's one model: a DDIM-sampled diffusion model).
+GENERATOR = "ddim"
+
+
+def generative_config(study):
+    """The study's `generative` block (None when it trains no generator)."""
+    return STUDIES[study].generative_settings()
+
+
+def generator_inputs(wildcards):
+    """The trained generator, the variant's normalisation and test split, and the classifier
+    that judges the generated maps (when the study names one)."""
+    study, variant, model = wildcards.study, wildcards.variant, wildcards.model
+    inputs = {
+        "model": f"{RESULTS}/{study}/generators/{variant}/{model}/model.keras",
+        "generator": f"{RESULTS}/{study}/generators/{variant}/{model}/generator.json",
+        "norm": f"{RESULTS}/{study}/dataset/{variant}/norm.json",
+        "train": f"{RESULTS}/{study}/dataset/{variant}/train.h5",
+        "test": f"{RESULTS}/{study}/dataset/{variant}/test.h5",
+    }
+    classifier = generative_config(study)["classifier"]
+    if classifier:
+        inputs["classifier"] = (
+            f"{RESULTS}/{study}/models/{variant}/{classifier}/model.keras"
+        )
+    return inputs
+
+
+def generative_targets(study):
+    """Table and figures of a study's generator (none without a `generative` block)."""
+    settings = generative_config(study)
+    if settings is None:
+        return []
+    variant = settings["variant"]
+    return [
+        f"{RESULTS}/{study}/tables/generated/{variant}/{GENERATOR}.md",
+        *expand(
+            f"{RESULTS}/{study}/figures/{variant}/{GENERATOR}/{{kind}}.png",
+            kind=["generated_maps", "generated_statistics"],
+        ),
+    ]
 
 
 def study_targets(study):

@@ -28,6 +28,10 @@ CROSS_KEY_ERRORS = {
         {"eor21cm": {"dataset": {"fractions": {"train": 0.5, "val": 0.1, "test": 0.1}}}},
         "eor21cm.dataset.fractions", "sum to 0.7",
     ),
+    "generator on an image2image variant": (
+        {"turbulence": {"generative": {"variant": "emag"}}},
+        "turbulence.generative.variant", "not an active classification variant",
+    ),
     "unknown smoothing class": (
         {"turbulence": {"interpretation": {"smoothing_class": "mhd_only"}}},
         "turbulence.interpretation.smoothing_class", "'mhd_only'",
@@ -209,3 +213,18 @@ def test_models_may_name_variants_that_are_switched_off():
                                     "flattened_variant": None}})  # fmt: skip
     turbulence = load_studies(config)["turbulence"]
     assert turbulence.runs() == [("transport", "cnn")]
+
+
+def test_generator_settings_default_key_by_key_and_null_switches_it_off():
+    turbulence = load_studies(merged({"turbulence": {"generative": {"model": {"depth": 3}}}}))[
+        "turbulence"
+    ]
+    settings = turbulence.generative_settings()
+    assert settings["model"] == {"base_filters": 16, "depth": 3, "embedding_dim": 64}
+    assert settings["eta"] == 0.0 and settings["variant"] == "transport"
+    off = load_studies(merged({"turbulence": {"generative": None}}))["turbulence"]
+    assert off.generative_settings() is None
+    with pytest.raises(ConfigError) as caught:
+        load_studies(merged({"turbulence": {"generative": {"classifier": "unet"}}}))
+    assert caught.value.key == "turbulence.generative.classifier"
+    assert "not trained on variant 'transport'" in str(caught.value)

@@ -191,3 +191,13 @@ def test_split_stage_refuses_a_group_split_with_too_few_groups(tmp_path):
             image_scaling="none", config={}, group_by="box_id",
         )  # fmt: skip
     assert not any(p.exists() for p in out.values())
+
+
+@pytest.mark.parametrize("scaling", ["none", "standard", "per_channel", "asinh"])
+def test_inverse_x_undoes_every_image_scaling(scaling):
+    rng = np.random.default_rng(4)
+    x = np.stack([rng.normal(3.0, 2.0, (30, 4, 4)), rng.normal(-1.0, 0.1, (30, 4, 4))], -1)
+    norm = fit_normaliser(x, np.zeros(30, dtype=int), task="classification", image_scaling=scaling)
+    back = norm.inverse_x(norm.transform_x(x))
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, x, rtol=1e-5, atol=1e-5)

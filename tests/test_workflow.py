@@ -104,6 +104,21 @@ def test_every_dataset_file_passes_the_contract(pipeline):
         assert ds.attrs["study"] in path.parts and len(ds.attrs["config_hash"]) == 16
 
 
+def test_generated_maps_pass_the_contract_and_are_scored_per_class(pipeline):
+    turbulence = pipeline / "results" / "turbulence"
+    generated = validate_dataset(turbulence / "generated/transport/ddim.h5")
+    test = validate_dataset(turbulence / "dataset/transport/test.h5")
+    assert generated.attrs["created_by"] == "generate_maps"
+    assert generated.attrs["class_names"] == test.attrs["class_names"]
+    assert np.bincount(generated.y).tolist() == [2, 2, 2]  # tiny.yaml: n_per_class 2
+    assert generated.x.shape[1:] == test.x.shape[1:]
+    table = pd.read_csv(turbulence / "tables/generated/transport/ddim.csv", index_col=0)
+    assert list(table.index) == ["mhd", "diffusion_fast", "streaming"]
+    assert (table["spectral_ratio"] > 0).all() and (table["w1"] >= 0).all()
+    assert table["agreement"].between(0, 1).all()
+    assert np.allclose(table.filter(like="predicted_").sum(axis=1), 1.0)
+
+
 def test_eor_splits_keep_boxes_apart(pipeline):
     parts = [validate_dataset(pipeline / f"results/eor21cm/dataset/builtin/{k}.h5")
              for k in ("train", "val", "test")]  # fmt: skip
@@ -113,7 +128,7 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 7 + 5 + 8 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    assert len(figures) == 7 + 5 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 

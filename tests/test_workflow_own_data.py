@@ -51,6 +51,7 @@ turbulence:
     late: {{snapshots: ["{runs}/turb_mhd.out2.00003.athdf", "{runs}/turb_mhd.out3.00001.athdf"]}}
   variants: {{ecr: null, emag: {{task: image2image, input: rho, target: emag}}}}
   flattened_variant: null
+  generative: null  # the tiny pipeline test covers the generate stage
   interpretation: {{smoothing_class: early}}
   dataset:
     spatial: {{axis: 0, buffer: 2, periodic: true, tile: 16, projection_depth: 2}}
@@ -112,6 +113,7 @@ turbulence:
     rough: {{snapshots: ["{runs}/rough/*.athdf"]}}
   variants: {{ecr: null, emag: null}}
   flattened_variant: null
+  generative: null  # the tiny pipeline test covers the generate stage
   interpretation: {{smoothing_class: smooth}}
   models: {{unet: null, cnn: {{arch: cnn_classifier, filters: [4, 8], dense_units: 8}}}}
   dataset:

@@ -39,6 +39,13 @@ class Normaliser:
         scale = np.asarray(self.x_scale, dtype=np.float32)
         return (x - shift) / scale
 
+    def inverse_x(self, x: np.ndarray) -> np.ndarray:
+        """Map scaled samples (e.g. generated maps) back to the inputs' units, as float32."""
+        x64 = np.asarray(x, dtype=np.float64)
+        if self.image_scaling == "asinh":
+            return (np.sinh(x64) * self.x_scale[0]).astype(np.float32)
+        return (x64 * np.asarray(self.x_scale) + np.asarray(self.x_shift)).astype(np.float32)
+
     def transform_y(self, y: np.ndarray) -> np.ndarray:
         """Scale regression targets to [-1, 1] and standardise image targets per channel.
 

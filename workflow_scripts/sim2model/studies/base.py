@@ -36,6 +36,26 @@ MODEL_TASKS = {
 }
 
 
+#: Settings of the generate stage that a study's ``generative`` block leaves unset
+#: (config/schema.yaml describes each; the schema cannot hold them: the block may be null).
+GENERATIVE_DEFAULTS: Mapping[str, Any] = {
+    "classifier": None,
+    "test_where": {},
+    "model": {"base_filters": 16, "depth": 2, "embedding_dim": 64},
+    "timesteps": 1000,
+    "max_train_maps": None,
+    "epochs": 10,
+    "batch_size": 32,
+    "learning_rate": 0.002,
+    "class_dropout": 0.1,
+    "steps": 20,
+    "eta": 0.0,
+    "guidance": 2.0,
+    "n_per_class": 32,
+    "per_class_shown": 4,
+}
+
+
 class ConfigError(ValueError):
     """A setting that cannot work; ``key`` is its dotted config path."""
 
@@ -161,6 +181,15 @@ class Study:
         """(variant, model) of every model the study trains."""
         return [(v, m) for v in self.variants() for m in self.variant_models(v)]
 
+    def generative_settings(self) -> dict[str, Any] | None:
+        """The study's ``generative`` block over :data:`GENERATIVE_DEFAULTS` (None: the study
+        trains no generator)."""
+        settings = self.settings.get("generative")
+        if settings is None:
+            return None
+        model = {**GENERATIVE_DEFAULTS["model"], **settings.get("model", {})}
+        return {**GENERATIVE_DEFAULTS, **settings, "model": model}
+
     # -- source ---------------------------------------------------------------------------------
     def shards(self, variant: str) -> list[Shard]:
         """The source shards of ``variant``."""
@@ -193,6 +222,7 @@ class Study:
         """Cross-key checks of the study's settings; raise :class:`ConfigError` naming the key."""
         self.check_dataset()
         self.check_models()
+        self.check_generative()
 
     def check_dataset(self) -> None:
         """Split fractions sum to one; a spatial split excludes sample selection."""
@@ -238,6 +268,26 @@ class Study:
         untrained = [v for v in variants if not self.variant_models(v)]
         if untrained:
             raise ConfigError(f"{self.name}.models", f"no model is trained on variants {untrained}")
+
+    def check_generative(self) -> None:
+        """The generator learns an active classification variant, judged by a model of it."""
+        settings = self.generative_settings()
+        if settings is None:
+            return
+        key, variant = f"{self.name}.generative", settings["variant"]
+        choices = [v for v in self.variants() if self.task(v) == "classification"]
+        if variant not in choices:
+            raise ConfigError(
+                f"{key}.variant",
+                f"{variant!r} is not an active classification variant (they are {choices})",
+            )
+        classifier = settings.get("classifier")
+        if classifier is not None and classifier not in self.variant_models(variant):
+            raise ConfigError(
+                f"{key}.classifier",
+                f"{classifier!r} is not trained on variant {variant!r} (models trained on it: "
+                f"{self.variant_models(variant)})",
+            )
 
 
 _AXES = ("z", "y", "x")
