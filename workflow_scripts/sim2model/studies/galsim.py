@@ -39,7 +39,9 @@ class GalsimStudy(Study):
 
         A test set set to null is dropped, like a variant.
         """
-        return [name for name, spec in self.settings["testsets"]["sets"].items() if spec is not None]
+        return [
+            name for name, spec in self.settings["testsets"]["sets"].items() if spec is not None
+        ]
 
     def source_variants(self) -> list[str]:
         return [*self.variants(), *self.testsets()]
