@@ -24,6 +24,7 @@ rule split_dataset:
         balance=lambda wc: dataset_config(wc.study).get("balance"),
         group_by=lambda wc: dataset_config(wc.study).get("group_by"),
         spatial=lambda wc: dataset_config(wc.study).get("spatial"),
+        test_rows=lambda wc: dataset_config(wc.study).get("test_rows"),
         seed=lambda wc: study_seed(wc.study, "split", wc.variant),
         config=lambda wc: hashed_config(wc.study),
     script:

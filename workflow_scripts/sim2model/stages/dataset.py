@@ -79,6 +79,7 @@ def split_dataset(
     balance: Mapping[str, Any] | None = None,
     group_by: str | None = None,
     spatial: Mapping[str, Any] | None = None,
+    test_rows: str | None = None,
     created_by: str = "split_dataset",
 ) -> None:
     """Write disjoint splits of the merged shards and the train-only normaliser.
@@ -86,8 +87,9 @@ def split_dataset(
     Optional steps, in order: keep samples whose (single) target lies in ``label_range``;
     ``balance`` (``{"bins": n, "group": meta key}``) equalises the sample count of every target
     bin within every group; ``group_by`` names a ``meta/`` key whose values never straddle two
-    splits (e.g. the simulated box a map was sliced from). ``spatial`` instead cuts shards of
-    cubes into buffered slabs (see :func:`sim2model.data.slabs.spatial_split`).
+    splits (e.g. the simulated box a map was sliced from); ``test_rows="last"`` makes the test
+    split the final samples in shard order. ``spatial`` instead cuts shards of cubes into
+    buffered slabs (see :func:`sim2model.data.slabs.spatial_split`).
     """
     merged = merge_shards(shards, config=config, created_by=created_by)
     if spatial is not None:
@@ -103,7 +105,9 @@ def split_dataset(
         merged = merged.subset(select_samples(merged, label_range, balance, seed))
         parts = {
             name: merged.subset(index)
-            for name, index in _split_index(merged, fractions, seed, group_by).items()
+            for name, index in _split_index(
+                merged, fractions, seed, group_by, test_rows or "random"
+            ).items()
         }
     for name, path in {"train": train, "val": val, "test": test}.items():
         write_dataset(path, parts[name])
@@ -118,11 +122,19 @@ def split_dataset(
 
 
 def _split_index(
-    ds: Dataset, fractions: Mapping[str, float], seed: int, group_by: str | None
+    ds: Dataset,
+    fractions: Mapping[str, float],
+    seed: int,
+    group_by: str | None,
+    test_rows: str = "random",
 ) -> dict[str, np.ndarray]:
-    """Sample indices of each split: random, or keeping each ``group_by`` value in one split."""
+    """Sample indices of each split: random (test rows random or last), or by ``group_by``."""
     if group_by is None:
-        return split_indices(len(ds), fractions, seed)
+        return split_indices(len(ds), fractions, seed, test_rows)
+    if test_rows != "random":
+        raise DatasetError(
+            f"dataset option test_rows={test_rows!r} cannot be combined with group_by={group_by!r}"
+        )
     groups = _meta(ds, group_by, "group_by")
     index = group_split_indices(groups, fractions, seed)
     empty = [name for name, part in index.items() if fractions[name] > 0 and not len(part)]

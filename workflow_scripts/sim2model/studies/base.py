@@ -204,8 +204,14 @@ class Study:
                 self.dataset_key("fractions"),
                 f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
             )
+        if settings.get("test_rows") == "last" and settings.get("group_by") is not None:
+            raise ConfigError(
+                self.dataset_key("test_rows"),
+                "last takes the final samples as the test split and cannot be combined with "
+                f"{self.dataset_key('group_by')}; set one of them to null",
+            )
         if settings.get("spatial") is not None:
-            for option in ("label_range", "balance", "group_by"):
+            for option in ("label_range", "balance", "group_by", "test_rows"):
                 if settings.get(option) is not None:
                     raise ConfigError(
                         self.dataset_key(option),
@@ -262,7 +268,9 @@ def split_note(dataset: Mapping[str, Any]) -> str:
         )
     words = [f"train/val/test {shares}%"]
     group = dataset.get("group_by")
-    if group is None:
+    if group is None and dataset.get("test_rows") == "last":
+        words.append("test = the final samples in source order, train/val random from the rest")
+    elif group is None:
         words.append("random by sample")
     elif group == "box_id":
         words.append("by simulated box (test boxes disjoint from training)")
