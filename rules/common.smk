@@ -39,9 +39,10 @@ def train_config(study):
     return STUDIES[study].train_settings()
 
 
-def dataset_config(study):
-    """Shared dataset settings, overridden key by key by the study's `dataset` block."""
-    return STUDIES[study].dataset_settings()
+def dataset_config(study, variant=None):
+    """Shared dataset settings, overridden key by key by the study's `dataset` block (and as
+    the study splits `variant`)."""
+    return STUDIES[study].dataset_settings(variant)
 
 
 @functools.cache  # planned once per variant, however many jobs and input functions ask

@@ -189,8 +189,9 @@ def build_dgcnn(
     followed by a ReLU. Every EdgeConv joins each point to its ``next_neighbors`` nearest
     neighbours, except the first when ``first_next_neighbors`` is set (the reference notebook's
     first EdgeConv: 5 neighbours on the sky, 8 nodes). ``batch_norm_momentum`` is that of the
-    kernel networks' batch normalisations (see the module docstring). Global average pooling, an optional
-    ``Dense(dense_units, relu)`` with ``dropout``, and a softmax layer of ``n_outputs`` follow.
+    kernel networks' batch normalisations (see the module docstring). Global average pooling,
+    an optional ``Dense(dense_units, relu)`` with ``dropout``, and a softmax layer of
+    ``n_outputs`` follow.
     The defaults are the book's network (4,770 parameters). ``P`` must be fixed.
     """
     import keras

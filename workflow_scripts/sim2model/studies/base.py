@@ -108,9 +108,21 @@ class Study:
         """The configured source (``<study>.source``), or the study's name if it has one only."""
         return self.settings.get("source", self.name)
 
-    def dataset_settings(self) -> dict[str, Any]:
-        """Shared dataset settings, overridden key by key by the study's ``dataset`` block."""
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """Shared dataset settings, overridden key by key by the study's ``dataset`` block.
+
+        ``variant``: the settings that variant is split with (the same for every variant unless
+        a study splits one differently).
+        """
         return {**self.config["dataset"], **self.settings.get("dataset", {})}
+
+    def samples_variant(self, variant: str) -> str:
+        """The variant whose shards and sample selection ``variant`` shares (itself by default).
+
+        Two variants naming the same one see the same maps and select them with the same seed,
+        so only their split differs.
+        """
+        return variant
 
     def train_settings(self) -> dict[str, Any]:
         """Shared training settings, overridden key by key by the study's ``train`` block."""
@@ -184,9 +196,10 @@ class Study:
         """What the data are (the source, and whether it is a stand-in for real data)."""
         return f"source {self.source}"
 
-    def describe(self) -> str:
+    def describe(self, variant: str | None = None) -> str:
         """Caption sentence for every table and figure: the source and the split really used."""
-        return f"Data: {self.source_note()}. Split: {split_note(self.dataset_settings())}."
+        split = split_note(self.dataset_settings(variant))
+        return f"Data: {self.source_note()}. Split: {split}."
 
     # -- checks ---------------------------------------------------------------------------------
     def check(self) -> None:

@@ -21,6 +21,8 @@ TARGET_NAMES = ("xHI",)
 TARGET_UNITS = ("",)
 #: meta/ keys every EoR shard carries (groups for balancing and group splits).
 GROUP_KEYS = ("redshift", "box_id")
+#: Suffix of the variant holding the same maps split at random by map (``compare_random_split``).
+RANDOM_SPLIT = "_random_split"
 
 
 class Eor21cmStudy(Study):
@@ -33,6 +35,29 @@ class Eor21cmStudy(Study):
     def source_threads(self) -> int:
         """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
         return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
+
+    def variants(self) -> list[str]:
+        """The source's maps; with ``compare_random_split`` also the same maps split at random."""
+        if self.settings.get("compare_random_split", False):
+            return [self.source, self.random_split_variant()]
+        return [self.source]
+
+    def source_variants(self) -> list[str]:
+        return [self.source]
+
+    def random_split_variant(self) -> str:
+        """Name of the variant holding the source's maps split at random, map by map."""
+        return self.source + RANDOM_SPLIT
+
+    def samples_variant(self, variant: str) -> str:
+        return self.source
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """The random-split variant drops ``group_by``: maps of one box fall in several splits."""
+        settings = super().dataset_settings()
+        if variant == self.random_split_variant():
+            settings["group_by"] = None
+        return settings
 
     def source_note(self) -> str:
         notes = {
@@ -99,7 +124,9 @@ class Eor21cmStudy(Study):
                 )
 
     def shards(self, variant: str) -> list[Shard]:
+        """The source's shards (the random-split variant reads the same files)."""
         settings, source = self.settings, self.source
+        variant = self.samples_variant(variant)
         maps = {
             "source": source,
             "slices_per_box": settings["slices_per_box"],
@@ -226,6 +253,12 @@ class Eor21cmStudy(Study):
                 f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
             )
         group_by = dataset.get("group_by")
+        if settings.get("compare_random_split", False) and group_by is None:
+            raise ConfigError(
+                "eor21cm.compare_random_split",
+                f"compares a random split with the split by {self.dataset_key('group_by')}, "
+                "which is null; set it to box_id or switch the comparison off",
+            )
         if group_by is not None and group_by not in keys:
             hint = (
                 " (the pickle source knows boxes only when eor21cm.pickle.box_column names "
