@@ -1,4 +1,4 @@
-"""Final outputs of the galaxy10 study (it uses the generic source, dataset and report rules)."""
+"""Final outputs of the galaxy10 study (generic source, dataset and report rules; galaxy10.smk)."""
 
 
 def galaxy10_targets():
@@ -10,6 +10,7 @@ def galaxy10_targets():
             f"{RESULTS}/galaxy10/figures/{variant}/{{model}}/examples.png",
             model=study.variant_models(variant),
         ),
+        *rules.galaxy10_report.output,
     ]
 
 

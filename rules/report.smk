@@ -175,6 +175,7 @@ rule classification_table:
     params:
         caption=lambda wc: STUDIES[wc.study].describe(),
         labels=lambda wc: run_labels(classifier_runs(wc.study)),
+        goal=lambda wc: STUDIES[wc.study].accuracy_goal(),
     script:
         "../workflow_scripts/classification_table.py"
 

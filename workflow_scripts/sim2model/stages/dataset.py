@@ -17,6 +17,9 @@ from sim2model.provenance import stamp_attrs
 
 log = logging.getLogger(__name__)
 
+#: meta/ key of sources that bring their own split: 0 train, 1 test.
+SOURCE_SPLIT = "seed_split"
+
 
 def merge_shards(paths: Sequence[str], *, config: object, created_by: str) -> Dataset:
     """Read every shard (each checked against the contract) and concatenate them in order."""
@@ -88,8 +91,9 @@ def split_dataset(
     ``balance`` (``{"bins": n, "group": meta key}``) equalises the sample count of every target
     bin within every group; ``group_by`` names a ``meta/`` key whose values never straddle two
     splits (e.g. the simulated box a map was sliced from); ``test_rows="last"`` makes the test
-    split the final samples in shard order. ``spatial`` instead cuts shards of cubes into
-    buffered slabs (see :func:`sim2model.data.slabs.spatial_split`).
+    split the final samples in shard order, ``"source"`` the source's own test set.
+    ``spatial`` instead cuts shards of cubes into buffered slabs (see
+    :func:`sim2model.data.slabs.spatial_split`).
     """
     merged = merge_shards(shards, config=config, created_by=created_by)
     if spatial is not None:
@@ -128,7 +132,10 @@ def _split_index(
     group_by: str | None,
     test_rows: str = "random",
 ) -> dict[str, np.ndarray]:
-    """Sample indices of each split: random (test rows random or last), or by ``group_by``."""
+    """Sample indices of each split: random (test rows random, last or the source's own test
+    set), or by ``group_by``."""
+    if test_rows == "source" and group_by is None:
+        return _source_test_split(ds, fractions, seed)
     if group_by is None:
         return split_indices(len(ds), fractions, seed, test_rows)
     if test_rows != "random":
@@ -144,6 +151,24 @@ def _split_index(
             f"cannot fill the splits {empty}; add sources (boxes, runs) or set group_by: null"
         )
     return index
+
+
+def _source_test_split(
+    ds: Dataset, fractions: Mapping[str, float], seed: int
+) -> dict[str, np.ndarray]:
+    """The source's own test set (``meta/seed_split`` 1, e.g. the reference notebook's pickled
+    1,940 test images); train and val are drawn at random from the rest in the ratio of their
+    fractions (``fractions['test']`` is not used)."""
+    marks = _meta(ds, SOURCE_SPLIT, "test_rows=source")
+    rest = np.flatnonzero(marks != 1)
+    share = fractions["train"] + fractions["val"]
+    ratio = {"train": fractions["train"] / share, "val": fractions["val"] / share}
+    parts = split_indices(len(rest), ratio, seed)
+    return {
+        "train": rest[parts["train"]],
+        "val": rest[parts["val"]],
+        "test": np.flatnonzero(marks == 1),
+    }
 
 
 def merge_testset(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim2model.sharding import ShardSpan, fixed_size_spans
+from sim2model.train.losses import LOSS_BY_TASK
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -150,6 +151,14 @@ class Study:
         """Learning task of a dataset variant: regression, classification or image2image."""
         return self.task_name
 
+    def training_loss(self, variant: str) -> str:
+        """The loss models of ``variant`` are trained on (that of its task)."""
+        return LOSS_BY_TASK[self.task(variant)]
+
+    def accuracy_goal(self) -> float | None:
+        """Test accuracy the study's reference sets as its goal (classifiers), or None."""
+        return None
+
     def models(self) -> Mapping[str, Mapping[str, Any]]:
         """Configured models: name -> builder options (``arch``, optional ``variants``).
 
@@ -217,10 +226,10 @@ class Study:
                 self.dataset_key("fractions"),
                 f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
             )
-        if settings.get("test_rows") == "last" and settings.get("group_by") is not None:
+        if settings.get("test_rows", "random") != "random" and settings.get("group_by"):
             raise ConfigError(
                 self.dataset_key("test_rows"),
-                "last takes the final samples as the test split and cannot be combined with "
+                f"{settings['test_rows']} fixes the test split and cannot be combined with "
                 f"{self.dataset_key('group_by')}; set one of them to null",
             )
         if settings.get("spatial") is not None:
@@ -283,6 +292,8 @@ def split_note(dataset: Mapping[str, Any]) -> str:
     group = dataset.get("group_by")
     if group is None and dataset.get("test_rows") == "last":
         words.append("test = the final samples in source order, train/val random from the rest")
+    elif group is None and dataset.get("test_rows") == "source":
+        words.append("test = the source's own test set, val cut at random from its training set")
     elif group is None:
         words.append("random by sample")
     elif group == "box_id":

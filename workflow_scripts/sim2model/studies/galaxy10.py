@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from sim2model.sharding import fixed_size_spans
 from sim2model.studies.base import Shard, Study, numbered_shards, require_file
+from sim2model.train.losses import REFERENCE_LOSS
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
 #: Morphology classes (ids 0..4), the reference notebook's Galaxy10 classes 0, 1, 2, 4 and 7.
 CLASS_NAMES = ("disk_face_on", "smooth_round", "smooth_in_between", "disk_edge_on", "spiral_tight")
+#: The reference notebook's goal: "at least 66% accuracy" on its test set.
+ACCURACY_GOAL = 0.66
 
 
 class Galaxy10Study(Study):
@@ -24,6 +27,33 @@ class Galaxy10Study(Study):
     task_name = "classification"
     source_env = "galsim"
     source_mem_mb = 4000
+
+    def recipe(self) -> str:
+        """Training recipe: ``default`` (the train block) or ``reference`` (the notebook's SGD)."""
+        return self.settings.get("recipe", "default")
+
+    def train_settings(self) -> dict[str, Any]:
+        """The train block; the reference recipe adds its rounds, steps and learning rate."""
+        settings = super().train_settings()
+        if self.recipe() == "reference":
+            reference = {"rounds": 100, "steps_per_round": 2000, "learning_rate": 0.001}
+            reference |= self.settings.get("reference", {})
+            settings |= {"recipe": "reference", "batch_size": 1, "scale_learning_rate": "none"}
+            settings |= reference
+        return settings
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """The reference notebook's pickle brings its own test set: kept unless set otherwise."""
+        settings = super().dataset_settings(variant)
+        if self.source == "pickle" and "test_rows" not in settings:
+            settings["test_rows"] = "source"
+        return settings
+
+    def training_loss(self, variant: str) -> str:
+        return REFERENCE_LOSS if self.recipe() == "reference" else super().training_loss(variant)
+
+    def accuracy_goal(self) -> float | None:
+        return ACCURACY_GOAL
 
     def source_note(self) -> str:
         if self.source == "render":
