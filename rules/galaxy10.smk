@@ -34,3 +34,20 @@ rule galaxy10_report:
         caption=STUDIES["galaxy10"].describe(),
     script:
         "../workflow_scripts/galaxy10_report.py"
+
+
+rule galaxy10_download:
+    output:
+        data=GALAXY10_DOWNLOAD,
+    log:
+        "logs/galaxy10_download/download.log",
+    conda:
+        "../envs/sims.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        **STUDIES["galaxy10"].download_options(),
+    script:
+        "../workflow_scripts/galaxy10_download.py"

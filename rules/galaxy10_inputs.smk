@@ -1,5 +1,7 @@
 """Final outputs of the galaxy10 study (generic source, dataset and report rules; galaxy10.smk)."""
 
+from sim2model.studies.galaxy10 import DOWNLOAD_PATH as GALAXY10_DOWNLOAD
+
 
 def galaxy10_targets():
     study = STUDIES["galaxy10"]
