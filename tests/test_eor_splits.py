@@ -104,3 +104,9 @@ def test_split_comparison_table_gives_r2_rmse_and_the_leak(tmp_path):
     assert table.loc["by box", "test_maps_from_train_boxes"] == 0.0
     assert table.loc["random by map", "test_maps_from_train_boxes"] == pytest.approx(0.6)
     assert "leaks" in md.read_text() and "Data: x." in md.read_text()
+
+
+def test_the_caption_says_which_history_mode_made_the_maps():
+    physical = eor_study(builtin={"box_cells": 64, "history": "physical"}).describe()
+    assert "physical histories: one ionising efficiency per box" in physical
+    assert "tuned per box and redshift" in eor_study().describe()

@@ -163,6 +163,10 @@ def _dataset(parts: Sequence[Part], source: str) -> Dataset:
     )
 
 
+#: How built-in boxes get their ionising efficiency zeta (see :func:`builtin_shard`).
+HISTORIES = ("balanced", "physical")
+
+
 def stratified_targets(rng: np.random.Generator, n: int, bounds: tuple[float, float]) -> np.ndarray:
     """``n`` values in ``bounds``, one uniform draw in each of ``n`` equal strata, shuffled."""
     lo, hi = bounds
@@ -181,23 +185,36 @@ def builtin_shard(
     xhi_bounds: tuple[float, float] = (0.05, 0.95),
     config: SimConfig | None = None,
     tol: float = 0.005,
+    history: str = "balanced",
     progress: bool = False,
 ) -> Dataset:
     """Simulate ``n_boxes`` built-in boxes (ids from ``first_box_id``) at every redshift.
 
-    ``seed`` (the shard's) seeds the boxes and their targets: at each redshift the boxes'
-    box-mean xHI targets are stratified uniform in ``xhi_bounds`` and zeta is bisected to within
-    ``tol`` of them. Pass ``first_box_id = shard_index * boxes_per_shard`` to keep ids unique.
+    ``seed`` (the shard's) seeds the boxes and their targets. ``history="balanced"``: at each
+    redshift the boxes' box-mean xHI targets are stratified uniform in ``xhi_bounds`` and zeta is
+    bisected to within ``tol`` of them, so labels spread evenly at every redshift.
+    ``history="physical"``: each box keeps one zeta at every redshift, bisected for a target
+    (stratified uniform in ``xhi_bounds``) at the middle redshift, so xHI falls with time as in
+    SimFast21 and 21cmFAST and boxes differ in when they reionize. Pass
+    ``first_box_id = shard_index * boxes_per_shard`` to keep ids unique.
     """
+    if history not in HISTORIES:
+        raise ValueError(f"history must be one of {HISTORIES}, got {history!r}")
     rng = np.random.default_rng(seed)
     box_seeds = rng.integers(2**62, size=n_boxes)
     targets = [stratified_targets(rng, n_boxes, xhi_bounds) for _ in redshifts]
+    middle = sorted(redshifts)[len(redshifts) // 2]
     parts = []
     with progress_bar(n_boxes * len(redshifts), "eor boxes", enabled=progress) as bar:
         for i, box_seed in enumerate(box_seeds):
             density = DensityBox(int(box_seed), config)
+            if history == "physical":
+                box_zeta = zeta_for_xhi(density, float(targets[0][i]), middle, tol=tol)
             for iz, z in enumerate(redshifts):
-                zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
+                if history == "physical":
+                    zeta = box_zeta
+                else:
+                    zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
                 snap = density.snapshot(z, zeta)
                 parts.append(
                     snapshot_part(snap, (slices_per_box, image_size, resize), first_box_id + i, iz)

@@ -62,7 +62,13 @@ class Eor21cmStudy(Study):
     def source_note(self) -> str:
         notes = {
             "builtin": "the built-in excursion-set reionization simulator (a fast stand-in for "
-            "SimFast21 and 21cmFAST)",
+            "SimFast21 and 21cmFAST), "
+            + (
+                "physical histories: one ionising efficiency per box at every redshift, so xHI "
+                "falls with time"
+                if self.settings["builtin"].get("history", "balanced") == "physical"
+                else "ionising efficiency tuned per box and redshift to spread xHI uniformly"
+            ),
             "21cmfast": "21cmFAST boxes",
             "simfast21": f"{len(self.settings['simfast21']['runs'])} SimFast21 run(s)",
             "pickle": "a pickled table of 21cm maps",
@@ -207,6 +213,7 @@ class Eor21cmStudy(Study):
                     redshifts=recipe["redshifts"],
                     xhi_bounds=tuple(sim["xhi_range"]),
                     config=SimConfig(n=sim["box_cells"], box_mpc=sim["box_mpc"]),
+                    history=sim.get("history", "balanced"),
                     progress=True,
                     **maps,
                 )
