@@ -304,3 +304,37 @@ def pickle_shard(
         **{k: v[rows] for k, v in table.columns.items() if k not in META_KEYS},
     }
     return _dataset([(maps.astype(np.float32), table.xhi[rows], meta)], "pickle")
+
+
+def with_targets(ds: Dataset, targets: Sequence[str]) -> Dataset:
+    """``ds`` regressing ``targets``: ``xHI`` (the map's label) and any numeric ``meta/`` column.
+
+    The built-in boxes carry ``zeta``; 21cmFAST boxes ``F_STAR10``, ``F_ESC10`` and ``M_TURN``;
+    a pickled table every other numeric column. ``y`` becomes ``(N, len(targets))`` float32 in
+    that order. Raises ``ValueError`` naming ``eor21cm.targets`` and the columns there are.
+    """
+    if not targets:
+        raise ValueError("eor21cm.targets: name at least one target")
+    columns = []
+    for name in targets:
+        if name == "xHI":
+            columns.append(ds.y[:, 0])
+            continue
+        values = ds.meta.get(name)
+        if values is None or not np.issubdtype(values.dtype, np.number) or values.ndim != 1:
+            known = sorted(k for k, v in ds.meta.items() if np.issubdtype(v.dtype, np.number))
+            raise ValueError(
+                f"eor21cm.targets: {name!r} is not a numeric column of these maps; "
+                f"choose xHI or one of {known}"
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"eor21cm.targets: {name!r} is not known for every map (NaN)")
+        columns.append(values)
+    ds.y = np.column_stack(columns).astype(np.float32)
+    units = dict(zip(["xHI"], ds.attrs.get("units", [""]), strict=False))
+    ds.attrs = {
+        **ds.attrs,
+        "target_names": list(targets),
+        "units": [units.get(name, "") for name in targets],
+    }
+    return ds

@@ -48,12 +48,13 @@ def select_samples(
     balance: Mapping[str, Any] | None,
     seed: int,
 ) -> np.ndarray:
-    """Indices of the samples kept by the label cut and the per-group balancing."""
+    """Indices of the samples kept by the label cut and the per-group balancing (both act on
+    the first regression target)."""
     keep = np.arange(len(ds))
     if label_range is None and balance is None:
         return keep
-    if ds.y.ndim != 2 or ds.y.shape[1] != 1:
-        raise DatasetError(f"label_range/balance need one regression target, y is {ds.y.shape}")
+    if ds.y.ndim != 2:
+        raise DatasetError(f"label_range/balance need regression targets, y is {ds.y.shape}")
     labels = ds.y[:, 0]
     if label_range is not None:
         keep = keep[label_mask(labels, *label_range)]

@@ -16,22 +16,29 @@ log = logging.getLogger(__name__)
 
 
 def metrics_by_redshift(predictions: str) -> pd.DataFrame:
-    """R^2, RMSE and bias of xHI at every redshift of the test split, plus all redshifts."""
+    """R^2, RMSE and bias of every target at every redshift of the test split, and overall.
+
+    Columns are ``n_maps``, ``r2``, ``rmse``, ``bias`` for one target (xHI); with several, each
+    metric column is suffixed by its target (``r2 xHI``, ``r2 zeta``, ...).
+    """
     pred = read_predictions(predictions)
-    frame = pd.DataFrame(
-        {"redshift": pred.meta["redshift"], "true": pred.y_true[:, 0], "pred": pred.y_pred[:, 0]}
-    )
+    names = list(pred.target_names)
+    redshift = np.asarray(pred.meta["redshift"])
 
-    def scores(group: pd.DataFrame) -> pd.Series:
-        err = group["pred"] - group["true"]
-        total = ((group["true"] - group["true"].mean()) ** 2).sum()
-        r2 = 1 - (err**2).sum() / total if total > 0 else np.nan
-        return pd.Series(
-            {"n_maps": len(group), "r2": r2, "rmse": np.sqrt((err**2).mean()), "bias": err.mean()}
-        )
+    def scores(rows: np.ndarray) -> dict[str, float]:
+        row: dict[str, float] = {"n_maps": int(rows.sum())}
+        for j, name in enumerate(names):
+            true, err = pred.y_true[rows, j], pred.y_pred[rows, j] - pred.y_true[rows, j]
+            total = np.sum((true - true.mean()) ** 2)
+            suffix = f" {name}" if len(names) > 1 else ""
+            row[f"r2{suffix}"] = 1 - np.sum(err**2) / total if total > 0 else np.nan
+            row[f"rmse{suffix}"] = float(np.sqrt(np.mean(err**2)))
+            row[f"bias{suffix}"] = float(np.mean(err))
+        return row
 
-    table = frame.groupby("redshift").apply(scores, include_groups=False)
-    table.loc["all"] = scores(frame)
+    rows = {z: scores(redshift == z) for z in np.unique(redshift)}
+    rows["all"] = scores(np.ones(len(redshift), bool))
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("redshift")
     table["n_maps"] = table["n_maps"].astype(int)
     return table
 
@@ -41,7 +48,8 @@ def eor_tables(predictions: str, table_csv: str, table_md: str, *, caption: str)
     table = metrics_by_redshift(predictions)
     table.to_csv(table_csv, float_format="%.6g")
     Path(table_md).write_text(
-        f"xHI prediction on the test split, per redshift. {caption}\n\n"
+        f"{', '.join(read_predictions(predictions).target_names)} prediction on the test "
+        f"split, per redshift. {caption}\n\n"
         + table.reset_index().to_markdown(index=False, floatfmt=".4f")
         + "\n"
     )

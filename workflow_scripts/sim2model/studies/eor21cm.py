@@ -129,10 +129,26 @@ class Eor21cmStudy(Study):
                     f"{n}, or resize: crop (the centred {size}x{size} region)",
                 )
 
+    def targets(self) -> list[str]:
+        """Regression targets of every map (``eor21cm.targets``; unset: xHI alone)."""
+        return list(self.settings.get("targets", TARGET_NAMES))
+
     def shards(self, variant: str) -> list[Shard]:
         """The source's shards (the random-split variant reads the same files)."""
+        return [
+            Shard(
+                s.variant, s.index, s.name, s.span, s.inputs, {**s.recipe, **self.targets_recipe()}
+            )
+            for s in self._source_shards(self.samples_variant(variant))
+        ]
+
+    def targets_recipe(self) -> dict[str, Any]:
+        """What a shard needs to know of the targets (nothing for xHI alone, the default)."""
+        targets = self.targets()
+        return {} if targets == list(TARGET_NAMES) else {"targets": targets}
+
+    def _source_shards(self, variant: str) -> list[Shard]:
         settings, source = self.settings, self.source
-        variant = self.samples_variant(variant)
         maps = {
             "source": source,
             "slices_per_box": settings["slices_per_box"],
@@ -233,6 +249,8 @@ class Eor21cmStudy(Study):
                     **maps,
                 )
         ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
+        if "targets" in recipe:
+            ds = eor_maps.with_targets(ds, recipe["targets"])
         return ds
 
     def check(self) -> None:
@@ -258,6 +276,18 @@ class Eor21cmStudy(Study):
             raise ConfigError(
                 f"{self.dataset_key('balance')}.group",
                 f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
+            )
+        targets = self.targets()
+        others = sorted(set(targets) - {"xHI", "zeta"})
+        if self.source == "builtin" and others:
+            raise ConfigError(
+                "eor21cm.targets", f"the built-in boxes carry xHI and zeta, not {others}"
+            )
+        if targets[0] != "xHI" or len(set(targets)) != len(targets):
+            raise ConfigError(
+                "eor21cm.targets",
+                f"{targets}: list xHI first (the label cut, the balancing and the per-redshift "
+                "tables act on it), each target once",
             )
         group_by = dataset.get("group_by")
         if settings.get("compare_random_split", False) and group_by is None:
