@@ -42,7 +42,7 @@ rule galaxy10_download:
     log:
         "logs/galaxy10_download/download.log",
     conda:
-        "../envs/sims.yaml"
+        "../envs/download.yaml"
     threads: 1
     resources:
         mem_mb=500,
