@@ -261,5 +261,6 @@ def accuracy_curve_figure(
     if goal is not None:
         ax.axhline(goal, color="0.3", ls="--", lw=1, label=f"Goal ({goal:.0%})")
     ax.set(xlabel=xlabel, ylabel=ylabel, ylim=(0, 1))
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)  # steps in full, no "1e5"
     ax.legend(loc="lower right")
     return fig
