@@ -110,3 +110,8 @@ def test_the_caption_says_which_history_mode_made_the_maps():
     physical = eor_study(builtin={"box_cells": 64, "history": "physical"}).describe()
     assert "physical histories: one ionising efficiency per box" in physical
     assert "tuned per box and redshift" in eor_study().describe()
+
+
+def test_a_fixed_test_split_cannot_be_combined_with_a_group_split():
+    with pytest.raises(ConfigError, match="eor21cm.dataset.test_rows: last fixes the test split"):
+        eor_study(dataset={"test_rows": "last", "group_by": "box_id"}).check()

@@ -109,3 +109,19 @@ def test_classification_table_states_the_goal(tmp_path):
     table = pd.read_csv(csv, index_col="run")
     assert table["meets_goal"].to_dict() == {"good": "yes", "poor": "no"}
     assert "goal is test accuracy >= 66%" in md.read_text()
+
+
+def test_accuracy_curve_is_test_accuracy_per_step_under_the_reference_recipe():
+    from sim2model.stages.galaxy10_report import accuracy_curves
+
+    reference = pd.DataFrame({"epoch": [0, 1], "step": [2000, 4000], "val_accuracy": [0.4, 0.5],
+                              "test_accuracy": [0.45, 0.6]})  # fmt: skip
+    curves, xlabel, ylabel = accuracy_curves({"mlp": reference})
+    assert list(curves["mlp"][0]) == [2000, 4000] and list(curves["mlp"][1]) == [0.45, 0.6]
+    assert ylabel == "Test accuracy" and "SGD step" in xlabel
+    default = pd.DataFrame({"epoch": [0, 1, 2], "val_accuracy": [0.3, 0.5, 0.6]})
+    curves, xlabel, ylabel = accuracy_curves({"mlp": default})
+    assert list(curves["mlp"][0]) == [1, 2, 3] and (xlabel, ylabel) == (
+        "Epoch",
+        "Validation accuracy",
+    )
