@@ -4,7 +4,6 @@ import functools
 
 from sim2model.seeding import derive_seed
 from sim2model.studies import load_studies
-from sim2model.train.losses import LOSS_BY_TASK
 
 RESULTS = "results"
 #: Source shard of a study's variant: the one place its path is spelled.
@@ -39,9 +38,18 @@ def train_config(study):
     return STUDIES[study].train_settings()
 
 
-def dataset_config(study):
-    """Shared dataset settings, overridden key by key by the study's `dataset` block."""
-    return STUDIES[study].dataset_settings()
+def monitored_data(wildcards):
+    """The test split where the training recipe reports test accuracy as it goes (the Galaxy10
+    reference recipe; it chooses nothing by it); nothing otherwise."""
+    if train_config(wildcards.study).get("recipe") != "reference":
+        return []
+    return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
+
+
+def dataset_config(study, variant=None):
+    """Shared dataset settings, overridden key by key by the study's `dataset` block (and as
+    the study splits `variant`)."""
+    return STUDIES[study].dataset_settings(variant)
 
 
 @functools.cache  # planned once per variant, however many jobs and input functions ask
@@ -259,7 +267,5 @@ def run_labels(runs, sep="/"):
 
 
 def run_losses(study):
-    """Training loss of each run of `study_runs(study)`, in order (its variant's task's loss)."""
-    return [
-        LOSS_BY_TASK[STUDIES[study].task(variant)] for variant, _ in study_runs(study)
-    ]
+    """Training loss of each run of `study_runs(study)`, in order."""
+    return [STUDIES[study].training_loss(variant) for variant, _ in study_runs(study)]

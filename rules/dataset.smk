@@ -18,13 +18,16 @@ rule split_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        fractions=lambda wc: dataset_config(wc.study)["fractions"],
-        image_scaling=lambda wc: dataset_config(wc.study)["image_scaling"],
-        label_range=lambda wc: dataset_config(wc.study).get("label_range"),
-        balance=lambda wc: dataset_config(wc.study).get("balance"),
-        group_by=lambda wc: dataset_config(wc.study).get("group_by"),
-        spatial=lambda wc: dataset_config(wc.study).get("spatial"),
-        seed=lambda wc: study_seed(wc.study, "split", wc.variant),
+        fractions=lambda wc: dataset_config(wc.study, wc.variant)["fractions"],
+        image_scaling=lambda wc: dataset_config(wc.study, wc.variant)["image_scaling"],
+        label_range=lambda wc: dataset_config(wc.study, wc.variant).get("label_range"),
+        balance=lambda wc: dataset_config(wc.study, wc.variant).get("balance"),
+        group_by=lambda wc: dataset_config(wc.study, wc.variant).get("group_by"),
+        spatial=lambda wc: dataset_config(wc.study, wc.variant).get("spatial"),
+        test_rows=lambda wc: dataset_config(wc.study, wc.variant).get("test_rows"),
+        seed=lambda wc: study_seed(
+            wc.study, "split", STUDIES[wc.study].samples_variant(wc.variant)
+        ),
         config=lambda wc: hashed_config(wc.study),
     script:
         "../workflow_scripts/split_dataset.py"

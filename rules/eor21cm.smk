@@ -79,3 +79,30 @@ rule eor_validation:
         seed=study_seed("eor21cm", "validation"),
     script:
         "../workflow_scripts/eor_validation.py"
+
+
+rule eor_split_comparison:
+    input:
+        predictions=expand(
+            f"{RESULTS}/eor21cm/eval/{{variant}}/{EOR_MODEL}/test/predictions.h5",
+            variant=EOR.variants(),
+        ),
+        trains=expand(
+            f"{RESULTS}/eor21cm/dataset/{{variant}}/train.h5", variant=EOR.variants()
+        ),
+    output:
+        table_csv=f"{RESULTS}/eor21cm/tables/split_comparison.csv",
+        table_md=f"{RESULTS}/eor21cm/tables/split_comparison.md",
+    log:
+        "logs/eor_split_comparison/tables.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        splits=[eor_split_name(variant) for variant in EOR.variants()],
+        caption=EOR.describe(),
+    script:
+        "../workflow_scripts/eor_split_comparison.py"

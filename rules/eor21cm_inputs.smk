@@ -13,12 +13,18 @@ def eor_balance_bins():
     return balance["bins"] if balance else 10
 
 
+def eor_split_name(variant):
+    """How a variant's maps are split, for the split-comparison table."""
+    return "random by map" if variant == EOR.random_split_variant() else "by box"
+
+
 def eor_targets():
     return [
         *generic_targets("eor21cm"),
         *rules.eor_tables.output,
         *rules.eor_figures.output,
         *(rules.eor_validation.output if EOR.source == "21cmfast" else []),
+        *(rules.eor_split_comparison.output if len(EOR.variants()) > 1 else []),
     ]
 
 

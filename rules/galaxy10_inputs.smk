@@ -1,4 +1,6 @@
-"""Final outputs of the galaxy10 study (it uses the generic source, dataset and report rules)."""
+"""Final outputs of the galaxy10 study (generic source, dataset and report rules; galaxy10.smk)."""
+
+from sim2model.studies.galaxy10 import DOWNLOAD_PATH as GALAXY10_DOWNLOAD
 
 
 def galaxy10_targets():
@@ -10,6 +12,7 @@ def galaxy10_targets():
             f"{RESULTS}/galaxy10/figures/{variant}/{{model}}/examples.png",
             model=study.variant_models(variant),
         ),
+        *rules.galaxy10_report.output,
     ]
 
 

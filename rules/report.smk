@@ -26,7 +26,7 @@ rule regression_figures:
         mem_mb=1000,
         runtime=10,
     params:
-        caption=lambda wc: STUDIES[wc.study].describe(),
+        caption=lambda wc: STUDIES[wc.study].describe(wc.variant),
         color_by=lambda wc: STUDIES[wc.study].settings.get("color_by"),
     script:
         "../workflow_scripts/regression_figures.py"
@@ -175,6 +175,7 @@ rule classification_table:
     params:
         caption=lambda wc: STUDIES[wc.study].describe(),
         labels=lambda wc: run_labels(classifier_runs(wc.study)),
+        goal=lambda wc: STUDIES[wc.study].accuracy_goal(),
     script:
         "../workflow_scripts/classification_table.py"
 

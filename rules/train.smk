@@ -6,6 +6,7 @@ rule train:
         train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
         val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
         norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+        monitor=monitored_data,
     output:
         model=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/model.keras",
         history=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/history.csv",

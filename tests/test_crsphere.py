@@ -303,3 +303,34 @@ def test_sky_map_figure_renders(tmp_path):
         sky_map_figure([normalised], ["normalised"])
     fig = sky_map_figure([normalised], ["normalised"], energy_label="E", log_scale=False)
     assert fig.axes[-1].get_xlabel() == "E"
+
+
+def test_test_rows_last_takes_exactly_the_final_npz_rows(tmp_path):
+    """As the reference notebook's ``x[-n_test:]``: the test split is the file's final rows."""
+    from sim2model.stages.dataset import split_dataset
+    from sim2model.stages.source import source_shard
+    from sim2model.studies.crsphere import CRSphereStudy
+
+    ds = simulate_shard(50, seed=9, first_id=0, settings=CRSphereSettings(n_events=12))
+    path = tmp_path / "cr_sphere.npz"
+    np.savez(path, data=ds.x.astype(np.float64), label=ds.y)
+    settings = {"source": "npz", "npz": {"path": str(path), "n_shards": 3}}
+    shards = []
+    for plan in CRSphereStudy({"crsphere": settings}).shards("npz"):
+        shards.append(str(tmp_path / f"{plan.name}.h5"))
+        source_shard(
+            shards[-1], study="crsphere", recipe=plan.recipe, seed=0, config={}, cache_dir="."
+        )
+    parts = {name: str(tmp_path / f"{name}.h5") for name in ("train", "val", "test")}
+    fractions = {"train": 0.7, "val": 0.1, "test": 0.2}
+    split_dataset(
+        shards, **parts, norm=str(tmp_path / "norm.json"), fractions=fractions, seed=4,
+        image_scaling="none", config={}, test_rows="last",
+    )  # fmt: skip
+    rows = {name: read_dataset(p).meta["file_row"] for name, p in parts.items()}
+    np.testing.assert_array_equal(rows["test"], np.arange(40, 50))
+    np.testing.assert_array_equal(read_dataset(parts["test"]).x, ds.x[40:])
+    rest = np.concatenate([rows["train"], rows["val"]])
+    assert (len(rows["train"]), len(rows["val"])) == (35, 5)
+    np.testing.assert_array_equal(np.sort(rest), np.arange(40))
+    assert not np.array_equal(rows["train"], np.arange(35))  # train/val are drawn at random

@@ -192,3 +192,23 @@ def test_tiny_dgcnn_learns_an_easy_signal():
     model.fit(train.x, train.y, batch_size=32, epochs=8, verbose=0)
     _, accuracy = model.evaluate(test.x, test.y, verbose=0)
     assert accuracy > 0.8
+
+
+def test_first_edgeconv_has_its_own_neighbour_count():
+    """The reference network: the first EdgeConv joins each event to its 5 nearest on the sky."""
+    import keras
+
+    model = build_dgcnn((60, 4), 2, first_next_neighbors=5, next_neighbors=8, fixed_graph_layers=1)
+    convs = [layer for layer in model.layers if layer.name.startswith("edge_conv")]
+    assert [conv.next_neighbors for conv in convs] == [5, 8, 8]
+    first = keras.Model(model.input, model.get_layer("edge_conv_0").output)
+    sample = sky_batch(1, 60, seed=3)
+    order = brute_force_knn(sample[..., :3].astype(np.float64), 59)[0, 0]
+    reference = to_numpy(first(sample, training=False))[0, 0]
+    changed = []
+    for rank in range(7):  # raise the energy of the point's rank-th nearest neighbour only
+        bumped = sample.copy()
+        bumped[0, order[rank], 3] += 5.0
+        changed.append(not np.allclose(to_numpy(first(bumped, training=False))[0, 0], reference))
+    assert changed == [True] * 5 + [False] * 2
+    assert build_dgcnn((60, 4), 2).get_layer("edge_conv_0").next_neighbors == 8

@@ -170,3 +170,23 @@ def test_pickle_shards_partition_the_table(tmp_path):
     with pytest.raises(ValueError, match="shard_index 2"):
         pickle_shard(path, shard_index=2, n_shards=2)
     assert_contract(ds, tmp_path)
+
+
+def test_physical_history_keeps_one_zeta_per_box_and_xhi_falls_with_time():
+    redshifts = [10.0, 7.0, 8.5]  # any order: time runs towards low z
+    small = SimConfig(n=16, box_mpc=32.0)
+    ds = builtin_shard(
+        11, n_boxes=3, first_box_id=0, redshifts=redshifts, slices_per_box=1, config=small,
+        xhi_bounds=(0.2, 0.8), history="physical",
+    )  # fmt: skip
+    for box in range(3):
+        mine = ds.meta["box_id"] == box
+        assert len(np.unique(ds.meta["zeta"][mine])) == 1
+        z, xhi = ds.meta["redshift"][mine], ds.meta["xHI_box"][mine]
+        by_time = xhi[np.argsort(-z)]  # z = 10, 8.5, 7
+        assert np.all(np.diff(by_time) < 0), (box, by_time)
+    balanced = builtin_shard(11, n_boxes=1, first_box_id=0, redshifts=redshifts,
+                             slices_per_box=1, config=small, xhi_bounds=(0.2, 0.8))  # fmt: skip
+    assert len(np.unique(balanced.meta["zeta"][balanced.meta["box_id"] == 0])) == 3
+    with pytest.raises(ValueError, match="history"):
+        builtin_shard(1, n_boxes=1, first_box_id=0, redshifts=[8.0], history="fast")

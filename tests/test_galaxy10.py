@@ -428,3 +428,32 @@ def test_classes_separable_but_overlapping(rendered):
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     accuracy = cross_val_score(model, features, rendered.y, cv=5).mean()
     assert 0.45 < accuracy < 0.9  # chance is 0.2
+
+
+def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(tmp_path):
+    from sim2model.io.dataset import read_dataset
+    from sim2model.stages.dataset import split_dataset
+    from sim2model.stages.source import source_shard
+    from sim2model.studies.galaxy10 import Galaxy10Study
+
+    path = write_pickle(tmp_path / "dataG.pkl.gz", seed_split(n_train=40, n_test=9))
+    config = {
+        "dataset": {"fractions": {"train": 0.8, "val": 0.1, "test": 0.1}},
+        "galaxy10": {"source": "pickle", "bands": "g", "pickle": {"path": str(path)}},
+    }
+    study = Galaxy10Study(config)
+    settings = study.dataset_settings("pickle")
+    assert settings["test_rows"] == "source" and "source's own test set" in study.describe()
+    (plan,) = study.shards("pickle")
+    shard = str(tmp_path / "0000.h5")
+    source_shard(shard, study="galaxy10", recipe=plan.recipe, seed=0, config={}, cache_dir=".")
+    out = {k: str(tmp_path / f"{k}.h5") for k in ("train", "val", "test")}
+    split_dataset(
+        [shard], **out, norm=str(tmp_path / "n.json"), fractions=settings["fractions"], seed=3,
+        image_scaling="none", config={}, test_rows=settings["test_rows"],
+    )  # fmt: skip
+    parts = {k: read_dataset(p) for k, p in out.items()}
+    assert set(parts["test"].meta["seed_split"]) == {1}
+    np.testing.assert_array_equal(parts["test"].meta["source_index"], np.arange(9))
+    assert set(np.concatenate([parts[k].meta["seed_split"] for k in ("train", "val")])) == {0}
+    assert (len(parts["train"]), len(parts["val"])) == (35, 5)  # 40 in the ratio 0.8 : 0.1

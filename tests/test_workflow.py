@@ -69,6 +69,10 @@ def test_every_target_exists(pipeline):
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
+    leak = pd.read_csv(eor / "tables" / "split_comparison.csv", index_col="split")
+    assert list(leak.index) == ["by box", "random by map"]
+    assert leak.loc["by box", "test_maps_from_train_boxes"] == 0
+    assert leak.loc["random by map", "test_maps_from_train_boxes"] > 0
     turbulence = pipeline / "results" / "turbulence"
     accuracy = pd.read_csv(turbulence / "tables" / "per_class_accuracy.csv", index_col=0)
     assert list(accuracy.index) == ["mhd", "diffusion_fast", "streaming", "all"]
@@ -81,6 +85,12 @@ def test_every_target_exists(pipeline):
     for name in ("crsphere", "galaxy10"):
         table = pd.read_csv(pipeline / "results" / name / "tables" / "classification.csv")
         assert table["accuracy"].between(0, 1).all()
+    galaxy10 = pipeline / "results" / "galaxy10"
+    assert "meets_goal" in pd.read_csv(galaxy10 / "tables" / "classification.csv")
+    second = pd.read_csv(galaxy10 / "tables" / "second_choice.csv")
+    assert set(second["run"]) == {"render/mlp", "render/cnn"}
+    history = pd.read_csv(galaxy10 / "models" / "render" / "mlp" / "history.csv")
+    assert list(history["step"]) == [20, 40] and history["test_accuracy"].between(0, 1).all()
     studies = ("galsim", "eor21cm", "turbulence", "crsphere", "galaxy10")
     for study in (pipeline / "results" / name for name in studies):
         assert (study / "provenance.json").exists() and (study / "MANIFEST.sha256").exists()
@@ -94,7 +104,7 @@ def _datasets(pipeline: Path, study: str) -> list[Path]:
 def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
     assert len(galsim) == 14  # 4 + 2 shards, 2 x 3 splits, 2 test sets
-    assert len(eor) == 5  # 2 shards, 3 splits
+    assert len(eor) == 8  # 2 shards, 3 splits by box, 3 random splits
     turbulence = _datasets(pipeline, "turbulence")
     assert len(turbulence) == 5 + 3 * 3  # 3 + 2 class shards, 3 variants x 3 splits
     others = _datasets(pipeline, "crsphere") + _datasets(pipeline, "galaxy10")
@@ -128,7 +138,7 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 7 + 5 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    assert len(figures) == 7 + 7 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
@@ -202,7 +212,7 @@ def test_reproduce_reruns_from_clean_results_and_reports_differences(pipeline, t
     )  # fmt: skip
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"galsim: {len(lines)} data products, 1 differences" in out.stdout
-    assert "eor21cm: 6 data products, identical" in out.stdout
+    assert "eor21cm: 10 data products, identical" in out.stdout
     assert f"differs: {tampered} (000000000000 -> " in out.stdout
     assert len(list(work.glob("results.previous-*/galsim/MANIFEST.sha256"))) == 1
 

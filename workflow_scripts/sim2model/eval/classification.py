@@ -130,3 +130,31 @@ def predicted_fractions(proba: np.ndarray, n_classes: int) -> np.ndarray:
         raise ValueError(f"proba must have shape (N > 0, {n_classes}), got {proba.shape}")
     counts = np.bincount(proba.argmax(axis=1), minlength=n_classes)
     return counts / len(proba)
+
+
+def second_choice_table(
+    y_true: np.ndarray, proba: np.ndarray, class_names: Sequence[str]
+) -> pd.DataFrame:
+    """For the misclassified samples of each true class: how often the true class came second.
+
+    One row per class (and ``all``): ``n_test`` samples, ``n_misclassified`` (arg max is not the
+    true class), ``n_second`` of those whose second-highest output is the true class, and
+    ``second_choice_fraction`` = ``n_second / n_misclassified`` (NaN when none is misclassified).
+    Ties are ranked by class order, as ``argmax`` does.
+    """
+    class_names = [str(name) for name in class_names]
+    y_true, proba = _check(y_true, proba, len(class_names))
+    ranking = np.argsort(-proba, axis=1, kind="stable")
+    wrong = ranking[:, 0] != y_true
+    second = wrong & (ranking[:, 1] == y_true)
+    rows = {}
+    for label, name in [*enumerate(class_names), (None, "all")]:
+        mine = np.ones(len(y_true), bool) if label is None else y_true == label
+        n_wrong, n_second = int(wrong[mine].sum()), int(second[mine].sum())
+        rows[name] = {
+            "n_test": int(mine.sum()),
+            "n_misclassified": n_wrong,
+            "n_second": n_second,
+            "second_choice_fraction": n_second / n_wrong if n_wrong else float("nan"),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")

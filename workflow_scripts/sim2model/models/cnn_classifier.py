@@ -36,12 +36,14 @@ def build_cnn_classifier(
     dropout: float = 0.3,
     batch_norm: bool = True,
     pooling: str = "global_average",
+    output_activation: str = "softmax",
 ) -> keras.Model:
     """Build the classifier for ``(H, W, C)`` images and ``n_outputs`` classes (softmax).
 
     ``filters`` gives one convolution block per entry, each halving the image size;
     ``pooling`` (``"global_average"`` or ``"flatten"``) turns the last feature maps into the
-    head's input; ``dropout`` is the rate of both head dropout layers (0 disables them).
+    head's input; ``dropout`` is the rate of both head dropout layers (0 disables them);
+    ``output_activation="sigmoid"`` gives independent per-class outputs (the reference recipe).
     """
     import keras
     from keras import layers
@@ -78,5 +80,5 @@ def build_cnn_classifier(
     x = layers.Dense(dense_units, activation="relu")(x)
     if dropout > 0:
         x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_outputs, activation="softmax")(x)
+    outputs = layers.Dense(n_outputs, activation=output_activation)(x)
     return keras.Model(inputs, outputs, name="cnn_classifier")

@@ -174,6 +174,7 @@ def build_dgcnn(
     *,
     next_neighbors: int = 8,
     nodes: Sequence[int] = (8, 16, 32),
+    first_next_neighbors: int | None = None,
     kernel_layers: int = 3,
     fixed_graph_layers: int = 2,
     batch_norm_momentum: float = 0.9,
@@ -185,9 +186,12 @@ def build_dgcnn(
     The one input is split into points (the unit vectors) and features (energy and unit
     vector). The first ``fixed_graph_layers`` EdgeConvs (one per entry of ``nodes``) build
     their graph from the points, the others from their own input (dynamic graph); each is
-    followed by a ReLU. ``batch_norm_momentum`` is that of the kernel networks' batch
-    normalisations (see the module docstring). Global average pooling, an optional
-    ``Dense(dense_units, relu)`` with ``dropout``, and a softmax layer of ``n_outputs`` follow.
+    followed by a ReLU. Every EdgeConv joins each point to its ``next_neighbors`` nearest
+    neighbours, except the first when ``first_next_neighbors`` is set (the reference notebook's
+    first EdgeConv: 5 neighbours on the sky, 8 nodes). ``batch_norm_momentum`` is that of the
+    kernel networks' batch normalisations (see the module docstring). Global average pooling,
+    an optional ``Dense(dense_units, relu)`` with ``dropout``, and a softmax layer of
+    ``n_outputs`` follow.
     The defaults are the book's network (4,770 parameters). ``P`` must be fixed.
     """
     import keras
@@ -203,10 +207,10 @@ def build_dgcnn(
     inputs = keras.Input(shape=tuple(int(n) for n in input_shape), name="sky")
     points = inputs[..., :SKY_COORDINATES]
     x = layers.Concatenate(axis=-1)([inputs[..., SKY_COORDINATES:], points])
+    first_k = next_neighbors if first_next_neighbors is None else first_next_neighbors
     for i, n_nodes in enumerate(nodes):
-        conv = edge_conv(
-            n_nodes, next_neighbors, kernel_layers, batch_norm_momentum, name=f"edge_conv_{i}"
-        )
+        k = first_k if i == 0 else next_neighbors
+        conv = edge_conv(n_nodes, k, kernel_layers, batch_norm_momentum, name=f"edge_conv_{i}")
         x = conv([points, x]) if i < fixed_graph_layers else conv(x)
         x = layers.Activation("relu")(x)
     x = layers.GlobalAveragePooling1D(name="embedding")(x)

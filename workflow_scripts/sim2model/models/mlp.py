@@ -26,11 +26,13 @@ def build_mlp(
     hidden_units: Sequence[int] = (128,),
     activation: str = "tanh",
     dropout: float = 0.0,
+    output_activation: str = "softmax",
 ) -> keras.Model:
-    """Build ``Flatten -> Dense(h, activation) ... -> Dense(n_outputs, softmax)``.
+    """Build ``Flatten -> Dense(h, activation) ... -> Dense(n_outputs, output_activation)``.
 
     ``input_shape`` is any per-sample shape (flattened first); ``dropout`` > 0 follows each
-    hidden layer with a dropout layer.
+    hidden layer with a dropout layer. ``output_activation="sigmoid"`` gives the reference
+    notebook's independent sigmoid outputs (its training recipe, ``galaxy10.recipe: reference``).
     """
     import keras
     from keras import layers
@@ -45,5 +47,5 @@ def build_mlp(
         x = layers.Dense(units, activation=activation)(x)
         if dropout > 0:
             x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_outputs, activation="softmax")(x)
+    outputs = layers.Dense(n_outputs, activation=output_activation)(x)
     return keras.Model(inputs, outputs, name="mlp")

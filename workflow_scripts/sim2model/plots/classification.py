@@ -241,3 +241,26 @@ def example_grid_figure(
     if lines:
         fig.suptitle("\n".join(lines))
     return fig
+
+
+@styled
+def accuracy_curve_figure(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    goal: float | None = None,
+) -> Figure:
+    """Accuracy against training progress: ``name -> (x, accuracy)``, and the ``goal`` line."""
+    if not curves:
+        raise ValueError("curves is empty: no accuracy curve to plot")
+    fig, axes = new_figure(1, 1, panel_size=(5.5, 3.8))
+    ax = axes[0, 0]
+    for i, (name, (x, accuracy)) in enumerate(curves.items()):
+        ax.plot(np.asarray(x), np.asarray(accuracy), color=f"C{i}", marker=".", lw=1.4, label=name)
+    if goal is not None:
+        ax.axhline(goal, color="0.3", ls="--", lw=1, label=f"Goal ({goal:.0%})")
+    ax.set(xlabel=xlabel, ylabel=ylabel, ylim=(0, 1))
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)  # steps in full, no "1e5"
+    ax.legend(loc="lower right")
+    return fig

@@ -89,7 +89,7 @@ def sky_map_figure(
 def knn_graph_figure(
     sky_points: np.ndarray,
     layer_points: Sequence[np.ndarray],
-    k: int,
+    k: int | Sequence[int],
     layer_names: Sequence[str],
 ) -> Figure:
     """One panel per EdgeConv layer: the k-NN graph of its points, drawn at the sky positions.
@@ -97,14 +97,17 @@ def knn_graph_figure(
     ``sky_points`` ``(P, >=3)`` places the events (unit vectors); ``layer_points[l]``
     ``(P, C_l)`` are the points layer ``l`` builds its graph from (e.g. from
     :func:`sim2model.models.edgeconv.edgeconv_graph_points`). Edges that would cross the map's
-    longitude seam are left out.
+    longitude seam are left out. ``k`` is the neighbour count of every layer, or one per layer.
     """
     if len(layer_names) != len(layer_points):
         raise ValueError(f"need {len(layer_points)} layer names, got {len(layer_names)}")
+    ks = [k] * len(layer_points) if isinstance(k, int) else list(k)
+    if len(ks) != len(layer_points):
+        raise ValueError(f"need {len(layer_points)} neighbour counts, got {len(ks)}")
     lon, lat = vec2ang(sky_points)
     positions = np.column_stack([lon, lat])
     fig, axes = _sky_panels(len(layer_points))
-    for ax, points, name in zip(axes, layer_points, layer_names, strict=True):
+    for ax, points, name, k in zip(axes, layer_points, layer_names, ks, strict=True):
         if len(points) != len(positions):
             raise ValueError(f"layer {name!r} has {len(points)} points, the sky {len(positions)}")
         edges = knn_edges(points, k)

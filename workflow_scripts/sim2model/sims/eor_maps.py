@@ -163,6 +163,10 @@ def _dataset(parts: Sequence[Part], source: str) -> Dataset:
     )
 
 
+#: How built-in boxes get their ionising efficiency zeta (see :func:`builtin_shard`).
+HISTORIES = ("balanced", "physical")
+
+
 def stratified_targets(rng: np.random.Generator, n: int, bounds: tuple[float, float]) -> np.ndarray:
     """``n`` values in ``bounds``, one uniform draw in each of ``n`` equal strata, shuffled."""
     lo, hi = bounds
@@ -181,23 +185,36 @@ def builtin_shard(
     xhi_bounds: tuple[float, float] = (0.05, 0.95),
     config: SimConfig | None = None,
     tol: float = 0.005,
+    history: str = "balanced",
     progress: bool = False,
 ) -> Dataset:
     """Simulate ``n_boxes`` built-in boxes (ids from ``first_box_id``) at every redshift.
 
-    ``seed`` (the shard's) seeds the boxes and their targets: at each redshift the boxes'
-    box-mean xHI targets are stratified uniform in ``xhi_bounds`` and zeta is bisected to within
-    ``tol`` of them. Pass ``first_box_id = shard_index * boxes_per_shard`` to keep ids unique.
+    ``seed`` (the shard's) seeds the boxes and their targets. ``history="balanced"``: at each
+    redshift the boxes' box-mean xHI targets are stratified uniform in ``xhi_bounds`` and zeta is
+    bisected to within ``tol`` of them, so labels spread evenly at every redshift.
+    ``history="physical"``: each box keeps one zeta at every redshift, bisected for a target
+    (stratified uniform in ``xhi_bounds``) at the middle redshift, so xHI falls with time as in
+    SimFast21 and 21cmFAST and boxes differ in when they reionize. Pass
+    ``first_box_id = shard_index * boxes_per_shard`` to keep ids unique.
     """
+    if history not in HISTORIES:
+        raise ValueError(f"history must be one of {HISTORIES}, got {history!r}")
     rng = np.random.default_rng(seed)
     box_seeds = rng.integers(2**62, size=n_boxes)
     targets = [stratified_targets(rng, n_boxes, xhi_bounds) for _ in redshifts]
+    middle = sorted(redshifts)[len(redshifts) // 2]
     parts = []
     with progress_bar(n_boxes * len(redshifts), "eor boxes", enabled=progress) as bar:
         for i, box_seed in enumerate(box_seeds):
             density = DensityBox(int(box_seed), config)
+            if history == "physical":
+                box_zeta = zeta_for_xhi(density, float(targets[0][i]), middle, tol=tol)
             for iz, z in enumerate(redshifts):
-                zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
+                if history == "physical":
+                    zeta = box_zeta
+                else:
+                    zeta = zeta_for_xhi(density, float(targets[iz][i]), z, tol=tol)
                 snap = density.snapshot(z, zeta)
                 parts.append(
                     snapshot_part(snap, (slices_per_box, image_size, resize), first_box_id + i, iz)
@@ -287,3 +304,37 @@ def pickle_shard(
         **{k: v[rows] for k, v in table.columns.items() if k not in META_KEYS},
     }
     return _dataset([(maps.astype(np.float32), table.xhi[rows], meta)], "pickle")
+
+
+def with_targets(ds: Dataset, targets: Sequence[str]) -> Dataset:
+    """``ds`` regressing ``targets``: ``xHI`` (the map's label) and any numeric ``meta/`` column.
+
+    The built-in boxes carry ``zeta``; 21cmFAST boxes ``F_STAR10``, ``F_ESC10`` and ``M_TURN``;
+    a pickled table every other numeric column. ``y`` becomes ``(N, len(targets))`` float32 in
+    that order. Raises ``ValueError`` naming ``eor21cm.targets`` and the columns there are.
+    """
+    if not targets:
+        raise ValueError("eor21cm.targets: name at least one target")
+    columns = []
+    for name in targets:
+        if name == "xHI":
+            columns.append(ds.y[:, 0])
+            continue
+        values = ds.meta.get(name)
+        if values is None or not np.issubdtype(values.dtype, np.number) or values.ndim != 1:
+            known = sorted(k for k, v in ds.meta.items() if np.issubdtype(v.dtype, np.number))
+            raise ValueError(
+                f"eor21cm.targets: {name!r} is not a numeric column of these maps; "
+                f"choose xHI or one of {known}"
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"eor21cm.targets: {name!r} is not known for every map (NaN)")
+        columns.append(values)
+    ds.y = np.column_stack(columns).astype(np.float32)
+    units = dict(zip(["xHI"], ds.attrs.get("units", [""]), strict=False))
+    ds.attrs = {
+        **ds.attrs,
+        "target_names": list(targets),
+        "units": [units.get(name, "") for name in targets],
+    }
+    return ds

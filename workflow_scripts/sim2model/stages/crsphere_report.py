@@ -39,7 +39,7 @@ def crsphere_figures(
     save_figure(figure, sky)
     layers = edgeconv_layers(net)
     points = edgeconv_graph_points(net, ds.x[signal])
-    k = int(layers[0].next_neighbors)
+    ks = [int(layer.next_neighbors) for layer in layers]
     names = [layer.name for layer in layers]
-    save_figure(knn_graph_figure(ds.x[signal, :, :3], points, k, names), graphs)
+    save_figure(knn_graph_figure(ds.x[signal, :, :3], points, ks, names), graphs)
     log.info("sky maps -> %s, %d EdgeConv graphs -> %s", sky, len(points), graphs)

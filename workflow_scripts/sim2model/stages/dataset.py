@@ -17,6 +17,9 @@ from sim2model.provenance import stamp_attrs
 
 log = logging.getLogger(__name__)
 
+#: meta/ key of sources that bring their own split: 0 train, 1 test.
+SOURCE_SPLIT = "seed_split"
+
 
 def merge_shards(paths: Sequence[str], *, config: object, created_by: str) -> Dataset:
     """Read every shard (each checked against the contract) and concatenate them in order."""
@@ -45,12 +48,13 @@ def select_samples(
     balance: Mapping[str, Any] | None,
     seed: int,
 ) -> np.ndarray:
-    """Indices of the samples kept by the label cut and the per-group balancing."""
+    """Indices of the samples kept by the label cut and the per-group balancing (both act on
+    the first regression target)."""
     keep = np.arange(len(ds))
     if label_range is None and balance is None:
         return keep
-    if ds.y.ndim != 2 or ds.y.shape[1] != 1:
-        raise DatasetError(f"label_range/balance need one regression target, y is {ds.y.shape}")
+    if ds.y.ndim != 2:
+        raise DatasetError(f"label_range/balance need regression targets, y is {ds.y.shape}")
     labels = ds.y[:, 0]
     if label_range is not None:
         keep = keep[label_mask(labels, *label_range)]
@@ -79,6 +83,7 @@ def split_dataset(
     balance: Mapping[str, Any] | None = None,
     group_by: str | None = None,
     spatial: Mapping[str, Any] | None = None,
+    test_rows: str | None = None,
     created_by: str = "split_dataset",
 ) -> None:
     """Write disjoint splits of the merged shards and the train-only normaliser.
@@ -86,8 +91,10 @@ def split_dataset(
     Optional steps, in order: keep samples whose (single) target lies in ``label_range``;
     ``balance`` (``{"bins": n, "group": meta key}``) equalises the sample count of every target
     bin within every group; ``group_by`` names a ``meta/`` key whose values never straddle two
-    splits (e.g. the simulated box a map was sliced from). ``spatial`` instead cuts shards of
-    cubes into buffered slabs (see :func:`sim2model.data.slabs.spatial_split`).
+    splits (e.g. the simulated box a map was sliced from); ``test_rows="last"`` makes the test
+    split the final samples in shard order, ``"source"`` the source's own test set.
+    ``spatial`` instead cuts shards of cubes into buffered slabs (see
+    :func:`sim2model.data.slabs.spatial_split`).
     """
     merged = merge_shards(shards, config=config, created_by=created_by)
     if spatial is not None:
@@ -103,7 +110,9 @@ def split_dataset(
         merged = merged.subset(select_samples(merged, label_range, balance, seed))
         parts = {
             name: merged.subset(index)
-            for name, index in _split_index(merged, fractions, seed, group_by).items()
+            for name, index in _split_index(
+                merged, fractions, seed, group_by, test_rows or "random"
+            ).items()
         }
     for name, path in {"train": train, "val": val, "test": test}.items():
         write_dataset(path, parts[name])
@@ -118,11 +127,22 @@ def split_dataset(
 
 
 def _split_index(
-    ds: Dataset, fractions: Mapping[str, float], seed: int, group_by: str | None
+    ds: Dataset,
+    fractions: Mapping[str, float],
+    seed: int,
+    group_by: str | None,
+    test_rows: str = "random",
 ) -> dict[str, np.ndarray]:
-    """Sample indices of each split: random, or keeping each ``group_by`` value in one split."""
+    """Sample indices of each split: random (test rows random, last or the source's own test
+    set), or by ``group_by``."""
+    if test_rows == "source" and group_by is None:
+        return _source_test_split(ds, fractions, seed)
     if group_by is None:
-        return split_indices(len(ds), fractions, seed)
+        return split_indices(len(ds), fractions, seed, test_rows)
+    if test_rows != "random":
+        raise DatasetError(
+            f"dataset option test_rows={test_rows!r} cannot be combined with group_by={group_by!r}"
+        )
     groups = _meta(ds, group_by, "group_by")
     index = group_split_indices(groups, fractions, seed)
     empty = [name for name, part in index.items() if fractions[name] > 0 and not len(part)]
@@ -132,6 +152,24 @@ def _split_index(
             f"cannot fill the splits {empty}; add sources (boxes, runs) or set group_by: null"
         )
     return index
+
+
+def _source_test_split(
+    ds: Dataset, fractions: Mapping[str, float], seed: int
+) -> dict[str, np.ndarray]:
+    """The source's own test set (``meta/seed_split`` 1, e.g. the reference notebook's pickled
+    1,940 test images); train and val are drawn at random from the rest in the ratio of their
+    fractions (``fractions['test']`` is not used)."""
+    marks = _meta(ds, SOURCE_SPLIT, "test_rows=source")
+    rest = np.flatnonzero(marks != 1)
+    share = fractions["train"] + fractions["val"]
+    ratio = {"train": fractions["train"] / share, "val": fractions["val"] / share}
+    parts = split_indices(len(rest), ratio, seed)
+    return {
+        "train": rest[parts["train"]],
+        "val": rest[parts["val"]],
+        "test": np.flatnonzero(marks == 1),
+    }
 
 
 def merge_testset(

@@ -110,12 +110,19 @@ def image2image_figures(
 
 
 def classification_table(
-    predictions: Sequence[str], csv: str, md: str, *, labels: Sequence[str], caption: str
+    predictions: Sequence[str],
+    csv: str,
+    md: str,
+    *,
+    labels: Sequence[str],
+    caption: str,
+    goal: float | None = None,
 ) -> None:
     """Test accuracy, per-class recall and (two classes) ROC AUC of every classifier of a study.
 
     One row per input, indexed by its label (``labels[i]`` names the run of ``predictions[i]``);
-    ``caption`` (the source and split used) heads the Markdown table.
+    ``caption`` (the source and split used) heads the Markdown table. ``goal``: the test
+    accuracy the study's reference asks for; a column says whether each run reaches it.
     """
     rows = {}
     for label, path in labelled(predictions, labels).items():
@@ -124,14 +131,19 @@ def classification_table(
         row = {"accuracy": report.accuracy, "n_test": len(pred.y_true)}
         if report.roc is not None:
             row["roc_auc"] = report.roc["auc"]
+        if goal is not None:
+            row["meets_goal"] = "yes" if report.accuracy >= goal else "no"
         row |= {f"recall {name}": value for name, value in report.per_class["recall"].items()}
         rows[label] = row
     table = pd.DataFrame.from_dict(rows, orient="index").astype({"n_test": int})
     table.index.name = "run"
     table.to_csv(csv, float_format="%.4f")
     formats = ["", *(".0f" if column == "n_test" else ".3f" for column in table.columns)]
+    target = "" if goal is None else f"The reference's goal is test accuracy >= {goal:.0%}. "
     Path(md).write_text(
-        f"Classifiers on the test split. {caption}\n\n" + table.to_markdown(floatfmt=formats) + "\n"
+        f"Classifiers on the test split. {target}{caption}\n\n"
+        + table.to_markdown(floatfmt=formats)
+        + "\n"
     )
 
 

@@ -43,8 +43,14 @@ def train(
     train_config: Mapping[str, Any],
     seed: int,
     threads: int = 1,
+    monitor: str | None = None,
 ) -> None:
-    """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV)."""
+    """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV).
+
+    ``train_config['recipe'] == 'reference'`` trains by the Galaxy10 reference notebook's recipe
+    (:mod:`sim2model.train.reference_sgd`), recording the accuracy on ``monitor`` (the test
+    split; empty when unused) as it goes.
+    """
     from sim2model.train.backend import configure_from_settings, log_devices
 
     configure_from_settings(train_config, seed=seed, threads=threads)
@@ -56,7 +62,8 @@ def train(
     train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
     x_train, y_train = normaliser.transform_x(train_ds.x), normaliser.transform_y(train_ds.y)
     x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
-    arch = dict(model_config)
+    reference = train_config.get("recipe") == "reference"
+    arch = {**model_config, **({"output_activation": "sigmoid"} if reference else {})}
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
     learning_rate = scaled_learning_rate(train_config)
     log.info(
@@ -64,6 +71,19 @@ def train(
         net.name, net.count_params(), net.dtype_policy.compute_dtype,
         learning_rate,
     )  # fmt: skip
+    if reference:
+        from sim2model.train.reference_sgd import train_reference_sgd
+
+        test_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
+        train_reference_sgd(
+            net, x_train, y_train, x_val, y_val,
+            None if test_ds is None else normaliser.transform_x(test_ds.x),
+            None if test_ds is None else test_ds.y,
+            model_path=model, history_path=history, rounds=train_config["rounds"],
+            steps_per_round=train_config["steps_per_round"], learning_rate=learning_rate,
+            seed=seed,
+        )  # fmt: skip
+        return
     train_model(
         net,
         x_train,

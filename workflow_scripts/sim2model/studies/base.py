@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim2model.sharding import ShardSpan, fixed_size_spans
+from sim2model.train.losses import LOSS_BY_TASK
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -128,9 +129,21 @@ class Study:
         """The configured source (``<study>.source``), or the study's name if it has one only."""
         return self.settings.get("source", self.name)
 
-    def dataset_settings(self) -> dict[str, Any]:
-        """Shared dataset settings, overridden key by key by the study's ``dataset`` block."""
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """Shared dataset settings, overridden key by key by the study's ``dataset`` block.
+
+        ``variant``: the settings that variant is split with (the same for every variant unless
+        a study splits one differently).
+        """
         return {**self.config["dataset"], **self.settings.get("dataset", {})}
+
+    def samples_variant(self, variant: str) -> str:
+        """The variant whose shards and sample selection ``variant`` shares (itself by default).
+
+        Two variants naming the same one see the same maps and select them with the same seed,
+        so only their split differs.
+        """
+        return variant
 
     def train_settings(self) -> dict[str, Any]:
         """Shared training settings, overridden key by key by the study's ``train`` block."""
@@ -157,6 +170,14 @@ class Study:
     def task(self, variant: str) -> str:
         """Learning task of a dataset variant: regression, classification or image2image."""
         return self.task_name
+
+    def training_loss(self, variant: str) -> str:
+        """The loss models of ``variant`` are trained on (that of its task)."""
+        return LOSS_BY_TASK[self.task(variant)]
+
+    def accuracy_goal(self) -> float | None:
+        """Test accuracy the study's reference sets as its goal (classifiers), or None."""
+        return None
 
     def models(self) -> Mapping[str, Mapping[str, Any]]:
         """Configured models: name -> builder options (``arch``, optional ``variants``).
@@ -213,9 +234,10 @@ class Study:
         """What the data are (the source, and whether it is a stand-in for real data)."""
         return f"source {self.source}"
 
-    def describe(self) -> str:
+    def describe(self, variant: str | None = None) -> str:
         """Caption sentence for every table and figure: the source and the split really used."""
-        return f"Data: {self.source_note()}. Split: {split_note(self.dataset_settings())}."
+        split = split_note(self.dataset_settings(variant))
+        return f"Data: {self.source_note()}. Split: {split}."
 
     # -- checks ---------------------------------------------------------------------------------
     def check(self) -> None:
@@ -234,8 +256,14 @@ class Study:
                 self.dataset_key("fractions"),
                 f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
             )
+        if settings.get("test_rows", "random") != "random" and settings.get("group_by"):
+            raise ConfigError(
+                self.dataset_key("test_rows"),
+                f"{settings['test_rows']} fixes the test split and cannot be combined with "
+                f"{self.dataset_key('group_by')}; set one of them to null",
+            )
         if settings.get("spatial") is not None:
-            for option in ("label_range", "balance", "group_by"):
+            for option in ("label_range", "balance", "group_by", "test_rows"):
                 if settings.get(option) is not None:
                     raise ConfigError(
                         self.dataset_key(option),
@@ -312,7 +340,11 @@ def split_note(dataset: Mapping[str, Any]) -> str:
         )
     words = [f"train/val/test {shares}%"]
     group = dataset.get("group_by")
-    if group is None:
+    if group is None and dataset.get("test_rows") == "last":
+        words.append("test = the final samples in source order, train/val random from the rest")
+    elif group is None and dataset.get("test_rows") == "source":
+        words.append("test = the source's own test set, val cut at random from its training set")
+    elif group is None:
         words.append("random by sample")
     elif group == "box_id":
         words.append("by simulated box (test boxes disjoint from training)")

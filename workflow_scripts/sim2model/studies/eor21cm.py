@@ -21,6 +21,8 @@ TARGET_NAMES = ("xHI",)
 TARGET_UNITS = ("",)
 #: meta/ keys every EoR shard carries (groups for balancing and group splits).
 GROUP_KEYS = ("redshift", "box_id")
+#: Suffix of the variant holding the same maps split at random by map (``compare_random_split``).
+RANDOM_SPLIT = "_random_split"
 
 
 class Eor21cmStudy(Study):
@@ -34,10 +36,39 @@ class Eor21cmStudy(Study):
         """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
         return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
 
+    def variants(self) -> list[str]:
+        """The source's maps; with ``compare_random_split`` also the same maps split at random."""
+        if self.settings.get("compare_random_split", False):
+            return [self.source, self.random_split_variant()]
+        return [self.source]
+
+    def source_variants(self) -> list[str]:
+        return [self.source]
+
+    def random_split_variant(self) -> str:
+        """Name of the variant holding the source's maps split at random, map by map."""
+        return self.source + RANDOM_SPLIT
+
+    def samples_variant(self, variant: str) -> str:
+        return self.source
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """The random-split variant drops ``group_by``: maps of one box fall in several splits."""
+        settings = super().dataset_settings()
+        if variant == self.random_split_variant():
+            settings["group_by"] = None
+        return settings
+
     def source_note(self) -> str:
         notes = {
             "builtin": "the built-in excursion-set reionization simulator (a fast stand-in for "
-            "SimFast21 and 21cmFAST)",
+            "SimFast21 and 21cmFAST), "
+            + (
+                "physical histories: one ionising efficiency per box at every redshift, so xHI "
+                "falls with time"
+                if self.settings["builtin"].get("history", "balanced") == "physical"
+                else "ionising efficiency tuned per box and redshift to spread xHI uniformly"
+            ),
             "21cmfast": "21cmFAST boxes",
             "simfast21": f"{len(self.settings['simfast21']['runs'])} SimFast21 run(s)",
             "pickle": "a pickled table of 21cm maps",
@@ -98,7 +129,25 @@ class Eor21cmStudy(Study):
                     f"{n}, or resize: crop (the centred {size}x{size} region)",
                 )
 
+    def targets(self) -> list[str]:
+        """Regression targets of every map (``eor21cm.targets``; unset: xHI alone)."""
+        return list(self.settings.get("targets", TARGET_NAMES))
+
     def shards(self, variant: str) -> list[Shard]:
+        """The source's shards (the random-split variant reads the same files)."""
+        return [
+            Shard(
+                s.variant, s.index, s.name, s.span, s.inputs, {**s.recipe, **self.targets_recipe()}
+            )
+            for s in self._source_shards(self.samples_variant(variant))
+        ]
+
+    def targets_recipe(self) -> dict[str, Any]:
+        """What a shard needs to know of the targets (nothing for xHI alone, the default)."""
+        targets = self.targets()
+        return {} if targets == list(TARGET_NAMES) else {"targets": targets}
+
+    def _source_shards(self, variant: str) -> list[Shard]:
         settings, source = self.settings, self.source
         maps = {
             "source": source,
@@ -180,6 +229,7 @@ class Eor21cmStudy(Study):
                     redshifts=recipe["redshifts"],
                     xhi_bounds=tuple(sim["xhi_range"]),
                     config=SimConfig(n=sim["box_cells"], box_mpc=sim["box_mpc"]),
+                    history=sim.get("history", "balanced"),
                     progress=True,
                     **maps,
                 )
@@ -199,6 +249,8 @@ class Eor21cmStudy(Study):
                     **maps,
                 )
         ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
+        if "targets" in recipe:
+            ds = eor_maps.with_targets(ds, recipe["targets"])
         return ds
 
     def check(self) -> None:
@@ -225,7 +277,25 @@ class Eor21cmStudy(Study):
                 f"{self.dataset_key('balance')}.group",
                 f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
             )
+        targets = self.targets()
+        others = sorted(set(targets) - {"xHI", "zeta"})
+        if self.source == "builtin" and others:
+            raise ConfigError(
+                "eor21cm.targets", f"the built-in boxes carry xHI and zeta, not {others}"
+            )
+        if targets[0] != "xHI" or len(set(targets)) != len(targets):
+            raise ConfigError(
+                "eor21cm.targets",
+                f"{targets}: list xHI first (the label cut, the balancing and the per-redshift "
+                "tables act on it), each target once",
+            )
         group_by = dataset.get("group_by")
+        if settings.get("compare_random_split", False) and group_by is None:
+            raise ConfigError(
+                "eor21cm.compare_random_split",
+                f"compares a random split with the split by {self.dataset_key('group_by')}, "
+                "which is null; set it to box_id or switch the comparison off",
+            )
         if group_by is not None and group_by not in keys:
             hint = (
                 " (the pickle source knows boxes only when eor21cm.pickle.box_column names "

@@ -12,3 +12,7 @@ LOSS_BY_TASK: dict[str, str] = {
     "classification": "sparse_categorical_crossentropy",
     "image2image": "mse",
 }
+
+#: Loss of the Galaxy10 reference notebook's recipe: binary cross-entropy of sigmoid outputs on
+#: one-hot labels, summed over the classes (sim2model.train.reference_sgd).
+REFERENCE_LOSS = "summed_binary_crossentropy"

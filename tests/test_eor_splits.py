@@ -1,0 +1,117 @@
+"""EoR 21cm: the reference notebook's random split beside the split by box, on the same maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import make_dataset
+from sim2model.io.dataset import read_dataset, write_dataset
+from sim2model.io.predictions import Predictions, write_predictions
+from sim2model.seeding import derive_seed
+from sim2model.stages.dataset import split_dataset
+from sim2model.stages.eor21cm_report import eor_split_comparison
+from sim2model.studies import STUDIES
+from sim2model.studies.base import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def eor_study(**settings):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["eor21cm"].update(settings)
+    return STUDIES["eor21cm"](config)
+
+
+def eor_like_shard(tmp_path, n_boxes=12, slices=6):
+    """Maps of ``n_boxes`` boxes at two redshifts, xHI spread over [0, 1]."""
+    ds = make_dataset(n_boxes * slices, seed=4)
+    ds.y = np.random.default_rng(5).uniform(0, 1, size=(len(ds), 1)).astype(np.float32)
+    ds.attrs["target_names"] = ["xHI"]
+    ds.meta["box_id"] = np.repeat(np.arange(n_boxes), slices)
+    ds.meta["redshift"] = np.tile(np.repeat([8.0, 9.0], slices // 2), n_boxes)
+    return str(write_dataset(tmp_path / "eor.h5", ds))
+
+
+def split_as_the_rule_does(study, variant, shard, folder):
+    """Run the dataset stage with the settings and seed key the split_dataset rule passes."""
+    settings = study.dataset_settings(variant)
+    folder.mkdir()
+    out = {k: str(folder / f"{k}.h5") for k in ("train", "val", "test")}
+    split_dataset(
+        [shard], **out, norm=str(folder / "norm.json"), fractions=settings["fractions"],
+        seed=derive_seed(42, "eor21cm", "split", study.samples_variant(variant)),
+        image_scaling="none", config={},
+        label_range=settings["label_range"], balance=settings["balance"],
+        group_by=settings["group_by"],
+    )  # fmt: skip
+    return {k: read_dataset(p) for k, p in out.items()}
+
+
+def test_random_split_puts_maps_of_one_box_on_both_sides_and_the_box_split_never(tmp_path):
+    study = eor_study(compare_random_split=True)
+    by_box, by_map = study.variants()
+    assert (by_box, by_map) == ("builtin", "builtin_random_split")
+    assert study.source_variants() == ["builtin"]
+    assert [s.variant for s in study.shards(by_map)] == [by_box] * len(study.shards(by_box))
+    assert study.samples_variant(by_map) == study.samples_variant(by_box)
+    shard = eor_like_shard(tmp_path)
+    splits = {v: split_as_the_rule_does(study, v, shard, tmp_path / v) for v in (by_box, by_map)}
+    boxes = {
+        v: {k: set(d.meta["box_id"].tolist()) for k, d in s.items()} for v, s in splits.items()
+    }
+    assert not boxes[by_box]["train"] & (boxes[by_box]["val"] | boxes[by_box]["test"])
+    assert not boxes[by_box]["val"] & boxes[by_box]["test"]
+    assert boxes[by_map]["train"] & boxes[by_map]["test"]
+    ids = {
+        v: np.sort(np.concatenate([d.meta["sample_id"] for d in s.values()]))
+        for v, s in splits.items()
+    }
+    np.testing.assert_array_equal(ids[by_box], ids[by_map])  # the same maps, split two ways
+    assert "random by sample" in study.describe(by_map) and "disjoint" in study.describe(by_box)
+
+
+def test_the_comparison_needs_a_split_by_box():
+    with pytest.raises(ConfigError, match="eor21cm.compare_random_split"):
+        eor_study(compare_random_split=True, dataset={"group_by": None}).check()
+    assert eor_study().variants() == ["builtin"]
+
+
+def test_split_comparison_table_gives_r2_rmse_and_the_leak(tmp_path):
+    truth = np.array([0.1, 0.3, 0.5, 0.7, 0.9])[:, None]
+    meta = {"box_id": np.array([0, 0, 1, 2, 3]), "redshift": np.full(5, 8.0)}
+    preds, trains = [], []
+    for name, offset, train_boxes in (("box", 0.1, [4, 5]), ("map", 0.0, [0, 1, 5])):
+        preds.append(str(tmp_path / f"{name}.h5"))
+        write_predictions(preds[-1], Predictions(truth, truth + offset, ["xHI"], meta=meta))
+        train = make_dataset(len(train_boxes))
+        train.meta["box_id"] = np.array(train_boxes)
+        trains.append(str(write_dataset(tmp_path / f"{name}_train.h5", train)))
+    csv, md = tmp_path / "t.csv", tmp_path / "t.md"
+    eor_split_comparison(
+        preds, trains, str(csv), str(md), splits=["by box", "random by map"], caption="Data: x."
+    )
+    import pandas as pd
+
+    table = pd.read_csv(csv, index_col="split")
+    # R^2 = 1 - 5 * 0.01 / sum((t - 0.5)^2) = 1 - 0.05 / 0.4
+    assert table.loc["by box", "r2"] == pytest.approx(0.875)
+    assert table.loc["by box", "rmse"] == pytest.approx(0.1)
+    assert table.loc["random by map", "r2"] == pytest.approx(1.0)
+    assert table.loc["by box", "test_maps_from_train_boxes"] == 0.0
+    assert table.loc["random by map", "test_maps_from_train_boxes"] == pytest.approx(0.6)
+    assert "leaks" in md.read_text() and "Data: x." in md.read_text()
+
+
+def test_the_caption_says_which_history_mode_made_the_maps():
+    physical = eor_study(builtin={"box_cells": 64, "history": "physical"}).describe()
+    assert "physical histories: one ionising efficiency per box" in physical
+    assert "tuned per box and redshift" in eor_study().describe()
+
+
+def test_a_fixed_test_split_cannot_be_combined_with_a_group_split():
+    with pytest.raises(ConfigError, match="eor21cm.dataset.test_rows: last fixes the test split"):
+        eor_study(dataset={"test_rows": "last", "group_by": "box_id"}).check()
