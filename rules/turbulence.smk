@@ -68,8 +68,8 @@ rule turbulence_cubes:
         runtime=20,
     params:
         spec=lambda wc: TURB.spec(wc.variant),
-        class_index=lambda wc: TURB.classes().index(wc.cls),
-        class_names=TURB.classes(),
+        class_index=lambda wc: TURB.class_id(wc.variant, wc.cls),
+        class_names=lambda wc: TURB.class_names(wc.variant),
         config=hashed_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_cubes.py"

@@ -87,8 +87,26 @@ class TurbulenceStudy(Study):
         return self.spec(variant)["task"]
 
     def variant_classes(self, variant: str) -> list[str]:
-        """Classes a variant's samples come from (all by default)."""
-        return list(self.spec(variant).get("classes", self.classes()))
+        """Classes a variant's samples come from (all by default; a grouped variant's: the
+        members of its groups, in class order)."""
+        spec = self.spec(variant)
+        if spec.get("groups"):
+            members = {c for group in spec["groups"].values() for c in group}
+            return [c for c in self.classes() if c in members]
+        return list(spec.get("classes", self.classes()))
+
+    def class_names(self, variant: str) -> list[str]:
+        """Label names of a variant's classifier: its groups (e.g. ``{mhd: [mhd], cr: [...]}``
+        gives the reference's two-class MHD vs MHD+CR task), else every transport class."""
+        groups = self.spec(variant).get("groups")
+        return list(groups) if groups else self.classes()
+
+    def class_id(self, variant: str, cls: str) -> int:
+        """The label of transport class ``cls``'s samples in ``variant``."""
+        groups = self.spec(variant).get("groups")
+        if not groups:
+            return self.classes().index(cls)
+        return next(i for i, members in enumerate(groups.values()) if cls in members)
 
     def class_variables(self, cls: str) -> list[str]:
         """Variables converted to FITS for a class: inputs and targets of the variants using it."""
@@ -99,9 +117,12 @@ class TurbulenceStudy(Study):
         return list(dict.fromkeys(names))
 
     def interpreted_variant(self) -> str | None:
-        """The classification variant whose model the saliency and smoothing tests inspect."""
-        return self.flattened_source() or next(
-            (v for v in self.cube_variants() if self.task(v) == "classification"), None
+        """The classification variant whose model the saliency and smoothing tests inspect:
+        ``interpretation.variant``, else the flattened test's source, else the first one."""
+        return (
+            self.settings["interpretation"].get("variant")
+            or self.flattened_source()
+            or next((v for v in self.cube_variants() if self.task(v) == "classification"), None)
         )
 
     def interpreted_model(self) -> str:
@@ -138,6 +159,7 @@ class TurbulenceStudy(Study):
                     f"turbulence.variants.{name}.classes",
                     f"unknown classes {unknown} (the classes are {classes})",
                 )
+            self._check_groups(name, spec, classes)
         flattened = self.flattened_source()
         if flattened is not None:
             if self.cube_variants().get(flattened, {}).get("task") != "classification":
@@ -147,11 +169,37 @@ class TurbulenceStudy(Study):
                     f"{flattened!r} is not a classification variant (they are {choices})",
                 )
         interpreted = self.interpreted_variant()
+        if interpreted and (
+            interpreted not in self.variants() or self.task(interpreted) != "classification"
+        ):
+            raise ConfigError(
+                "turbulence.interpretation.variant",
+                f"{interpreted!r} is not a classification variant of {self.variants()}",
+            )
         smoothed = self.settings["interpretation"]["smoothing_class"]
-        if interpreted and smoothed not in self.variant_classes(interpreted):
+        if interpreted and smoothed not in self.class_names(interpreted):
             raise ConfigError(
                 "turbulence.interpretation.smoothing_class",
                 f"unknown class {smoothed!r}; the classes of variant {interpreted!r} are "
-                f"{self.variant_classes(interpreted)}",
+                f"{self.class_names(interpreted)}",
             )
         super().check()
+
+    @staticmethod
+    def _check_groups(name: str, spec: Mapping[str, Any], classes: list[str]) -> None:
+        """A grouped variant's groups: classification only, known classes, each in one group."""
+        groups = spec.get("groups")
+        if not groups:
+            return
+        key = f"turbulence.variants.{name}.groups"
+        if spec["task"] != "classification" or "classes" in spec:
+            raise ConfigError(key, "groups label a classification variant and replace `classes`")
+        members = [c for group in groups.values() for c in group]
+        unknown = [c for c in members if c not in classes]
+        if unknown:
+            raise ConfigError(key, f"unknown classes {unknown} (the classes are {classes})")
+        repeated = sorted({c for c in members if members.count(c) > 1})
+        if repeated:
+            raise ConfigError(key, f"classes {repeated} are in more than one group")
+        if len(groups) < 2:
+            raise ConfigError(key, "a classifier needs at least two groups")
