@@ -4,20 +4,22 @@
 //! \file sim2model_turb_cr.cpp
 //! \brief Driven MHD turbulence with cosmic rays in a periodic box (sim2model turbulence study).
 //!
-//! Gas of uniform density rho0 and isothermal sound speed cs starts at rest in a uniform
-//! magnetic field B0 along x (plasma beta = 2 rho0 cs^2 / B0^2, Athena++ units with B^2/2 the
-//! magnetic pressure). Athena++'s FFT turbulence driver (configure -fft, <turbulence> block)
+//! Gas of uniform density rho0 and sound speed cs = 1 (isothermal, or adiabatic with pressure
+//! P = rho0 cs^2 / gamma) starts at rest in a uniform magnetic field B0 along x (plasma beta
+//! = 2 P / B0^2, Athena++ units with B^2/2 the magnetic pressure). Athena++'s FFT turbulence driver (configure -fft, <turbulence> block)
 //! stirs it. Cosmic rays (configure -cr, two-moment transport of Jiang & Oh 2018) start uniform
-//! with pressure Pc = Ec/3 = cr_pressure_ratio * rho0 cs^2 and move with one transport class:
+//! with pressure Pc = Ec/3 = cr_pressure_ratio * P and move with one transport class:
 //!
-//!   mhd        no cosmic rays (Ec = 0: the gas feels no CR pressure)
+//!   mhd        no cosmic rays: <cr> src_flag = 0 decouples them from the gas (no CR pressure
+//!              force or energy exchange) and Ec holds a floor of 1e-8 rho0 cs^2 only (zero
+//!              energy makes the two-moment solver divide 0 by 0)
 //!   diffusion  diffusion along the field with coefficient kappa_par (code units L cs):
 //!              opacity sigma_par = vmax / (3 kappa_par); none across the field
 //!   streaming  streaming down the CR pressure gradient at the local Alfven speed (<cr> vs_flag
 //!              = 1), plus diffusion along the field when kappa_par > 0
 //!
 //! <problem> keys: transport (mhd | diffusion | streaming), rho0, beta, cr_pressure_ratio,
-//! kappa_par. The athinput file is written by sim2model (sim2model/sims/athena_input.py).
+//! kappa_par, kappa_perp (diffusion across the field, default none). The athinput file is written by sim2model (sim2model/sims/athena_input.py).
 //========================================================================================
 
 // C++ headers
@@ -44,6 +46,7 @@
 
 namespace {
 Real sigma_par;   // CR opacity along the field (max_opacity: no diffusion)
+Real sigma_perp;  // CR opacity across the field
 bool streaming;   // whether CRs stream at the Alfven speed
 
 void AlongFieldOpacity(MeshBlock *pmb, AthenaArray<Real> &u_cr, AthenaArray<Real> &prim,
@@ -76,8 +79,11 @@ void MeshBlock::InitUserMeshBlockData(ParameterInput *pin) {
         << "transport = streaming" << std::endl;
     ATHENA_ERROR(msg);
   }
+  Real kappa_perp = pin->GetOrAddReal("problem", "kappa_perp", 0.0);
   sigma_par = (transport != "mhd" && kappa_par > 0.0) ? pcr->vmax / (3.0 * kappa_par)
                                                       : pcr->max_opacity;
+  sigma_perp = (transport != "mhd" && kappa_perp > 0.0) ? pcr->vmax / (3.0 * kappa_perp)
+                                                        : pcr->max_opacity;
   pcr->EnrollOpacityFunction(AlongFieldOpacity);
 }
 
@@ -88,11 +94,19 @@ void MeshBlock::InitUserMeshBlockData(ParameterInput *pin) {
 void MeshBlock::ProblemGenerator(ParameterInput *pin) {
   Real rho0 = pin->GetOrAddReal("problem", "rho0", 1.0);
   Real beta = pin->GetReal("problem", "beta");
-  Real cs = peos->GetIsoSoundSpeed();
-  Real pgas = rho0 * cs * cs;
+  // gas pressure of sound speed cs = 1 (adiabatic: rho0 / gamma) or <hydro> iso_sound_speed
+  Real pgas = NON_BAROTROPIC_EOS ? rho0 / peos->GetGamma()
+                                 : rho0 * SQR(peos->GetIsoSoundSpeed());
   Real b0 = std::sqrt(2.0 * pgas / beta);
   bool mhd_only = pin->GetString("problem", "transport") == "mhd";
-  Real ec0 = mhd_only ? 0.0 : 3.0 * pin->GetReal("problem", "cr_pressure_ratio") * pgas;
+  if (mhd_only && pcr->src_flag != 0) {
+    std::stringstream msg;
+    msg << "### FATAL ERROR in sim2model_turb_cr: transport = mhd needs <cr> src_flag = 0"
+        << std::endl;
+    ATHENA_ERROR(msg);
+  }
+  Real ec0 = mhd_only ? 1.0e-8 * pgas
+                      : 3.0 * pin->GetReal("problem", "cr_pressure_ratio") * pgas;
 
   for (int k = ks; k <= ke; ++k) {
     for (int j = js; j <= je; ++j) {
@@ -118,13 +132,19 @@ void MeshBlock::ProblemGenerator(ParameterInput *pin) {
     for (int j = js; j <= je; ++j)
       for (int i = is; i <= ie; ++i) pfield->b.x3f(k, j, i) = 0.0;
   pfield->CalculateCellCenteredField(pfield->b, pfield->bcc, pcoord, is, ie, js, je, ks, ke);
+  if (NON_BAROTROPIC_EOS) {
+    for (int k = ks; k <= ke; ++k)
+      for (int j = js; j <= je; ++j)
+        for (int i = is; i <= ie; ++i)
+          phydro->u(IEN, k, j, i) = pgas / (peos->GetGamma() - 1.0) + 0.5 * b0 * b0;
+  }
 
   // opacities of every cell, ghost zones included, before the first step
   for (int n = 0; n < 3; ++n)
     for (int k = 0; k < ncells3; ++k)
       for (int j = 0; j < ncells2; ++j)
         for (int i = 0; i < ncells1; ++i) {
-          pcr->sigma_diff(n, k, j, i) = (n == 0) ? sigma_par : pcr->max_opacity;
+          pcr->sigma_diff(n, k, j, i) = (n == 0) ? sigma_par : sigma_perp;
           pcr->sigma_adv(n, k, j, i) = pcr->max_opacity;
           pcr->v_adv(n, k, j, i) = 0.0;
         }
@@ -149,8 +169,8 @@ void AlongFieldOpacity(MeshBlock *pmb, AthenaArray<Real> &u_cr, AthenaArray<Real
         Real bxy = std::sqrt(bx * bx + by * by);
         Real btot = std::sqrt(bxy * bxy + bz * bz);
         pcr->sigma_diff(0, k, j, i) = sigma_par;
-        pcr->sigma_diff(1, k, j, i) = pcr->max_opacity;
-        pcr->sigma_diff(2, k, j, i) = pcr->max_opacity;
+        pcr->sigma_diff(1, k, j, i) = sigma_perp;
+        pcr->sigma_diff(2, k, j, i) = sigma_perp;
         pcr->b_angle(0, k, j, i) = (btot > TINY_NUMBER) ? bxy / btot : 1.0;
         pcr->b_angle(1, k, j, i) = (btot > TINY_NUMBER) ? bz / btot : 0.0;
         pcr->b_angle(2, k, j, i) = (bxy > TINY_NUMBER) ? by / bxy : 0.0;

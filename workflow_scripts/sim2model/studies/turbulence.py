@@ -1,7 +1,7 @@
 """Turbulence study (cosmic-ray transport from density maps, after the ML_Turb reference notebook).
 
-Athena++ snapshots of each transport class (the user's runs, or the statistical surrogate) become
-FITS cubes, then one shard of cubes per (variant, class); the generic dataset stage cuts them into
+Athena++ snapshots of each transport class (runs this workflow builds and runs, the user's own
+runs, or the statistical surrogate) become FITS cubes, then one shard of cubes per (variant, class); the generic dataset stage cuts them into
 buffered slabs of 2D maps. Variants classify the transport class or map density to another
 variable (image2image); ``flattened`` retrains the classifier on flattened power spectra.
 """
@@ -26,8 +26,15 @@ class TurbulenceStudy(Study):
     def source_note(self) -> str:
         if self.source == "surrogate":
             return (
-                "the statistical surrogate of MHD + cosmic-ray turbulence (genuine .athdf files, "
-                "not a hydrodynamic simulation)"
+                "SURROGATE: the statistical surrogate of MHD + cosmic-ray turbulence (genuine "
+                ".athdf files, not a simulation; class differences are built in)"
+            )
+        if self.source == "athena":
+            athena = self.settings["athena"]
+            return (
+                f"Athena++ runs of this workflow (driven MHD turbulence with cosmic rays, "
+                f"{athena['cells']}^3 cells, Mach {athena['physics']['mach']:g}, beta "
+                f"{athena['physics']['beta']:g}, {athena['realisations']} realisation(s) per class)"
             )
         return "Athena++ snapshots"
 
@@ -36,6 +43,8 @@ class TurbulenceStudy(Study):
         """Transport class names in class-id order."""
         if self.source == "surrogate":
             return list(self.settings["surrogate"]["classes"])
+        if self.source == "athena":
+            return list(self.settings["athena"]["classes"])
         return list(self.settings["classes"])
 
     def surrogate_snapshots(self) -> int:
@@ -58,7 +67,50 @@ class TurbulenceStudy(Study):
     def n_snapshots(self, cls: str) -> int:
         if self.source == "surrogate":
             return self.surrogate_snapshots()
+        if self.source == "athena":
+            return self.athena_realisations() * self.athena_snapshots()
         return len(self.user_snapshots(cls))
+
+    # -- Athena++ runs (source athena) ----------------------------------------------------------
+    def athena_realisations(self) -> int:
+        """Runs per class (each with its own turbulence-driver seed, shared by the classes)."""
+        return self.settings["athena"]["realisations"]
+
+    def athena_snapshots(self) -> int:
+        """Snapshots each run writes."""
+        return self.settings["athena"]["run"]["snapshots"]
+
+    def athena_flags(self) -> list[str]:
+        """configure.py flags of the Athena++ build."""
+        from sim2model.sims.athena import configure_flags
+
+        return configure_flags(self.settings["athena"]["build"])
+
+    def athena_build_name(self) -> str:
+        """Cache folder name of the build: commit, flags and problem generator content."""
+        from sim2model.sims.athena import build_key
+
+        return build_key(self.settings["athena"]["code"]["commit"], self.athena_flags())
+
+    def athena_input(self, cls: str, seed: int) -> str:
+        """The athinput file of one run of class ``cls``."""
+        from sim2model.sims.athena import athinput_text
+
+        return athinput_text(self.settings["athena"], cls, seed=seed)
+
+    def athena_tlim(self) -> float:
+        """End time of every run (its last snapshot), code units."""
+        from sim2model.sims.athena import snapshot_times
+
+        return snapshot_times(self.settings["athena"])[-1]
+
+    def athena_runtime_minutes(self, cls: str) -> int:
+        """Wall-time request of one run (three times the estimate, at least 5 minutes)."""
+        from sim2model.sims.athena import estimated_seconds
+
+        athena = self.settings["athena"]
+        transport = athena["classes"][cls]["transport"]
+        return max(5, int(3 * estimated_seconds(athena, transport, athena["ranks"]) / 60) + 1)
 
     # -- variants -------------------------------------------------------------------------------
     def cube_variants(self) -> dict[str, Mapping[str, Any]]:
@@ -137,6 +189,8 @@ class TurbulenceStudy(Study):
 
     # -- checks ---------------------------------------------------------------------------------
     def check(self) -> None:
+        if self.source == "athena":
+            self._check_athena()
         if self.source == "athdf":
             if not self.settings["classes"]:
                 raise ConfigError(
@@ -184,6 +238,42 @@ class TurbulenceStudy(Study):
                 f"{self.class_names(interpreted)}",
             )
         super().check()
+
+    def _check_athena(self) -> None:
+        """Classes, mesh decomposition, MPI ranks and the source of the Athena++ block."""
+        athena = self.settings["athena"]
+        if len(athena["classes"]) < 2:
+            raise ConfigError("turbulence.athena.classes", "list at least two transport classes")
+        for cls, spec in athena["classes"].items():
+            kappa = spec.get("kappa_par", 0.0)
+            if spec["transport"] == "diffusion" and not kappa > 0:
+                raise ConfigError(
+                    f"turbulence.athena.classes.{cls}.kappa_par",
+                    "diffusion needs a coefficient > 0 (code units L cs)",
+                )
+            if spec["transport"] == "mhd" and kappa:
+                raise ConfigError(
+                    f"turbulence.athena.classes.{cls}.kappa_par", "MHD-only runs carry no CRs"
+                )
+        cells, block = athena["cells"], athena["meshblock_cells"]
+        if cells % block:
+            raise ConfigError(
+                "turbulence.athena.meshblock_cells",
+                f"{block} does not divide turbulence.athena.cells = {cells}",
+            )
+        ranks, blocks = athena["ranks"], (cells // block) ** 3
+        if ranks > blocks:
+            raise ConfigError(
+                "turbulence.athena.ranks",
+                f"{ranks} MPI ranks but only {blocks} meshblocks: lower meshblock_cells",
+            )
+        if ranks > 1 and not athena["build"]["mpi"]:
+            raise ConfigError("turbulence.athena.build.mpi", f"must be true to run {ranks} ranks")
+        if athena["run"]["snapshots"] > 1 and athena["run"]["spacing"] <= 0:
+            raise ConfigError("turbulence.athena.run.spacing", "must be > 0 for several snapshots")
+        code = athena["code"]
+        if not code.get("archive") and not code.get("url"):
+            raise ConfigError("turbulence.athena.code", "give an archive (or folder) or a url")
 
     @staticmethod
     def _check_groups(name: str, spec: Mapping[str, Any], classes: list[str]) -> None:
