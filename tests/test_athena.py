@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
 from sim2model.sims.athena import (
     CFL,
-    athinput_text,
     build_key,
     configure_flags,
     parse_athinput,

@@ -97,5 +97,6 @@ def turbulence_athena_validation(
         f"Physics checks of the Athena++ runs (means over each class's snapshots; Mach target "
         f"{target_mach:g}). {caption}\n\n" + table.to_markdown(floatfmt=".4g") + "\n"
     )
-    save_figure(validation_figure(pdfs, rho_spectra, ec_spectra, table["mach"], target_mach), figure)
+    mach = table["mach"].to_dict()
+    save_figure(validation_figure(pdfs, rho_spectra, ec_spectra, mach, target_mach), figure)
     log.info("physics checks:\n%s", table.to_string())
