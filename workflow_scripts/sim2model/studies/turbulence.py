@@ -3,7 +3,8 @@
 Athena++ snapshots of each transport class (runs this workflow builds and runs, the user's own
 runs, or the statistical surrogate) become FITS cubes, then one shard of cubes per (variant,
 class); the generic dataset stage cuts them into buffered slabs of 2D maps. Variants classify
-the transport class (or groups of classes) or map density to another variable (image2image); ``flattened`` retrains the classifier on flattened power spectra.
+the transport class (or groups of classes) or map density to another variable (image2image);
+``flattened`` retrains the classifier on flattened power spectra.
 """
 
 from __future__ import annotations
