@@ -1,5 +1,7 @@
 """Snapshot and FITS paths, input functions and final outputs of the turbulence study."""
 
+import os
+
 from sim2model.studies.turbulence import FLATTENED as TURB_FLATTENED
 
 TURB = STUDIES.get("turbulence")

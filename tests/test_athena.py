@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -114,3 +118,107 @@ def test_bad_athena_settings_name_the_key(override, key):
 def test_every_output_names_the_surrogate_as_such():
     assert "SURROGATE" in STUDIES["turbulence"](DEFAULT).describe()
     assert "Athena++ runs of this workflow" in athena_study().describe()
+
+
+# -- real Athena++ (slow): built once per session into the build cache, then run ---------------
+TINY_ATHENA = """
+studies: [turbulence]
+train: {{epochs: 3, batch_size: 16}}
+turbulence:
+  source: athena
+  athena:
+    code: {{archive: "{archive}"}}
+    cells: 16
+    meshblock_cells: 16
+    run: {{saturation: 1.0, spacing: 0.5, snapshots: 2}}
+  variants:
+    transport: {{task: classification, input: rho}}
+    mhd_vs_cr:
+      task: classification
+      input: rho
+      groups: {{mhd: [mhd], cr: [diffusion_slow, diffusion_fast, streaming]}}
+    ecr: null
+    emag: null
+  flattened_variant: null
+  dataset:
+    spatial: {{axis: 0, buffer: 1, periodic: true, tile: 8, projection_depth: 2}}
+  interpretation:
+    {{variant: mhd_vs_cr, smoothing_class: mhd, saliency_per_class: 1, smoothing_sigmas: [0, 2]}}
+  models:
+    cnn: {{arch: cnn_classifier, variants: [transport, mhd_vs_cr], filters: [4, 8], dense_units: 8}}
+    unet: null
+"""
+
+
+@pytest.fixture(scope="module")
+def athena_workflow(tmp_path_factory) -> Path:
+    """A workflow copy configured for tiny real Athena++ runs, the build cache shared by the
+    session ($SIM2MODEL_ATHENA_CACHE, which tests/install_athena_deps.sh fills in CI)."""
+    from test_workflow import copy_workflow
+
+    if not ARCHIVE.exists():
+        pytest.skip(f"Athena++ source archive not found at {ARCHIVE} (../shared absent)")
+    if shutil.which("g++") is None or not Path("/usr/include/hdf5/serial/hdf5.h").exists():
+        pytest.skip("g++ or libhdf5-dev missing: run tests/install_athena_deps.sh")
+    if not os.environ.get("SIM2MODEL_ATHENA_CACHE"):
+        os.environ["SIM2MODEL_ATHENA_CACHE"] = str(tmp_path_factory.getbasetemp() / "athena")
+    work = copy_workflow(tmp_path_factory.mktemp("athena") / "wf")
+    (work / "athena.yaml").write_text(TINY_ATHENA.format(archive=ARCHIVE))
+    return work
+
+
+def run_athena_workflow(work: Path, *targets: str) -> None:
+    from test_workflow import snakemake
+
+    snakemake(work, "--cores", "2", *targets, configfiles=(work / "athena.yaml",))
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_real_runs_differ_as_the_physics_says(athena_workflow):
+    """Faster CR diffusion along the field smooths the CR energy; MHD-only runs carry no CR
+    pressure; the time step is 0.3 dx / vmax."""
+    from sim2model.eval.turbulence_physics import small_scale_fraction
+    from sim2model.io.athdf import read_athdf
+
+    run_athena_workflow(athena_workflow, "turbulence_athena_validation")
+    results = athena_workflow / "results/turbulence"
+    table = pd.read_csv(results / "tables/athena_validation.csv", index_col=0)
+    assert table.loc["mhd", "cr_to_gas_pressure"] < 1e-7  # the 1e-8 floor only
+    for cls in ("diffusion_slow", "diffusion_fast", "streaming"):
+        assert table.loc[cls, "cr_to_gas_pressure"] > 0.1
+    assert (
+        table.loc["diffusion_fast", "ec_small_scale_fraction"]
+        < 0.5 * table.loc["diffusion_slow", "ec_small_scale_fraction"]
+    )
+    assert (table["mach"] > 0.3).all() and (table["mach"] < 3).all()
+    runs = results / "athena/runs"
+    fractions = {}
+    for cls in ("diffusion_slow", "diffusion_fast"):
+        _, fields = read_athdf(runs / cls / "r0" / f"{cls}.out2.00001.athdf", ["Ec"])
+        fractions[cls] = small_scale_fraction(fields["Ec"], k_min=3)
+    assert fractions["diffusion_fast"] < fractions["diffusion_slow"]
+    history = np.loadtxt(runs / "diffusion_slow/r0/diffusion_slow.hst")
+    assert np.allclose(history[1:-1, 1], CFL / 16 / 10.0)  # dt = CFL dx / vmax all along
+    assert (athena_workflow / "results/turbulence/figures/athena_validation.png").stat().st_size
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_real_athena_runs_train_a_classifier(athena_workflow):
+    """Athena++ build (cached) -> runs -> snapshots -> FITS -> slabs -> trained classifiers."""
+    from sim2model.io.dataset import validate_dataset
+
+    run_athena_workflow(athena_workflow)
+    results = athena_workflow / "results/turbulence"
+    two = validate_dataset(results / "dataset/mhd_vs_cr/train.h5")
+    assert two.attrs["class_names"] == ["mhd", "cr"] and set(two.y.tolist()) == {0, 1}
+    accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
+    assert {"mhd", "cr", "diffusion_slow", "all"} <= set(accuracy.index)
+    smoothing = pd.read_csv(results / "tables/smoothing_fractions.csv", index_col=0)
+    assert list(smoothing.columns) == ["mhd", "cr"]
+    log = (athena_workflow / "logs/turbulence_athena_run/streaming/r0.log").read_text()
+    assert "cycle" in log and "(100%)" in log
+    build_log = athena_workflow / "logs/turbulence_athena_build/build.log"
+    if build_log.exists():  # absent when the binary came from the cache
+        assert "Cosmic Ray Transport:         ON" in build_log.read_text()
