@@ -65,8 +65,8 @@ def test_athinput_holds_the_configured_values():
     assert slow["meshblock"]["nx2"] == "12"
     assert float(slow["cr"]["vmax"]) == 25.0 and slow["cr"]["vs_flag"] == "0"
     assert slow["cr"]["src_flag"] == "1"
-    assert float(slow["problem"]["kappa_par"]) == 0.01
-    assert float(blocks["diffusion_fast"]["problem"]["kappa_par"]) == 0.3
+    assert float(slow["problem"]["kappa_par"]) == 0.1
+    assert float(blocks["diffusion_fast"]["problem"]["kappa_par"]) == 1.0
     assert float(slow["problem"]["beta"]) == 0.5
     assert float(slow["problem"]["cr_pressure_ratio"]) == 0.3
     assert slow["problem"]["transport"] == "diffusion"
@@ -178,7 +178,7 @@ def run_athena_workflow(work: Path, *targets: str) -> None:
 def test_real_runs_differ_as_the_physics_says(athena_workflow):
     """Faster CR diffusion along the field smooths the CR energy; MHD-only runs carry no CR
     pressure; the time step is 0.3 dx / vmax."""
-    from sim2model.eval.turbulence_physics import small_scale_fraction
+    from sim2model.eval.turbulence_physics import small_scale_power
     from sim2model.io.athdf import read_athdf
 
     run_athena_workflow(athena_workflow, "turbulence_athena_validation")
@@ -188,16 +188,16 @@ def test_real_runs_differ_as_the_physics_says(athena_workflow):
     for cls in ("diffusion_slow", "diffusion_fast", "streaming"):
         assert table.loc[cls, "cr_to_gas_pressure"] > 0.1
     assert (
-        table.loc["diffusion_fast", "ec_small_scale_fraction"]
-        < 0.5 * table.loc["diffusion_slow", "ec_small_scale_fraction"]
+        table.loc["diffusion_fast", "ec_small_scale_power"]
+        < 0.5 * table.loc["diffusion_slow", "ec_small_scale_power"]
     )
     assert (table["mach"] > 0.3).all() and (table["mach"] < 3).all()
     runs = results / "athena/runs"
     fractions = {}
     for cls in ("diffusion_slow", "diffusion_fast"):
         _, fields = read_athdf(runs / cls / "r0" / f"{cls}.out2.00001.athdf", ["Ec"])
-        fractions[cls] = small_scale_fraction(fields["Ec"], k_min=3)
-    assert fractions["diffusion_fast"] < fractions["diffusion_slow"]
+        fractions[cls] = small_scale_power(fields["Ec"], k_min=4)
+    assert fractions["diffusion_fast"] < 0.5 * fractions["diffusion_slow"]
     history = np.loadtxt(runs / "diffusion_slow/r0/diffusion_slow.hst")
     assert np.allclose(history[1:-1, 1], CFL / 16 / 10.0)  # dt = CFL dx / vmax all along
     assert (athena_workflow / "results/turbulence/figures/athena_validation.png").stat().st_size

@@ -23,10 +23,12 @@ def shell_power_spectrum(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return k, np.bincount(shell.ravel(), power.ravel(), minlength=k[-1] + 1)[k]
 
 
-def small_scale_fraction(field: np.ndarray, k_min: int) -> float:
-    """Fraction of the fluctuation power of ``field`` at wavenumbers ``>= k_min``."""
-    k, power = shell_power_spectrum(field)
-    return float(power[k >= k_min].sum() / power.sum())
+def small_scale_power(field: np.ndarray, k_min: int) -> float:
+    """Power of the relative fluctuations ``field / <field> - 1`` at wavenumbers ``>= k_min``
+    (the variance they carry on scales below L / k_min)."""
+    field = np.asarray(field, dtype=np.float64)
+    k, power = shell_power_spectrum(field / field.mean())
+    return float(power[k >= k_min].sum())
 
 
 def mach_number(fields: Mapping[str, np.ndarray], sound_speed: float = 1.0) -> float:
@@ -36,13 +38,14 @@ def mach_number(fields: Mapping[str, np.ndarray], sound_speed: float = 1.0) -> f
 
 
 def snapshot_summary(fields: Mapping[str, np.ndarray], sound_speed: float = 1.0) -> dict:
-    """Mach number, spread of ln density, and the mean CR-to-gas pressure ratio Pc / P
-    (Pc = Ec / 3, isothermal P = rho cs^2) of one snapshot."""
+    """Mach number, spread of ln density, and for CR runs the mean CR-to-gas pressure ratio
+    Pc / P (Pc = Ec / 3, isothermal P = rho cs^2) and the relative Ec power below a quarter of
+    the box (wavenumbers >= N / 4) of one snapshot."""
     rho = np.asarray(fields["rho"], dtype=np.float64)
     ln_rho = np.log(rho / rho.mean())
     summary = {"mach": mach_number(fields, sound_speed), "sigma_ln_rho": float(ln_rho.std())}
     if "Ec" in fields:
         ec = np.asarray(fields["Ec"], dtype=np.float64)
         summary["cr_to_gas_pressure"] = float((ec / 3.0).mean() / (rho * sound_speed**2).mean())
-        summary["ec_small_scale_fraction"] = small_scale_fraction(ec, max(2, rho.shape[0] // 8))
+        summary["ec_small_scale_power"] = small_scale_power(ec, max(2, rho.shape[0] // 4))
     return summary
