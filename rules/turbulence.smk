@@ -36,7 +36,7 @@ if TURB.source == "athena":
 
     rule turbulence_athena_build:
         input:
-            archive=turbulence_athena_archive(),
+            turbulence_athena_archive(),
         output:
             binary=TURB_ATHENA_BINARY,
         log:

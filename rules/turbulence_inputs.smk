@@ -11,9 +11,11 @@ TURB_ATHENA_RUNS = f"{RESULTS}/turbulence/athena/runs"
 
 
 def turbulence_athena_binary():
-    """The Athena++ binary of this configuration, in the build cache folder."""
+    """The Athena++ binary of this configuration in the build cache folder: the config's, else
+    $SIM2MODEL_ATHENA_CACHE (CI builds it there once), else one under results/."""
     cache = (
         TURB.settings["athena"]["build"]["cache"]
+        or os.environ.get("SIM2MODEL_ATHENA_CACHE")
         or f"{RESULTS}/turbulence/athena/build"
     )
     return f"{cache}/{TURB.athena_build_name()}/athena"
