@@ -72,7 +72,7 @@ if TURB.source == "athena":
         resources:
             mem_mb=4000,
             tasks=TURB.settings["athena"]["ranks"],
-            runtime=lambda wc: TURB.athena_runtime_minutes(wc.cls),
+            runtime=TURB.athena_runtime_minutes(),
         params:
             athinput=lambda wc: TURB.athena_input(
                 wc.cls,

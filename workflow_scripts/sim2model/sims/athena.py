@@ -72,21 +72,16 @@ def snapshot_times(athena: Mapping[str, Any]) -> list[float]:
     return [t_eddy * (run["saturation"] + i * run["spacing"]) for i in range(run["snapshots"])]
 
 
-def run_vmax(physics: Mapping[str, Any], transport: str) -> float:
-    """The reduced speed of light of a run: ``physics.vmax``, or the sound speed for MHD-only
-    runs (their CR energy is zero, so vmax would only shorten the time step)."""
-    return 1.0 if transport == "mhd" else physics["vmax"]
+def time_step(athena: Mapping[str, Any]) -> float:
+    """Athena++'s time step, ``CFL * dx / vmax``: the reduced speed of light vmax exceeds every
+    MHD signal speed and sets it (MHD-only runs too: their near-empty CR field goes non-finite
+    when vmax is below the flow speed)."""
+    return CFL / athena["cells"] / athena["physics"]["vmax"]
 
 
-def time_step(athena: Mapping[str, Any], transport: str) -> float:
-    """Upper bound of Athena++'s time step, ``CFL * dx / vmax`` (CR runs: vmax exceeds every MHD
-    signal speed and sets the step; MHD-only runs: the fast magnetosonic speed sets it)."""
-    return CFL / athena["cells"] / run_vmax(athena["physics"], transport)
-
-
-def estimated_seconds(athena: Mapping[str, Any], transport: str, ranks: int = 1) -> float:
+def estimated_seconds(athena: Mapping[str, Any], ranks: int = 1) -> float:
     """Wall time estimate of one run from ``run.cell_updates_per_s`` (per core)."""
-    steps = snapshot_times(athena)[-1] / time_step(athena, transport)
+    steps = snapshot_times(athena)[-1] / time_step(athena)
     return steps * athena["cells"] ** 3 / (athena["run"]["cell_updates_per_s"] * ranks)
 
 
@@ -107,7 +102,7 @@ def athinput_text(
     times, driving = snapshot_times(athena), physics["driving"]
     n, block = athena["cells"], athena["meshblock_cells"]
     spacing = times[1] - times[0] if len(times) > 1 else times[0]
-    steps = times[-1] / time_step(athena, transport)
+    steps = times[-1] / time_step(athena)
     blocks = {
         "comment": {"problem": f"sim2model turbulence, class {cls} ({transport})"},
         "job": {"problem_id": problem_id or cls},
@@ -124,7 +119,7 @@ def athinput_text(
         "meshblock": {"nx1": block, "nx2": block, "nx3": block},
         "hydro": {"iso_sound_speed": 1.0},
         "cr": {
-            "vmax": run_vmax(physics, transport),
+            "vmax": physics["vmax"],
             "vs_flag": int(transport == "streaming"),
             "src_flag": int(transport != "mhd"),
         },

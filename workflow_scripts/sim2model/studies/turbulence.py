@@ -105,13 +105,12 @@ class TurbulenceStudy(Study):
 
         return snapshot_times(self.settings["athena"])[-1]
 
-    def athena_runtime_minutes(self, cls: str) -> int:
+    def athena_runtime_minutes(self) -> int:
         """Wall-time request of one run (three times the estimate, at least 5 minutes)."""
         from sim2model.sims.athena import estimated_seconds
 
         athena = self.settings["athena"]
-        transport = athena["classes"][cls]["transport"]
-        return max(5, int(3 * estimated_seconds(athena, transport, athena["ranks"]) / 60) + 1)
+        return max(5, int(3 * estimated_seconds(athena, athena["ranks"]) / 60) + 1)
 
     # -- variants -------------------------------------------------------------------------------
     def cube_variants(self) -> dict[str, Mapping[str, Any]]:
