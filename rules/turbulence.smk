@@ -150,6 +150,7 @@ rule turbulence_cubes:
     params:
         spec=lambda wc: TURB.spec(wc.variant),
         class_index=lambda wc: TURB.class_id(wc.variant, wc.cls),
+        shard_index=lambda wc: TURB.classes().index(wc.cls),
         class_names=lambda wc: TURB.class_names(wc.variant),
         config=hashed_config("turbulence"),
     script:

@@ -49,7 +49,7 @@ def test_grouped_shards_carry_the_two_class_labels(tmp_path):
     from sim2model.sims.turbulence_surrogate import write_surrogate_snapshot
 
     study = grouped_study()
-    names = study.class_names("mhd_vs_cr")
+    names, ids = study.class_names("mhd_vs_cr"), set()
     for i, cls in enumerate(study.variant_classes("mhd_vs_cr")):
         athdf, fits = tmp_path / f"{cls}.athdf", tmp_path / f"{cls}.fits"
         write_surrogate_snapshot(athdf, cls, 16, i, snapshot=0, block_cells=16, time=1.0)
@@ -61,11 +61,14 @@ def test_grouped_shards_carry_the_two_class_labels(tmp_path):
             class_index=study.class_id("mhd_vs_cr", cls),
             class_names=names,
             config={"test": 1},
+            shard_index=study.classes().index(cls),
         )
         shard = read_dataset(tmp_path / f"{cls}.h5")
         assert shard.attrs["class_names"] == ["mhd", "cr"]
         assert shard.y.tolist() == [0 if cls == "mhd" else 1]
         assert shard.meta["class_id"].tolist() == shard.y.tolist()
+        ids.update(shard.meta["sample_id"].tolist())
+    assert len(ids) == len(study.variant_classes("mhd_vs_cr"))  # unique across shards
 
 
 def test_smoothing_test_runs_on_a_two_class_network(tmp_path):
