@@ -21,13 +21,27 @@ if ((${#missing[@]})); then
 fi
 
 archive=../shared/athena/athena-ed4d1e3.tar.gz
-if [[ -n "${SIM2MODEL_ATHENA_CACHE:-}" && -f "$archive" ]]; then
+python=${PYTHON:-.venv/bin/python}
+binary=$("$python" - <<'PY'
+import os, sys, yaml
+sys.path.insert(0, "workflow_scripts")
+from sim2model.sims.athena import build_key, configure_flags
+athena = yaml.safe_load(open("config/schema.yaml"))["properties"]["turbulence"]["properties"]["athena"]
+build = athena["properties"]["build"]["properties"]
+commit = athena["properties"]["code"]["properties"]["commit"]["default"]
+flags = configure_flags({"mpi": False, "extra_flags": build["extra_flags"]["default"]})
+print(os.path.join(os.environ.get("SIM2MODEL_ATHENA_CACHE", ""), build_key(commit, flags), "athena"))
+PY
+)
+if [[ -x "$binary" ]]; then
+    echo "Athena++ already built: $binary"
+elif [[ -n "${SIM2MODEL_ATHENA_CACHE:-}" && -f "$archive" ]]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     cp -r Snakefile rules envs config report profiles workflow_scripts athena "$work"/
     printf 'turbulence:\n  athena:\n    code: {archive: %s}\n' "$(realpath "$archive")" >"$work/archive.yaml"
-    (cd "$work" && "${SNAKEMAKE:-$OLDPWD/.venv/bin/snakemake}" --cores 2 \
+    (cd "$work" && "${SNAKEMAKE:-$OLDPWD/.venv/bin/snakemake}" --cores 2 --rerun-triggers mtime \
         --configfile config/turbulence_athena.yaml archive.yaml -- turbulence_athena_build)
-    ls "$SIM2MODEL_ATHENA_CACHE"/*/athena
+    ls -l "$binary"
 fi
 echo "install_athena_deps.sh: $((SECONDS - start)) s"
