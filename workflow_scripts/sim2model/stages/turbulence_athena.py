@@ -81,7 +81,7 @@ def turbulence_athena_validation(
             ln_rho.append(np.log(fields["rho"] / fields["rho"].mean()).ravel())
             k, power = shell_power_spectrum(fields["rho"])
             p_rho.append(power)
-            p_ec.append(shell_power_spectrum(fields["Ec"])[1])
+            p_ec.append(shell_power_spectrum(fields["Ec"] / fields["Ec"].mean())[1])
         density, _ = np.histogram(np.concatenate(ln_rho), edges, density=True)
         pdfs[cls] = (0.5 * (edges[1:] + edges[:-1]), np.where(density > 0, density, np.nan))
         rho_spectra[cls] = (k, np.mean(p_rho, axis=0))
