@@ -85,9 +85,7 @@ def estimated_seconds(athena: Mapping[str, Any], ranks: int = 1) -> float:
     return steps * athena["cells"] ** 3 / (athena["run"]["cell_updates_per_s"] * ranks)
 
 
-def athinput_text(
-    athena: Mapping[str, Any], cls: str, *, seed: int, problem_id: str | None = None
-) -> str:
+def athinput_text(athena: Mapping[str, Any], cls: str, *, seed: int) -> str:
     """The athinput file of one run of transport class ``cls`` (see the module docstring).
 
     ``seed`` seeds the turbulence driver (the same seed for every class of one realisation, so
@@ -105,7 +103,7 @@ def athinput_text(
     steps = times[-1] / time_step(athena)
     blocks = {
         "comment": {"problem": f"sim2model turbulence, class {cls} ({transport})"},
-        "job": {"problem_id": problem_id or cls},
+        "job": {"problem_id": cls},
         "output1": {"file_type": "hst", "dt": spacing / 10},
         "output2": {
             "file_type": "hdf5", "variable": "prim", "dt": spacing, "next_time": times[0],
