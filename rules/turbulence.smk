@@ -32,6 +32,87 @@ if TURB.source == "surrogate":
             "../workflow_scripts/turbulence_surrogate.py"
 
 
+if TURB.source == "athena":
+
+    rule turbulence_athena_build:
+        input:
+            turbulence_athena_archive(),
+        output:
+            binary=TURB_ATHENA_BINARY,
+        log:
+            "logs/turbulence_athena_build/build.log",
+        conda:
+            "../envs/athena.yaml"
+        threads: 2
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            code=TURB.settings["athena"]["code"],
+            flags=TURB.athena_flags(),
+            jobs=lambda wc, threads: threads,
+        script:
+            "../workflow_scripts/turbulence_athena_build.py"
+
+    rule turbulence_athena_run:
+        input:
+            binary=TURB_ATHENA_BINARY,
+        output:
+            snapshots=[
+                f"{TURB_ATHENA_RUNS}/{{cls}}/r{{realisation}}/{{cls}}.out2.{i:05d}.athdf"
+                for i in range(TURB.athena_snapshots())
+            ],
+        log:
+            "logs/turbulence_athena_run/{cls}/r{realisation}.log",
+        wildcard_constraints:
+            realisation=r"\d+",
+        conda:
+            "../envs/athena.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            tasks=TURB.settings["athena"]["ranks"],
+            runtime=TURB.athena_runtime_minutes(),
+        params:
+            athinput=lambda wc: TURB.athena_input(
+                wc.cls,
+                study_seed("turbulence", "athena", int(wc.realisation), bits=31),
+            ),
+            tlim=TURB.athena_tlim(),
+            ranks=lambda wc, resources: resources.tasks,
+        script:
+            "../workflow_scripts/turbulence_athena_run.py"
+
+    rule turbulence_athena_validation:
+        input:
+            snapshots=[s for cls in TURB.classes() for s in turbulence_snapshots(cls)],
+        output:
+            figure=report(
+                f"{RESULTS}/turbulence/figures/athena_validation.png",
+                caption="../report/turbulence_athena_validation.rst",
+                category="turbulence",
+                subcategory="Simulations",
+            ),
+            table_csv=f"{RESULTS}/turbulence/tables/athena_validation.csv",
+            table_md=f"{RESULTS}/turbulence/tables/athena_validation.md",
+        log:
+            "logs/turbulence_athena_validation/validation.log",
+        conda:
+            "../envs/report.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=20,
+        params:
+            snapshot_classes=[
+                cls for cls in TURB.classes() for _ in turbulence_snapshots(cls)
+            ],
+            target_mach=TURB.settings["athena"]["physics"]["mach"],
+            caption=TURB.describe(),
+        script:
+            "../workflow_scripts/turbulence_athena_validation.py"
+
+
 rule athdf_to_fits:
     input:
         snapshot=lambda wc: turbulence_snapshots(wc.cls)[int(wc.index)],
@@ -68,8 +149,9 @@ rule turbulence_cubes:
         runtime=20,
     params:
         spec=lambda wc: TURB.spec(wc.variant),
-        class_index=lambda wc: TURB.classes().index(wc.cls),
-        class_names=TURB.classes(),
+        class_index=lambda wc: TURB.class_id(wc.variant, wc.cls),
+        shard_index=lambda wc: TURB.classes().index(wc.cls),
+        class_names=lambda wc: TURB.class_names(wc.variant),
         config=hashed_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_cubes.py"

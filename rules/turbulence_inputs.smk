@@ -1,9 +1,35 @@
 """Snapshot and FITS paths, input functions and final outputs of the turbulence study."""
 
+import os
+
 from sim2model.studies.turbulence import FLATTENED as TURB_FLATTENED
 
 TURB = STUDIES.get("turbulence")
 TURB_CLASSIFY = TURB.interpreted_variant() if TURB else None
+#: Athena++ runs (source athena): one folder per (class, realisation).
+TURB_ATHENA_RUNS = f"{RESULTS}/turbulence/athena/runs"
+
+
+def turbulence_athena_binary():
+    """The Athena++ binary of this configuration in the build cache folder: the config's, else
+    $SIM2MODEL_ATHENA_CACHE (CI builds it there once), else one under results/."""
+    cache = (
+        TURB.settings["athena"]["build"]["cache"]
+        or os.environ.get("SIM2MODEL_ATHENA_CACHE")
+        or f"{RESULTS}/turbulence/athena/build"
+    )
+    return f"{cache}/{TURB.athena_build_name()}/athena"
+
+
+def turbulence_athena_archive():
+    """The local Athena++ source (archive or folder) the build reads, if any."""
+    archive = TURB.settings["athena"]["code"]["archive"]
+    return [archive] if archive else []
+
+
+TURB_ATHENA_BINARY = (
+    turbulence_athena_binary() if TURB and TURB.source == "athena" else None
+)
 
 
 def turbulence_snapshots(cls):
@@ -13,6 +39,12 @@ def turbulence_snapshots(cls):
         return [
             f"{RESULTS}/turbulence/athdf/{cls}/{cls}.out2.{i:05d}.athdf"
             for i in range(TURB.surrogate_snapshots())
+        ]
+    if TURB.source == "athena":
+        return [
+            f"{TURB_ATHENA_RUNS}/{cls}/r{r}/{cls}.out2.{i:05d}.athdf"
+            for r in range(TURB.athena_realisations())
+            for i in range(TURB.athena_snapshots())
         ]
     return list(TURB.user_snapshots(cls))
 
@@ -61,6 +93,7 @@ def turbulence_targets():
             if TURB_CLASSIFY
             else []
         ),
+        *(rules.turbulence_athena_validation.output if TURB.source == "athena" else []),
     ]
 
 

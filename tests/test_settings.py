@@ -60,6 +60,22 @@ CROSS_KEY_ERRORS = {
         {"turbulence": {"variants": {"ecr": {"classes": ["streaming", "sound_waves"]}}}},
         "turbulence.variants.ecr.classes", "sound_waves",
     ),
+    "class in two groups": (
+        {"turbulence": {"variants": {"mhd_vs_cr": {
+            "task": "classification", "input": "rho",
+            "groups": {"mhd": ["mhd", "streaming"], "cr": ["streaming", "diffusion_fast"]}}}}},
+        "turbulence.variants.mhd_vs_cr.groups", "more than one group",
+    ),
+    "unknown grouped class": (
+        {"turbulence": {"variants": {"mhd_vs_cr": {
+            "task": "classification", "input": "rho",
+            "groups": {"mhd": ["mhd"], "cr": ["sound_waves"]}}}}},
+        "turbulence.variants.mhd_vs_cr.groups", "sound_waves",
+    ),
+    "interpreted variant that is no classifier": (
+        {"turbulence": {"interpretation": {"variant": "emag"}}},
+        "turbulence.interpretation.variant", "not a classification variant",
+    ),
     "pickle without boxes split by box": (
         {"eor21cm": {"source": "pickle", "pickle": {"path": "__PICKLE__"}}},
         "eor21cm.dataset.group_by", "box_column",

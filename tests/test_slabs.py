@@ -226,6 +226,40 @@ def test_image2image_targets_are_cut_like_the_images():
     assert 2 in out["test"].meta["slice_depth"]
 
 
+@pytest.mark.parametrize("kind", ["slices", "plane_tiles"])
+def test_projections_of_log10_maps_are_log10_of_the_mean_linear_density(kind):
+    """A column density averages the density, not its logarithm (geometric mean)."""
+    ds = _cubes("image2image")
+    ds.attrs.update(input_name="log10 rho", target_names=["log10 Ec"])
+    axis, p = (0, 4) if kind == "slices" else (2, 4)
+    fractions = {"train": 0.4, "val": 0.2, "test": 0.4}
+    test = spatial_split(
+        ds, axis=axis, buffer=1, fractions=fractions, projection_depth=p, tile=4, samples=kind
+    )["test"]
+    m = test.meta
+    projected = np.flatnonzero(m["slice_depth"] == p)
+    assert projected.size
+    for i in projected[:: max(1, projected.size // 7)]:
+        cube, first = m["cube_index"][i], m["slice_index"][i]
+        r, c = m["tile_row"][i] * 4, m["tile_col"][i] * 4
+        if kind == "slices":
+            x_cells, y_cells = ds.x[cube, first : first + p], ds.y[cube, first : first + p]
+            x_cells, y_cells = x_cells[:, r : r + 4, c : c + 4], y_cells[:, r : r + 4, c : c + 4]
+        else:
+            start = m["cut_start"][i]
+            x_cells = ds.x[cube, first : first + p, r : r + 4, start : start + 4]
+            y_cells = ds.y[cube, first : first + p, r : r + 4, start : start + 4]
+        linear = np.log10(np.mean(10.0 ** x_cells.astype(np.float64), axis=0))
+        np.testing.assert_allclose(test.x[i], linear, rtol=1e-5, atol=1e-5)
+        geometric = x_cells.mean(axis=0)
+        assert np.all(test.x[i] >= geometric - 1e-5)  # AM >= GM, strictly for varying maps
+        assert np.abs(test.x[i] - geometric).max() > 0.05
+        np.testing.assert_allclose(
+            test.y[i], np.log10(np.mean(10.0 ** y_cells.astype(np.float64), axis=0)), rtol=1e-5,
+            atol=1e-5,
+        )  # fmt: skip
+
+
 def test_zero_fraction_split_is_empty_and_split_is_deterministic():
     ds = _cubes("classification")
     fractions = {"train": 0.7, "val": 0.0, "test": 0.3}

@@ -22,7 +22,9 @@ from sim2model.io.dataset import DatasetError, validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "configs" / "tiny.yaml"
-COPIED = ["Snakefile", "rules", "envs", "config", "report", "profiles", "workflow_scripts"]
+COPIED = [
+    "Snakefile", "rules", "envs", "config", "report", "profiles", "workflow_scripts", "athena",
+]  # fmt: skip
 
 pytestmark = pytest.mark.slow
 

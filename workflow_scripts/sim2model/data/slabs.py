@@ -153,41 +153,47 @@ def _tile_grid(block: np.ndarray, tile_h: int, tile_w: int) -> np.ndarray:
     return crop.reshape(n, s, rows, tile_h, cols, tile_w, c).transpose(0, 1, 2, 4, 3, 5, 6)
 
 
-def _project(block: np.ndarray, depth: int) -> np.ndarray:
+def _project(block: np.ndarray, depth: int, log10: bool = False) -> np.ndarray:
     """Means of non-overlapping groups of ``depth`` slices of ``block`` ``(N, S, H, W, C)``.
 
-    Summed in float64, returned in ``block``'s dtype; trailing slices that fill no group are
-    dropped.
+    ``log10``: the slices hold log10 of a quantity; the projection is then log10 of the mean of
+    the linear quantity (a column density averages the density along the line of sight, not its
+    logarithm). Summed in float64, returned in ``block``'s dtype; trailing slices that fill no
+    group are dropped.
     """
     n, s, h, w, c = block.shape
     groups = block[:, : s // depth * depth].reshape(n, s // depth, depth, h, w, c)
+    if log10:
+        mean = np.power(10.0, groups, dtype=np.float64).mean(axis=2)
+        return np.log10(mean).astype(block.dtype)
     return groups.mean(axis=2, dtype=np.float64).astype(block.dtype)
 
 
 def _tiles(
-    block: np.ndarray, step: int, tile_h: int, tile_w: int
+    block: np.ndarray, step: int, tile_h: int, tile_w: int, log10: bool = False
 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Tiles of ``block`` ``(N, S, H, W, C)`` (its slices first projected by ``step`` > 1), in
-    (cube, slice, tile row, tile col) order, and those four indices of every tile."""
+    """Tiles of ``block`` ``(N, S, H, W, C)`` (its slices first projected by ``step`` > 1, see
+    :func:`_project` for ``log10``), in (cube, slice, tile row, tile col) order, and those four
+    indices of every tile."""
     if step > 1:
-        block = _project(block, step)
+        block = _project(block, step, log10)
     grid = _tile_grid(block, tile_h, tile_w)
     images = np.empty((int(np.prod(grid.shape[:4])), tile_h, tile_w, grid.shape[-1]), grid.dtype)
     images.reshape(grid.shape)[...] = grid
     return images, tuple(a.ravel() for a in np.indices(grid.shape[:4], dtype=np.int64))
 
 
-Cut = Callable[[np.ndarray, int, int, int], tuple[np.ndarray, dict[str, np.ndarray]]]
+Cut = Callable[[np.ndarray, int, int, int, bool], tuple[np.ndarray, dict[str, np.ndarray]]]
 
 
 def _slice_cutter(axis: int, tile: int | None) -> Cut:
     """Slices perpendicular to ``axis`` (optionally tiled) of cells ``[start, stop)``."""
 
-    def cut(arrays: np.ndarray, start: int, stop: int, step: int):
+    def cut(arrays: np.ndarray, start: int, stop: int, step: int, log10: bool):
         cubes = np.moveaxis(arrays, 1 + axis, 1)
         height, width = cubes.shape[2:4]
         tile_h, tile_w = (tile, tile) if tile is not None else (height, width)
-        images, (cube, offset, row, col) = _tiles(cubes[:, start:stop], step, tile_h, tile_w)
+        images, (cube, offset, row, col) = _tiles(cubes[:, start:stop], step, tile_h, tile_w, log10)
         columns = {
             "cube_index": cube,
             "slice_index": start + step * offset,
@@ -204,9 +210,9 @@ def _plane_cutter(axis: int, tile: int) -> Cut:
     """Tiles of the (Y, X) planes inside cells ``[start, stop)`` of ``axis`` (1: y, 2: x);
     ``cut_start`` is a tile's first cell along the cut axis, projections average z planes."""
 
-    def cut(cubes: np.ndarray, start: int, stop: int, step: int):
+    def cut(cubes: np.ndarray, start: int, stop: int, step: int, log10: bool):
         band = cubes[:, :, start:stop] if axis == 1 else cubes[:, :, :, start:stop]
-        images, (cube, plane, row, col) = _tiles(band, step, tile, tile)
+        images, (cube, plane, row, col) = _tiles(band, step, tile, tile, log10)
         columns = {
             "cube_index": cube,
             "slice_index": step * plane,
@@ -297,6 +303,11 @@ def _check_inputs(
         )
 
 
+def _is_log10(name: str | None) -> bool:
+    """Whether a dataset variable named ``name`` (``input_name``, ``target_names``) is a log10."""
+    return isinstance(name, str) and name.startswith("log10 ")
+
+
 def _meta_columns(cube_meta: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Cube meta columns, renaming ``name`` to ``cube_<name>`` where it clashes with a new one."""
     renamed = {}
@@ -329,7 +340,9 @@ def spatial_split(
     ``tile`` cuts every slice into non-overlapping ``tile x tile`` images from its first row and
     column (remainder cells dropped; ``None`` keeps whole slices). ``projection_depth`` adds to
     the test split the means of that many adjacent slices, in non-overlapping groups from the
-    start of the test slab, after all the test slices.
+    start of the test slab, after all the test slices. Maps of a variable named ``"log10 ..."``
+    (``attrs["input_name"]``, ``attrs["target_names"]``) are projected as log10 of the mean of the
+    linear quantity, like an observed column density.
 
     Returns one dataset per split (empty for a zero fraction): ``x`` ``(M, H, W, C)``; ``y`` the
     cube's class or regression row repeated, or its target cube cut (and projected) like ``x``;
@@ -365,16 +378,18 @@ def spatial_split(
             )
         cut = _slice_cutter(axis, tile)
     cube_meta = _meta_columns(ds.meta)
+    x_log10 = _is_log10(ds.attrs.get("input_name"))
+    y_log10 = _is_log10(next(iter(ds.attrs.get("target_names") or ()), None))
 
     out = {}
     for name in SPLITS:
         start, stop = layout.ranges[name]
         steps = [1] + ([projection_depth] if name == "test" and projection_depth else [])
-        parts = [cut(ds.x, start, stop, step) for step in steps]
+        parts = [cut(ds.x, start, stop, step, x_log10) for step in steps]
         columns = {k: _join([p[1][k] for p in parts]) for k in parts[0][1]}
         cube = columns["cube_index"]
         if ds.y.ndim == 5:
-            y = _join([cut(ds.y, start, stop, step)[0] for step in steps])
+            y = _join([cut(ds.y, start, stop, step, y_log10)[0] for step in steps])
         else:
             y = ds.y[cube]
         meta = {k: v[cube] for k, v in cube_meta.items()}

@@ -80,8 +80,13 @@ def turbulence_cubes(
     class_names: Sequence[str],
     config: object,
     targets: Sequence[str] | None = None,
+    shard_index: int | None = None,
 ) -> None:
-    """One class's snapshots as a contract shard of log10 cubes (see the module docstring)."""
+    """One class's snapshots as a contract shard of log10 cubes (see the module docstring).
+
+    ``class_index`` is the label; ``shard_index`` (default: the label) the transport class's
+    position, which keeps sample ids unique when grouped classes share a label.
+    """
     x, headers = _log10_cubes(inputs)
     n = len(x)
     attrs: dict[str, Any] = {
@@ -98,7 +103,8 @@ def turbulence_cubes(
         attrs["target_names"] = [f"log10 {spec['target']}"]
         attrs["units"] = ["log10 code units"]
     meta = {
-        "sample_id": np.arange(n, dtype=np.int64) + 100_000 * class_index,
+        "sample_id": np.arange(n, dtype=np.int64)
+        + 100_000 * (class_index if shard_index is None else shard_index),
         "class_id": np.full(n, class_index, dtype=np.int64),
         "snapshot": np.arange(n, dtype=np.int64),
         "sim_time": np.array([h["SIMTIME"] for h in headers], dtype=np.float64),

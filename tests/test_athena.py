@@ -1,0 +1,224 @@
+"""Athena++ as the turbulence study's source: athinput files, and (slow) real builds and runs."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim2model.sims.athena import (
+    CFL,
+    build_key,
+    configure_flags,
+    parse_athinput,
+    snapshot_times,
+)
+from sim2model.studies import STUDIES
+from sim2model.studies.base import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+ATHENA_CONFIG = yaml.safe_load((REPO / "config" / "turbulence_athena.yaml").read_text())
+ARCHIVE = REPO.parent / "shared" / "athena" / "athena-ed4d1e3.tar.gz"
+
+
+def merged(override: dict, base: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(value, out[key])
+        else:
+            out[key] = value
+    return out
+
+
+def athena_study(override: dict | None = None):
+    """The turbulence study of config/turbulence_athena.yaml (schema defaults filled in)."""
+    from snakemake.utils import validate as fill_defaults
+
+    config = merged(merged(ATHENA_CONFIG, DEFAULT), {})
+    config = merged(override or {}, config)
+    fill_defaults(config, str(REPO / "config" / "schema.yaml"))
+    study = STUDIES["turbulence"](config)
+    study.check()
+    return study
+
+
+def test_athinput_holds_the_configured_values():
+    study = athena_study(
+        {"turbulence": {"athena": {
+            "cells": 24, "meshblock_cells": 12,
+            "physics": {"mach": 2.0, "beta": 0.5, "cr_pressure_ratio": 0.3, "vmax": 25.0,
+                        "driving": {"nlow": 1, "nhigh": 4, "tcorr": 0.25}},
+            "run": {"saturation": 1.5, "spacing": 0.5, "snapshots": 4},
+        }}}
+    )  # fmt: skip
+    blocks = {cls: parse_athinput(study.athena_input(cls, seed=1234)) for cls in study.classes()}
+    slow = blocks["diffusion_slow"]
+    assert slow["mesh"]["nx1"] == slow["mesh"]["nx3"] == "24"
+    assert slow["meshblock"]["nx2"] == "12"
+    assert float(slow["cr"]["vmax"]) == 25.0 and slow["cr"]["vs_flag"] == "0"
+    assert slow["cr"]["src_flag"] == "1"
+    assert float(slow["problem"]["kappa_par"]) == 0.1
+    assert float(blocks["diffusion_fast"]["problem"]["kappa_par"]) == 1.0
+    assert float(slow["problem"]["beta"]) == 0.5
+    assert float(slow["problem"]["cr_pressure_ratio"]) == 0.3
+    assert slow["problem"]["transport"] == "diffusion"
+    turbulence = slow["turbulence"]
+    assert float(turbulence["dedt"]) == pytest.approx(8.0)  # Mach^3
+    assert float(turbulence["tcorr"]) == pytest.approx(0.125)  # 0.25 eddy times of 1/Mach
+    assert turbulence["nhigh"] == "4" and turbulence["rseed"] == "1234"
+    # snapshots from 1.5 eddy times (0.75 code units) every 0.25, four of them
+    output = slow["output2"]
+    assert output["file_type"] == "hdf5" and output["variable"] == "prim"
+    assert float(output["next_time"]) == pytest.approx(0.75)
+    assert float(output["dt"]) == pytest.approx(0.25)
+    assert float(slow["time"]["tlim"]) == pytest.approx(1.5) == study.athena_tlim()
+    assert float(slow["time"]["cfl_number"]) == CFL
+    assert blocks["streaming"]["cr"]["vs_flag"] == "1"
+    mhd = blocks["mhd"]
+    assert mhd["problem"]["transport"] == "mhd" and mhd["cr"]["src_flag"] == "0"
+    assert {b["turbulence"]["rseed"] for b in blocks.values()} == {"1234"}  # same driving
+
+
+def test_snapshot_times_and_build_names():
+    athena = athena_study().settings["athena"]
+    assert snapshot_times(athena) == pytest.approx([1.0, 1.5, 2.0])
+    flags = configure_flags(athena["build"])
+    assert flags[:5] == ["--prob=sim2model_turb_cr", "-b", "-fft", "-cr", "-hdf5"]
+    assert "-mpi" not in flags and "-mpi" in configure_flags({**athena["build"], "mpi": True})
+    one = build_key(athena["code"]["commit"], flags)
+    assert one.startswith("athena-ed4d1e3-") and one == build_key(athena["code"]["commit"], flags)
+    assert one != build_key(athena["code"]["commit"], [*flags, "-mpi"])
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"meshblock_cells": 12}, "turbulence.athena.meshblock_cells"),
+        ({"ranks": 2, "meshblock_cells": 16}, "turbulence.athena.build.mpi"),
+        ({"ranks": 9, "build": {"mpi": True}, "meshblock_cells": 16},
+         "turbulence.athena.ranks"),
+        ({"classes": {"diffusion_slow": {"transport": "diffusion", "kappa_par": 0.0}}},
+         "turbulence.athena.classes.diffusion_slow.kappa_par"),
+    ],
+)  # fmt: skip
+def test_bad_athena_settings_name_the_key(override, key):
+    with pytest.raises(ConfigError) as caught:
+        athena_study({"turbulence": {"athena": override}})
+    assert caught.value.key == key
+
+
+def test_every_output_names_the_surrogate_as_such():
+    assert "SURROGATE" in STUDIES["turbulence"](DEFAULT).describe()
+    assert "Athena++ runs of this workflow" in athena_study().describe()
+
+
+# -- real Athena++ (slow): built once per session into the build cache, then run ---------------
+TINY_ATHENA = """
+studies: [turbulence]
+train: {{epochs: 3, batch_size: 16}}
+turbulence:
+  source: athena
+  athena:
+    code: {{archive: "{archive}"}}
+    cells: 16
+    meshblock_cells: 16
+    run: {{saturation: 1.0, spacing: 0.5, snapshots: 2}}
+  variants:
+    transport: {{task: classification, input: rho}}
+    mhd_vs_cr:
+      task: classification
+      input: rho
+      groups: {{mhd: [mhd], cr: [diffusion_slow, diffusion_fast, streaming]}}
+    ecr: null
+    emag: null
+  flattened_variant: null
+  dataset:
+    spatial: {{axis: 0, buffer: 1, periodic: true, tile: 8, projection_depth: 2}}
+  interpretation:
+    {{variant: mhd_vs_cr, smoothing_class: mhd, saliency_per_class: 1, smoothing_sigmas: [0, 2]}}
+  models:
+    cnn: {{arch: cnn_classifier, variants: [transport, mhd_vs_cr], filters: [4, 8], dense_units: 8}}
+    unet: null
+"""
+
+
+@pytest.fixture(scope="module")
+def athena_workflow(tmp_path_factory) -> Path:
+    """A workflow copy configured for tiny real Athena++ runs, the build cache shared by the
+    session ($SIM2MODEL_ATHENA_CACHE, which tests/install_athena_deps.sh fills in CI)."""
+    from test_workflow import copy_workflow
+
+    if not ARCHIVE.exists():
+        pytest.skip(f"Athena++ source archive not found at {ARCHIVE} (../shared absent)")
+    if shutil.which("g++") is None or not Path("/usr/include/hdf5/serial/hdf5.h").exists():
+        pytest.skip("g++ or libhdf5-dev missing: run tests/install_athena_deps.sh")
+    if not os.environ.get("SIM2MODEL_ATHENA_CACHE"):
+        os.environ["SIM2MODEL_ATHENA_CACHE"] = str(tmp_path_factory.getbasetemp() / "athena")
+    work = copy_workflow(tmp_path_factory.mktemp("athena") / "wf")
+    (work / "athena.yaml").write_text(TINY_ATHENA.format(archive=ARCHIVE))
+    return work
+
+
+def run_athena_workflow(work: Path, *targets: str) -> None:
+    from test_workflow import snakemake
+
+    snakemake(work, "--cores", "2", *targets, configfiles=(work / "athena.yaml",))
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_real_runs_differ_as_the_physics_says(athena_workflow):
+    """Faster CR diffusion along the field smooths the CR energy; MHD-only runs carry no CR
+    pressure; the time step is 0.3 dx / vmax."""
+    from sim2model.eval.turbulence_physics import small_scale_power
+    from sim2model.io.athdf import read_athdf
+
+    run_athena_workflow(athena_workflow, "turbulence_athena_validation")
+    results = athena_workflow / "results/turbulence"
+    table = pd.read_csv(results / "tables/athena_validation.csv", index_col=0)
+    assert table.loc["mhd", "cr_to_gas_pressure"] < 1e-7  # the 1e-8 floor only
+    for cls in ("diffusion_slow", "diffusion_fast", "streaming"):
+        assert table.loc[cls, "cr_to_gas_pressure"] > 0.1
+    assert (
+        table.loc["diffusion_fast", "ec_small_scale_power"]
+        < 0.5 * table.loc["diffusion_slow", "ec_small_scale_power"]
+    )
+    assert (table["mach"] > 0.3).all() and (table["mach"] < 3).all()
+    runs = results / "athena/runs"
+    fractions = {}
+    for cls in ("diffusion_slow", "diffusion_fast"):
+        _, fields = read_athdf(runs / cls / "r0" / f"{cls}.out2.00001.athdf", ["Ec"])
+        fractions[cls] = small_scale_power(fields["Ec"], k_min=4)
+    assert fractions["diffusion_fast"] < 0.5 * fractions["diffusion_slow"]
+    history = np.loadtxt(runs / "diffusion_slow/r0/diffusion_slow.hst")
+    assert np.allclose(history[1:-1, 1], CFL / 16 / 10.0)  # dt = CFL dx / vmax all along
+    assert (athena_workflow / "results/turbulence/figures/athena_validation.png").stat().st_size
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_real_athena_runs_train_a_classifier(athena_workflow):
+    """Athena++ build (cached) -> runs -> snapshots -> FITS -> slabs -> trained classifiers."""
+    from sim2model.io.dataset import validate_dataset
+
+    run_athena_workflow(athena_workflow)
+    results = athena_workflow / "results/turbulence"
+    two = validate_dataset(results / "dataset/mhd_vs_cr/train.h5")
+    assert two.attrs["class_names"] == ["mhd", "cr"] and set(two.y.tolist()) == {0, 1}
+    accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
+    assert {"mhd", "cr", "diffusion_slow", "all"} <= set(accuracy.index)
+    smoothing = pd.read_csv(results / "tables/smoothing_fractions.csv", index_col=0)
+    assert list(smoothing.columns) == ["mhd", "cr"]
+    log = (athena_workflow / "logs/turbulence_athena_run/streaming/r0.log").read_text()
+    assert "cycle" in log and "(100%)" in log
+    build_log = athena_workflow / "logs/turbulence_athena_build/build.log"
+    if build_log.exists():  # absent when the binary came from the cache
+        assert "Cosmic Ray Transport:         ON" in build_log.read_text()
