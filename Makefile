@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: setup run test test-cluster test-fast lint format report reproduce clean
+.PHONY: setup run test test-athena test-cluster test-fast lint format report reproduce clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,11 @@ setup: $(BIN)/.installed  ## create .venv from the pinned requirements
 run: setup  ## run the whole embedded default pipeline
 	$(SNAKEMAKE) --cores $(CORES)
 
-test: setup  ## run the full test suite (unit, end-to-end Snakemake runs, single-node SLURM as root)
-	$(BIN)/python -m pytest
+test: setup  ## run the test suite (unit, end-to-end Snakemake runs, single-node SLURM as root)
+	$(BIN)/python -m pytest -m "not athena"
+
+test-athena: setup  ## build Athena++ (cached) and run tiny real cases through the workflow
+	$(BIN)/python -m pytest -m athena
 
 test-cluster: setup  ## as root: bring up a single-node SLURM and run the workflow through it
 	$(BIN)/python -m pytest -m cluster tests/test_cluster.py
