@@ -133,6 +133,7 @@ turbulence:
     run: {{saturation: 1.0, spacing: 0.5, snapshots: 2}}
   variants:
     transport: {{task: classification, input: rho}}
+    transport_projected: {{task: classification, input: rho, train_on_projections: true}}
     mhd_vs_cr:
       task: classification
       input: rho
@@ -145,7 +146,11 @@ turbulence:
   interpretation:
     {{variant: mhd_vs_cr, smoothing_class: mhd, saliency_per_class: 1, smoothing_sigmas: [0, 2]}}
   models:
-    cnn: {{arch: cnn_classifier, variants: [transport, mhd_vs_cr], filters: [4, 8], dense_units: 8}}
+    cnn:
+      arch: cnn_classifier
+      variants: [transport, transport_projected, mhd_vs_cr]
+      filters: [4, 8]
+      dense_units: 8
     unet: null
 """
 
@@ -215,6 +220,12 @@ def test_real_athena_runs_train_a_classifier(athena_workflow):
     assert two.attrs["class_names"] == ["mhd", "cr"] and set(two.y.tolist()) == {0, 1}
     accuracy = pd.read_csv(results / "tables/per_class_accuracy.csv", index_col=0)
     assert {"mhd", "cr", "diffusion_slow", "all"} <= set(accuracy.index)
+    # slice-trained and projection-trained networks, both scored on projections
+    assert {"transport/cnn projections", "transport_projected/cnn projections"} <= set(
+        accuracy.columns
+    )
+    projected = validate_dataset(results / "dataset/transport_projected/train.h5")
+    assert set(projected.meta["slice_depth"].tolist()) == {1, 2}
     smoothing = pd.read_csv(results / "tables/smoothing_fractions.csv", index_col=0)
     assert list(smoothing.columns) == ["mhd", "cr"]
     log = (athena_workflow / "logs/turbulence_athena_run/streaming/r0.log").read_text()

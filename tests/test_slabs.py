@@ -137,13 +137,15 @@ def _reference_image(cube: np.ndarray, axis: int, first: int, depth: int) -> np.
 FRACTIONS = {"train": 0.6, "val": 0.2, "test": 0.2}
 
 
+@pytest.mark.parametrize("train_on_projections", [False, True])
 @pytest.mark.parametrize("axis", [0, 1, 2])
-def test_spatial_split_samples_stay_in_their_slabs(axis):
+def test_spatial_split_samples_stay_in_their_slabs(axis, train_on_projections):
     ds = _cubes("classification")
     buffer, tile, p = 2, 5, 2
     out = spatial_split(
-        ds, axis=axis, buffer=buffer, fractions=FRACTIONS, tile=tile, projection_depth=p
-    )
+        ds, axis=axis, buffer=buffer, fractions=FRACTIONS, tile=tile, projection_depth=p,
+        train_on_projections=train_on_projections,
+    )  # fmt: skip
     depth = SHAPE[axis]
     ranges = slab_layout(depth, FRACTIONS, buffer).ranges
     height, width = (n for i, n in enumerate(SHAPE) if i != axis)
@@ -158,7 +160,8 @@ def test_spatial_split_samples_stay_in_their_slabs(axis):
         spans = [np.arange(a, b + 1) for a, b in zip(first, last, strict=True)]
         cells[name] = np.unique(np.concatenate(spans))
         n_slices = stop - start
-        n_proj = (n_slices // p) if name == "test" else 0
+        n_proj = (n_slices // p) if name == "test" or train_on_projections else 0
+        assert n_proj > 0 or name != "train" or not train_on_projections
         assert len(part) == len(ds) * (n_slices + n_proj) * rows * cols
         assert part.x.shape[1:] == (tile, tile, 2) and part.x.dtype == np.float32
         np.testing.assert_array_equal(m["sample_id"], np.arange(len(part)))
@@ -189,6 +192,7 @@ def test_spatial_split_samples_stay_in_their_slabs(axis):
     description = out["train"].attrs["spatial_split"]
     assert json.loads(json.dumps(description))["ranges"]["val"] == list(ranges["val"])
     assert description["axis"] == axis and description["buffer"] == buffer
+    assert description["train_on_projections"] == train_on_projections
     assert out["test"].attrs["study"] == "unit"
 
 

@@ -57,6 +57,19 @@ def test_galsim_variants_and_test_sets_set_to_null_are_dropped():
         load_studies(settings)
 
 
+def test_turbulence_variant_trained_on_projections_splits_with_them():
+    settings = copy.deepcopy(DEFAULT)
+    variants = settings["turbulence"]["variants"]
+    variants["projected"] = {**variants["transport"], "train_on_projections": True}
+    settings["turbulence"]["models"]["cnn"]["variants"].append("projected")
+    turbulence = load_studies(settings)["turbulence"]
+    assert turbulence.dataset_settings("projected")["spatial"]["train_on_projections"] is True
+    assert turbulence.dataset_settings("transport")["spatial"]["train_on_projections"] is False
+    settings["turbulence"]["dataset"]["spatial"]["projection_depth"] = None
+    with pytest.raises(ConfigError, match=r"variants\.projected\.train_on_projections"):
+        load_studies(settings)
+
+
 def test_turbulence_flattened_variant_reads_its_source_shards():
     turbulence = STUDIES["turbulence"](DEFAULT)
     assert turbulence.variants() == ["transport", "ecr", "emag", "flattened"]

@@ -329,6 +329,7 @@ def spatial_split(
     tile: int | None = None,
     projection_depth: int | None = None,
     samples: str | None = None,
+    train_on_projections: bool = False,
 ) -> dict[str, Dataset]:
     """Cut every cube of ``ds`` into 2D samples of the train / val / test slabs.
 
@@ -340,9 +341,10 @@ def spatial_split(
     ``tile`` cuts every slice into non-overlapping ``tile x tile`` images from its first row and
     column (remainder cells dropped; ``None`` keeps whole slices). ``projection_depth`` adds to
     the test split the means of that many adjacent slices, in non-overlapping groups from the
-    start of the test slab, after all the test slices. Maps of a variable named ``"log10 ..."``
-    (``attrs["input_name"]``, ``attrs["target_names"]``) are projected as log10 of the mean of the
-    linear quantity, like an observed column density.
+    start of the test slab, after all the test slices; ``train_on_projections`` adds them to the
+    train and validation splits too (from the start of their own slabs). Maps of a variable
+    named ``"log10 ..."`` (``attrs["input_name"]``, ``attrs["target_names"]``) are projected as
+    log10 of the mean of the linear quantity, like an observed column density.
 
     Returns one dataset per split (empty for a zero fraction): ``x`` ``(M, H, W, C)``; ``y`` the
     cube's class or regression row repeated, or its target cube cut (and projected) like ``x``;
@@ -364,6 +366,7 @@ def spatial_split(
         "axis": int(axis),
         "tile": None if tile is None else int(tile),
         "projection_depth": None if projection_depth is None else int(projection_depth),
+        "train_on_projections": bool(train_on_projections),
     }
     if kind == "plane_tiles":
         _check_tile_fits_slabs(layout, tile)
@@ -384,7 +387,8 @@ def spatial_split(
     out = {}
     for name in SPLITS:
         start, stop = layout.ranges[name]
-        steps = [1] + ([projection_depth] if name == "test" and projection_depth else [])
+        projected = projection_depth and (name == "test" or train_on_projections)
+        steps = [1] + ([projection_depth] if projected else [])
         parts = [cut(ds.x, start, stop, step, x_log10) for step in steps]
         columns = {k: _join([p[1][k] for p in parts]) for k in parts[0][1]}
         cube = columns["cube_index"]

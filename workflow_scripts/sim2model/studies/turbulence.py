@@ -130,6 +130,14 @@ class TurbulenceStudy(Study):
     def source_variants(self) -> list[str]:
         return list(self.cube_variants())
 
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """A variant with ``train_on_projections`` trains and validates on projections too."""
+        settings = super().dataset_settings()
+        if variant is not None and settings.get("spatial"):
+            projections = bool(self.spec(variant).get("train_on_projections", False))
+            settings["spatial"] = {**settings["spatial"], "train_on_projections": projections}
+        return settings
+
     def spec(self, variant: str) -> Mapping[str, Any]:
         """A variant's settings; the flattened variant's are its source variant's."""
         name = self.flattened_source() if variant == FLATTENED else variant
@@ -214,6 +222,12 @@ class TurbulenceStudy(Study):
                     f"unknown classes {unknown} (the classes are {classes})",
                 )
             self._check_groups(name, spec, classes)
+            spatial = self.dataset_settings(name).get("spatial") or {}
+            if spec.get("train_on_projections") and not spatial.get("projection_depth"):
+                raise ConfigError(
+                    f"turbulence.variants.{name}.train_on_projections",
+                    f"needs projections: set {self.dataset_key('spatial')}.projection_depth",
+                )
         flattened = self.flattened_source()
         if flattened is not None:
             if self.cube_variants().get(flattened, {}).get("task") != "classification":
