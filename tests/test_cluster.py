@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -436,3 +437,38 @@ def test_training_with_a_gpu_gets_one_from_slurm(small_runs):
     if seen:
         assert seen[1] == "0", seen[0]
         NOTES.append(f"training job {job.slurm_id} saw CUDA_VISIBLE_DEVICES={seen[1]}")
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_an_athena_run_is_a_slurm_job_of_its_own(slurm_cluster, tmp_path):
+    """One tiny Athena++ run (16^3, MHD only) submitted by the executor; the binary comes from
+    the build cache that tests/install_athena_deps.sh fills ($SIM2MODEL_ATHENA_CACHE)."""
+    from sim2model.io.athdf import read_athdf
+    from test_athena import ARCHIVE, TINY_ATHENA
+
+    if not ARCHIVE.exists():
+        pytest.skip(f"Athena++ source archive not found at {ARCHIVE} (../shared absent)")
+    if not os.environ.get("SIM2MODEL_ATHENA_CACHE"):
+        pytest.skip("SIM2MODEL_ATHENA_CACHE unset: build Athena++ (tests/install_athena_deps.sh)")
+    work = copy_workflow(tmp_path / "wf")
+    config = work / "athena.yaml"
+    config.write_text(TINY_ATHENA.format(archive=ARCHIVE))
+    target = "results/turbulence/athena/runs/mhd/r0/mhd.out2.00001.athdf"
+    run = cluster_snakemake(
+        "one Athena++ run (16^3, MHD only) as a SLURM job",
+        work,
+        "--profile", "profiles/slurm", "--profile", str(TEST_PROFILE),
+        "--configfile", str(config), "--", target,
+        env=_env(**PARTITIONS),
+        timeout=600,
+    )  # fmt: skip
+    _passed(run)
+    jobs = {job.rule: job for job in run.jobs}
+    assert "turbulence_athena_run" in jobs and set(jobs) <= {
+        "turbulence_athena_build",  # only when the cache was empty
+        "turbulence_athena_run",
+    }
+    assert all(job.state == "COMPLETED" and job.partition == "cpu" for job in run.jobs)
+    header, fields = read_athdf(work / target, ["rho"])
+    assert header.time > 0 and np.isfinite(fields["rho"]).all()
