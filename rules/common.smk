@@ -152,7 +152,7 @@ def evaluation_data(wildcards):
 def regression_figures(study, variant, model):
     return expand(
         f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
-        kind=["true_vs_predicted", "error_histograms"],
+        kind=["true_vs_predicted", "error_histograms", "true_vs_error"],
     )
 
 

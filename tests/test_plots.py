@@ -89,6 +89,18 @@ def test_true_vs_predicted(tmp_path, predictions) -> None:
     assert_png(style.save_figure(fig, tmp_path / "tvp.png"))
 
 
+def test_true_vs_error_plots_the_error_against_truth(tmp_path, predictions) -> None:
+    y_true, y_pred, snr = predictions
+    fig = regression.true_vs_error_figure(y_true, y_pred, LABELS, UNITS, color=snr)
+    assert {"True [counts]", "Predicted − true [arcsec]", "SNR"} <= texts(fig)
+    offsets = fig.axes[1].collections[0].get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], y_true[:, 1])
+    np.testing.assert_allclose(offsets[:, 1], y_pred[:, 1] - y_true[:, 1], rtol=1e-6, atol=1e-6)
+    annotations = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "bias" in annotations and "σ" in annotations
+    assert_png(style.save_figure(fig, tmp_path / "tve.png"))
+
+
 def test_true_vs_predicted_without_colour_has_no_colourbar(predictions) -> None:
     y_true, y_pred, _ = predictions
     fig = regression.true_vs_predicted_figure(y_true[:, :2], y_pred[:, :2], LABELS[:2], UNITS[:2])
