@@ -156,9 +156,10 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
         baseline, index=False
     )
     crb = tmp_path / "crb.csv"
-    pd.DataFrame({"testset": "snr30", "target": targets, "crb": [1.0, 0.01]}).to_csv(
-        crb, index=False
-    )
+    pd.DataFrame(
+        {"testset": "snr30", "target": targets, "crb": [1.0, 0.01], "noise": "ccd",
+         "crb_gaussian": [0.9, 0.009], "crb_ccd": [1.0, 0.01], "poisson_shift": 0.11}
+    ).to_csv(crb, index=False)  # fmt: skip
     out = {n: str(tmp_path / f"{n}.out") for n in ("rmse_csv", "rmse_md", "crb_csv", "crb_md")}
     galsim_report.galsim_tables(
         [str(metrics)], [str(testset)], [str(baseline)], str(crb), **out,
@@ -168,6 +169,7 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
         baseline_sets=["snr30"], caption="Data: Z.",
     )  # fmt: skip
     assert "Data: Z." in Path(out["rmse_md"]).read_text()
+    assert "Poisson + Gaussian" in Path(out["crb_md"]).read_text()  # says which noise it bounds
     rmse = pd.read_csv(out["rmse_csv"])
     assert rmse.to_dict("records") == [
         {"variant": "v2", "model": "xception", "flux": 10.0, "g1": 0.1}

@@ -1,6 +1,8 @@
 """GalSim study (Sérsic galaxy parameters, after the reference notebook on GalSim stamps).
 
-Variants ``v1``-``v3`` differ in PSF and noise priors; the fixed-parameter test sets (``snr30``,
+Variants ``v1``-``v3`` differ in PSF and noise priors; a variant with ``input: noiseless`` (the
+reference's upper bound) trains on the noiseless stamps instead of the noisy ones. The
+fixed-parameter test sets (``snr30``,
 ``snr60``) hold one galaxy under many noise realisations for the Cramér–Rao comparison.
 """
 
@@ -50,6 +52,7 @@ class GalsimStudy(Study):
             "n_grid": settings["n_grid"],
             "stamp_size": settings["stamp_size"],
             "pixel_scale": settings["pixel_scale"],
+            "noise": self.noise(),
         }
         if name in settings["variants"]:
             spec = settings["variants"][name]
@@ -63,13 +66,26 @@ class GalsimStudy(Study):
         fixed = {**testsets["fixed"], "sigma": testsets["sets"][name]["sigma"]}
         return {**common, "fixed": fixed}
 
+    def noise(self) -> str:
+        """Noise of every stamp: ``ccd`` (Poisson + Gaussian) or ``gaussian`` (the reference)."""
+        return self.settings.get("noise", "ccd")
+
+    def variant_input(self, name: str) -> str:
+        """What a variant's models see: ``noisy`` stamps or the ``noiseless`` ones."""
+        return self.settings["variants"].get(name, {}).get("input", "noisy")
+
     def n_samples(self, name: str) -> int:
         sets = {**self.settings["variants"], **self.settings["testsets"]["sets"]}
         return sets[name]["n_samples"]
 
     def shards(self, variant: str) -> list[Shard]:
         spans = fixed_size_spans(self.n_samples(variant), self.settings["shard_size"])
-        recipe = {"variant": variant, "recipe": self.recipe(variant), "renderer": self.renderer()}
+        recipe = {
+            "variant": variant,
+            "recipe": self.recipe(variant),
+            "renderer": self.renderer(),
+            "input": self.variant_input(variant),
+        }
         return numbered_shards(variant, spans, recipe)
 
     def renderer(self) -> str:
@@ -89,6 +105,8 @@ class GalsimStudy(Study):
             progress=True,
             tables_dir=cache_dir if recipe.get("renderer") == "batched" else None,
         )
+        if recipe.get("input", "noisy") == "noiseless":
+            ds.x[..., 0] = ds.extra["noiseless"]
         ds.attrs = {
             **ds.attrs,
             "variant": recipe["variant"],
