@@ -6,8 +6,9 @@ Noise (``GalaxyRecipe.noise``) is ``ccd``, ``galsim.CCDNoise(sky_level=0, gain=1
 read_noise=sigma)``: Poisson noise on the galaxy counts plus Gaussian noise of standard deviation
 ``sigma`` (per-pixel variance ``sigma**2 + I / gain``), or ``gaussian``,
 ``galsim.GaussianNoise(sigma=sigma)`` as in the reference notebook. The SNR,
-``sqrt(sum(I**2)) / sigma`` of the noiseless image ``I``, counts the Gaussian part only; draws outside the recipe's SNR window
-are rejected before any noise is drawn. Fixed-parameter recipes (``fixed``) skip the cut.
+``sqrt(sum(I**2)) / sigma`` of the noiseless image ``I``, counts the Gaussian part only; draws
+outside the recipe's SNR window are rejected before any noise is drawn. Fixed-parameter recipes
+(``fixed``) skip the cut.
 
 Speed: a Sérsic profile builds lookup tables (~40 ms) the first time it is drawn and GalSim keeps
 only 100 of them, so with a discretised index (``n_grid > 0``) one unit-flux, unit-radius profile
