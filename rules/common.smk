@@ -4,7 +4,6 @@ import functools
 
 from sim2model.seeding import derive_seed
 from sim2model.studies import load_studies
-from sim2model.train.losses import LOSS_BY_TASK
 
 RESULTS = "results"
 #: Source shard of a study's variant: the one place its path is spelled.
@@ -216,5 +215,5 @@ def run_labels(runs, sep="/"):
 def run_losses(study):
     """Training loss of each run of `study_runs(study)`, in order (its variant's task's loss)."""
     return [
-        LOSS_BY_TASK[STUDIES[study].task(variant)] for variant, _ in study_runs(study)
+        STUDIES[study].run_loss(variant, model) for variant, model in study_runs(study)
     ]

@@ -29,6 +29,7 @@ _TEXT_BOX = {"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor
 LOSS_LABELS = {
     "mse": "MSE loss (normalised targets)",
     "sparse_categorical_crossentropy": "Cross-entropy loss",
+    "binary_crossentropy": "Binary cross-entropy loss (weighted sum)",
 }
 
 

@@ -47,6 +47,17 @@ def rmse_table(metrics: Sequence[str], runs: Sequence[EvalRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def wide_rmse(table: pd.DataFrame) -> pd.DataFrame:
+    """The tidy RMSE table with one row per variant and columns ``<target> (<model>)``."""
+    targets = [c for c in table.columns if c not in ("variant", "model")]
+    wide = table.pivot_table(index="variant", columns="model", values=targets, sort=False)
+    models = list(dict.fromkeys(table["model"]))
+    columns = [(t, m) for t in targets for m in models if (t, m) in wide.columns]
+    wide = wide[columns]
+    wide.columns = [f"{t} ({m})" for t, m in columns]
+    return wide.reindex(list(dict.fromkeys(table["variant"])))
+
+
 def crb_comparison(
     testsets: Sequence[str],
     baseline: Sequence[str],
@@ -90,6 +101,28 @@ def crb_comparison(
     return table
 
 
+def denoiser_table(metrics: Sequence[str], runs: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """PSNR gain, parameter counts and two-stage RMSE of each denoiser.
+
+    ``runs[i]`` is the ``(variant, denoiser, regressor)`` of the ``galsim_denoise`` metrics
+    ``metrics[i]``.
+    """
+    _check_count("denoise runs", runs, metrics)
+    rows = []
+    for path, (variant, denoiser, regressor) in zip(metrics, runs, strict=True):
+        record = json.loads(Path(path).read_text())
+        psnr, params = record["psnr"], record["parameters"]
+        rows.append(
+            {"variant": variant, "denoiser": denoiser, "regressor": regressor,
+             "psnr_noisy_db": psnr["noisy_db"], "psnr_denoised_db": psnr["denoised_db"],
+             "psnr_gain_db": psnr["gain_db"], "denoiser_parameters": params["denoiser"],
+             "regressor_parameters": params["regressor"],
+             "total_parameters": params["denoiser"] + params["regressor"]}
+            | {t: v["rmse"] for t, v in record["targets"].items()}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def galsim_tables(
     rmse: Sequence[str],
     testsets: Sequence[str],
@@ -100,25 +133,50 @@ def galsim_tables(
     crb_csv: str,
     crb_md: str,
     crb_figure: str,
+    denoise_csv: str,
+    denoise_md: str,
     *,
     rmse_runs: Sequence[EvalRun],
     testset_runs: Sequence[EvalRun],
     baseline_sets: Sequence[str],
     caption: str,
+    denoise: Sequence[str] = (),
+    denoise_runs: Sequence[Sequence[str]] = (),
 ) -> None:
     """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure.
 
     ``caption`` (the source and split used) heads both Markdown tables.
 
     ``rmse_runs`` and ``testset_runs`` give the ``(variant, model, evalset)`` of each input of
-    ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``.
+    ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``,
+    ``denoise_runs`` the ``(variant, denoiser, regressor)`` of each two-stage metrics file of
+    ``denoise``: their RMSE rows are ``<variant> via <denoiser>``.
     """
+    denoisers = denoiser_table(denoise, denoise_runs)
     table = rmse_table(rmse, rmse_runs)
+    if len(denoisers):
+        targets = [c for c in table.columns if c not in ("variant", "model")]
+        two_stage = denoisers.assign(variant=denoisers["variant"] + " via " + denoisers["denoiser"])
+        two_stage = two_stage.rename(columns={"regressor": "model"})[["variant", "model", *targets]]
+        table = pd.concat([table, two_stage], ignore_index=True)
     table.to_csv(rmse_csv, index=False, float_format="%.6g")
     Path(rmse_md).write_text(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
-        f"radius in arcsec). {caption}\n\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
+        "radius in arcsec), one row per dataset variant (noiseless: the upper bound trained on "
+        f"noiseless stamps), one column per parameter and model. {caption}\n\n"
+        + wide_rmse(table).to_markdown(floatfmt=".4g")
+        + "\n"
     )
+    denoisers.to_csv(denoise_csv, index=False, float_format="%.6g")
+    Path(denoise_md).write_text(
+        "Two-stage denoise-then-regress: each denoiser's mean PSNR of the regressed variant's "
+        "test stamps before and after denoising (the denoiser never saw them), the parameter "
+        "counts of both stages and the regressor's RMSE on the denoised test stamps (original "
+        f"units). {caption}\n\n"
+        + (denoisers.to_markdown(index=False, floatfmt=".4g") if len(denoisers) else
+           "No denoisers configured (galsim.denoisers).")
+        + "\n"
+    )  # fmt: skip
     comparison = crb_comparison(
         testsets, baseline, crb, testset_runs=testset_runs, baseline_sets=baseline_sets
     )

@@ -22,9 +22,17 @@ TARGET_NAMES = ("flux", "sersic_n", "half_light_radius", "g1", "g2")
 TARGET_UNITS = ("counts", "", "arcsec", "", "")
 
 
+#: Architectures trained by the study's own rules (rules/galsim.smk), not the generic train rule.
+AUTOENCODER_ARCH = "conditional_autoencoder"
+#: Source variant of the denoisers' own training images (merged like a test set).
+DENOISER_SET = "denoiser_train"
+DENOISER_ARCHS = ("edsr", "rdn")
+
+
 class GalsimStudy(Study):
     name = "galsim"
     source_env = "galsim"
+    own_model_tasks = {AUTOENCODER_ARCH: ("regression",)}
 
     def source_note(self) -> str:
         return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
@@ -36,12 +44,23 @@ class GalsimStudy(Study):
         """Fixed-parameter test sets (evaluated with the model of ``testsets.model_variant``)."""
         return list(self.settings["testsets"]["sets"])
 
+    def denoisers(self) -> list[str]:
+        """Configured denoisers of the two-stage denoise-then-regress experiment."""
+        block = self.settings.get("denoisers") or {}
+        return [name for name, spec in (block.get("models") or {}).items() if spec is not None]
+
+    def merged_sets(self) -> list[str]:
+        """Source variants merged into one file each (not split): test sets, denoiser set."""
+        return [*self.testsets(), *([DENOISER_SET] if self.denoisers() else [])]
+
     def source_variants(self) -> list[str]:
-        return [*self.variants(), *self.testsets()]
+        return [*self.variants(), *self.merged_sets()]
 
     def recipe(self, name: str) -> dict[str, Any]:
         """Keyword arguments of the ``GalaxyRecipe`` of a variant or fixed-parameter test set."""
         settings = self.settings
+        if name == DENOISER_SET:
+            return self.recipe(settings["denoisers"]["variant"])
         scale = settings["flux_scale"]
         common = {
             "flux": tuple(scale * f for f in settings["flux_factor"]),
@@ -66,6 +85,15 @@ class GalsimStudy(Study):
         fixed = {**testsets["fixed"], "sigma": testsets["sets"][name]["sigma"]}
         return {**common, "fixed": fixed}
 
+    def autoencoder_models(self) -> list[str]:
+        """Configured models that are conditional autoencoders (trained in three steps)."""
+        return [m for m, spec in self.models().items() if spec["arch"] == AUTOENCODER_ARCH]
+
+    def run_loss(self, variant: str, model: str) -> str:
+        if model in self.autoencoder_models():
+            return "binary_crossentropy"
+        return super().run_loss(variant, model)
+
     def noise(self) -> str:
         """Noise of every stamp: ``ccd`` (Poisson + Gaussian) or ``gaussian`` (the reference)."""
         return self.settings.get("noise", "ccd")
@@ -75,6 +103,8 @@ class GalsimStudy(Study):
         return self.settings["variants"].get(name, {}).get("input", "noisy")
 
     def n_samples(self, name: str) -> int:
+        if name == DENOISER_SET:
+            return self.settings["denoisers"]["n_samples"]
         sets = {**self.settings["variants"], **self.settings["testsets"]["sets"]}
         return sets[name]["n_samples"]
 
@@ -128,3 +158,28 @@ class GalsimStudy(Study):
             raise ConfigError(
                 "galsim.testsets.sets", f"{clash} are also dataset variants; use other names"
             )
+        if DENOISER_SET in {*self.variants(), *self.testsets()}:
+            raise ConfigError("galsim.variants", f"{DENOISER_SET!r} is reserved for the denoisers")
+        if self.denoisers():
+            self.check_denoisers()
+
+    def check_denoisers(self) -> None:
+        """The denoised variant and the regressor exist; every denoiser is an image model."""
+        block = self.settings["denoisers"]
+        if block["variant"] not in self.variants():
+            raise ConfigError(
+                "galsim.denoisers.variant",
+                f"{block['variant']!r} is not a variant (they are {self.variants()})",
+            )
+        if block["regressor"] not in self.models():
+            raise ConfigError(
+                "galsim.denoisers.regressor",
+                f"{block['regressor']!r} is not a model (they are {sorted(self.models())})",
+            )
+        for name in self.denoisers():
+            arch = block["models"][name]["arch"]
+            if arch not in DENOISER_ARCHS:
+                raise ConfigError(
+                    f"galsim.denoisers.models.{name}.arch",
+                    f"{arch!r} is not a denoiser ({', '.join(DENOISER_ARCHS)})",
+                )
