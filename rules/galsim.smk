@@ -105,13 +105,6 @@ rule galsim_reconstruction:
         "../workflow_scripts/galsim_reconstruction.py"
 
 
-GALSIM_DENOISE_VARIANT = (GALSIM.settings.get("denoisers") or {}).get("variant")
-
-
-def galsim_denoise_out(denoiser, name):
-    return f"{RESULTS}/galsim/denoise/{denoiser}/{name}"
-
-
 rule galsim_denoise:
     input:
         denoiser_data=f"{RESULTS}/galsim/testsets/{GALSIM_DENOISER_SET}.h5",

@@ -17,6 +17,13 @@ def galsim_eval(variant, model, evalset, name):
     return f"{RESULTS}/galsim/eval/{variant}/{model}/{evalset}/{name}"
 
 
+GALSIM_DENOISE_VARIANT = (GALSIM.settings.get("denoisers") or {}).get("variant")
+
+
+def galsim_denoise_out(denoiser, name):
+    return f"{RESULTS}/galsim/denoise/{denoiser}/{name}"
+
+
 def galsim_testset_data():
     """Merged fixed-parameter test sets and the denoisers' own set (data products besides
     shards and splits)."""

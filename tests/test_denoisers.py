@@ -53,3 +53,11 @@ def test_brief_training_lowers_the_mse_on_held_out_stamps(arch):
     before = np.mean((held_noisy - held_clean) ** 2)
     after = np.mean((denoised - held_clean) ** 2)
     assert after < 0.7 * before
+
+
+def test_psnr_of_a_constant_offset():
+    from sim2model.stages.galsim_denoise import psnr
+
+    reference = np.zeros((2, 4, 4))
+    reference[:, 1, 1] = [100.0, 10.0]
+    assert psnr(reference + 1.0, reference) == pytest.approx([40.0, 20.0])

@@ -64,8 +64,17 @@ def test_every_target_exists(pipeline):
     out = snakemake(pipeline, "--cores", "1", "-n")
     assert "Nothing to be done" in out.stdout + out.stderr
     galsim = pipeline / "results" / "galsim"
-    for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md"):
+    for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md",
+                 "reconstruction.csv", "denoisers.csv"):  # fmt: skip
         assert (galsim / "tables" / name).stat().st_size > 0
+    rmse = pd.read_csv(galsim / "tables" / "rmse.csv")
+    assert list(dict.fromkeys(rmse["variant"])) == [
+        "noiseless", "v1", "v2", "v3", "v2 via edsr", "v2 via rdn"
+    ]  # fmt: skip
+    assert set(rmse.loc[rmse["variant"] == "v2", "model"]) == {"xception", "autoencoder"}
+    comparison = pd.read_csv(galsim / "tables" / "crb_comparison.csv")
+    assert {"xception", "autoencoder", "L-BFGS-B fit"} == set(comparison["estimator"])
+    assert (comparison["noise"] == "ccd").all() and (comparison["poisson_shift"] > 0).all()
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
@@ -93,7 +102,7 @@ def _datasets(pipeline: Path, study: str) -> list[Path]:
 
 def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
-    assert len(galsim) == 19  # 6 + 2 shards, 3 x 3 splits, 2 test sets
+    assert len(galsim) == 25  # 7 + 3 shards, 4 x 3 splits, 2 test sets + the denoisers' set
     assert len(eor) == 5  # 2 shards, 3 splits
     turbulence = _datasets(pipeline, "turbulence")
     assert len(turbulence) == 8 + 4 * 3  # 3 + 2 + 3 class shards, 4 variants x 3 splits
@@ -113,7 +122,9 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 9 + 5 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    # galsim: 5 runs x 3, training curves, CRB, stamps, reconstructions (autoencoder, GalSim),
+    # 2 denoisers; eor21cm: 3 regression figures + 3 of its own
+    assert len(figures) == 22 + 6 + 10 + 5 + 5  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
