@@ -164,7 +164,7 @@ def galsim_tables(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
         "radius in arcsec), one row per dataset variant (noiseless: the upper bound trained on "
         f"noiseless stamps), one column per parameter and model. {caption}\n\n"
-        + wide_rmse(table).to_markdown(floatfmt=".4g")
+        + wide_rmse(table).to_markdown(floatfmt=".4g", missingval="–")
         + "\n"
     )
     denoisers.to_csv(denoise_csv, index=False, float_format="%.6g")
@@ -181,13 +181,12 @@ def galsim_tables(
         testsets, baseline, crb, testset_runs=testset_runs, baseline_sets=baseline_sets
     )
     comparison.to_csv(crb_csv, index=False, float_format="%.6g")
-    wide = (
-        comparison.pivot_table(
-            index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
-        )
-        .swaplevel(axis=1)
-        .sort_index(axis=1)
-    )
+    wide = comparison.pivot_table(
+        index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
+    ).swaplevel(axis=1)
+    # the reference's column order: CRB, the conventional fit, then the networks as configured
+    estimators = ["L-BFGS-B fit", *dict.fromkeys(run[1] for run in testset_runs)]
+    wide = wide[[(e, stat) for e in estimators for stat in ("bias", "std") if (e, stat) in wide]]
     wide.columns = [f"{est} {stat}" for est, stat in wide.columns]
     bounds = comparison.groupby(["testset", "target"], sort=False)
     wide.insert(0, "CRB", bounds["crb"].first())
