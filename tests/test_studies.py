@@ -41,6 +41,24 @@ def test_galsim_recipes_build_the_simulator_recipe():
     assert snr30.fixed["sigma"] == DEFAULT["galsim"]["testsets"]["sets"]["snr30"]["sigma"]
 
 
+def test_galsim_noiseless_variant_denoisers_and_autoencoder():
+    from sim2model.studies.galsim import DENOISER_SET
+
+    galsim = load_studies(DEFAULT)["galsim"]
+    assert galsim.variants()[0] == "noiseless" and galsim.variant_input("noiseless") == "noiseless"
+    assert galsim.variant_input("v1") == "noisy"
+    assert galsim.shards("noiseless")[0].recipe["input"] == "noiseless"
+    assert DENOISER_SET in galsim.source_variants() and DENOISER_SET not in galsim.variants()
+    # the denoisers' own images follow the regressed variant's recipe, with their own seeds
+    assert galsim.recipe(DENOISER_SET) == galsim.recipe(DEFAULT["galsim"]["denoisers"]["variant"])
+    assert galsim.shards(DENOISER_SET)[0].seed_keys == ("shard", DENOISER_SET, 0)
+    assert galsim.denoisers() == ["edsr", "rdn"]
+    assert ("v2", "autoencoder") in galsim.runs()
+    assert galsim.run_loss("v2", "autoencoder") == "binary_crossentropy"
+    assert galsim.run_loss("v2", "xception") == "mse"
+    assert galsim.recipe("v1")["noise"] == DEFAULT["galsim"]["noise"]
+
+
 def test_turbulence_flattened_variant_reads_its_source_shards():
     turbulence = STUDIES["turbulence"](DEFAULT)
     assert turbulence.variants() == ["transport", "ecr", "emag", "flattened"]
