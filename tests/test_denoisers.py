@@ -48,7 +48,7 @@ def test_brief_training_lowers_the_mse_on_held_out_stamps(arch):
     noisy, clean = _blobs(128, 1)
     held_noisy, held_clean = _blobs(32, 2)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
-    model.fit(noisy, clean, epochs=6, batch_size=16, verbose=0)
+    model.fit(noisy, clean, epochs=3, batch_size=16, verbose=0)
     denoised = model.predict(held_noisy, verbose=0)
     before = np.mean((held_noisy - held_clean) ** 2)
     after = np.mean((denoised - held_clean) ** 2)
