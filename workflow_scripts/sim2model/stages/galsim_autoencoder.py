@@ -28,6 +28,9 @@ from sim2model.io.dataset import Dataset, read_dataset
 
 log = logging.getLogger(__name__)
 
+#: Model settings that steer the training, not the builder.
+TRAINING_KEYS = ("arch", "variants", "step_epochs", "patience")
+
 
 def unit_targets(ds: Dataset, normaliser: Normaliser, image_scale: float) -> dict[str, np.ndarray]:
     """``params`` and ``image`` targets of ``ds`` in [0, 1]."""
@@ -80,7 +83,7 @@ def galsim_autoencoder(
     normaliser = Normaliser.load(norm)
     train_ds, val_ds = read_dataset(train), read_dataset(val)
     image_scale = float(train_ds.extra["noiseless"].max())
-    options = {k: v for k, v in model_config.items() if k not in ("arch", "step_epochs")}
+    options = {k: v for k, v in model_config.items() if k not in TRAINING_KEYS}
     encoder, decoder_net, autoencoder = build_conditional_autoencoder(
         train_ds.x.shape[1:], train_ds.y.shape[1], **options
     )
