@@ -96,9 +96,11 @@ def reconstruction_figure(
     pixel_scale: float | None = None,
     row_labels: Sequence[str] | None = None,
     title: str | None = "Reconstruction",
+    name: str = "Reconstruction",
 ) -> Figure:
     """Noisy, noiseless, reconstructed stamp and residual (reconstructed − noiseless), each
     galaxy on one row, on a linear scale and (noiseless, reconstruction, |residual|) in log10.
+    ``name`` heads the reconstruction's columns (e.g. "Denoised").
 
     The log panels show the faint wings and the core, where the residual of a mis-estimated
     Sérsic index concentrates; counts below 1 are shown at 1 (log10 = 0).
@@ -107,12 +109,11 @@ def reconstruction_figure(
     for x, clean, model in zip(noisy, noiseless, reconstructed, strict=True):
         residual = np.asarray(model, dtype=np.float64) - clean
         rows.append(
-            {"Noisy": x, "Noiseless": clean, "Reconstruction": model, "Residual": residual,
-             "Noiseless (log)": log_counts(clean), "Reconstruction (log)": log_counts(model),
+            {"Noisy": x, "Noiseless": clean, name: model, "Residual": residual,
+             "Noiseless (log)": log_counts(clean), f"{name} (log)": log_counts(model),
              "|Residual| (log)": log_counts(np.abs(residual))}
         )  # fmt: skip
-    linear = {"Noisy": "counts", "Noiseless": "counts", "Reconstruction": "counts",
-              "Residual": "counts"}  # fmt: skip
+    linear = {"Noisy": "counts", "Noiseless": "counts", name: "counts", "Residual": "counts"}
     units = linear | {k: "log10 counts" for k in rows[0] if k not in linear} if rows else linear
     return example_stamps_figure(
         rows, pixel_scale=pixel_scale, row_labels=row_labels, unit=units, title=title,

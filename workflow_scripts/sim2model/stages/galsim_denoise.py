@@ -158,13 +158,14 @@ def galsim_denoise(
     Path(metrics).write_text(json.dumps(record, indent=2) + "\n")
 
     k = min(4, len(test_ds))
-    labels = [f"SNR {s:.0f}, PSNR {a:.1f} → {b:.1f} dB" for s, a, b in
+    labels = [f"SNR {s:.0f}\n{a:.1f} → {b:.1f} dB" for s, a, b in
               zip(test_ds.meta["snr"][:k], before[:k], after[:k], strict=True)]  # fmt: skip
     save_figure(
         reconstruction_figure(
             test_ds.x[:k, :, :, 0], noiseless[:k], _counts(normaliser, denoised["test"][:k]),
             pixel_scale=pixel_scale, row_labels=labels,
-            title=f"{net.name.upper()} denoiser on held-out stamps",
+            title=f"{net.name.upper()} on held-out stamps (rows: SNR, PSNR before → after)",
+            name="Denoised",
         ),
         figure,
     )  # fmt: skip
