@@ -58,6 +58,11 @@ def wide_rmse(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reindex(list(dict.fromkeys(table["variant"])))
 
 
+def _with_blanks(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with NaN cells as None, which Markdown tables show as ``missingval``."""
+    return table.astype(object).where(table.notna(), None)
+
+
 def crb_comparison(
     testsets: Sequence[str],
     baseline: Sequence[str],
@@ -164,7 +169,7 @@ def galsim_tables(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
         "radius in arcsec), one row per dataset variant (noiseless: the upper bound trained on "
         f"noiseless stamps), one column per parameter and model. {caption}\n\n"
-        + wide_rmse(table).to_markdown(floatfmt=".4g", missingval="–")
+        + _with_blanks(wide_rmse(table)).to_markdown(floatfmt=".4g", missingval="–")
         + "\n"
     )
     denoisers.to_csv(denoise_csv, index=False, float_format="%.6g")
