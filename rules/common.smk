@@ -205,7 +205,7 @@ def evaluation_data(wildcards):
 def regression_figures(study, variant, model):
     return expand(
         f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
-        kind=["true_vs_predicted", "error_histograms"],
+        kind=["true_vs_predicted", "error_histograms", "true_vs_error"],
     )
 
 
@@ -267,5 +267,7 @@ def run_labels(runs, sep="/"):
 
 
 def run_losses(study):
-    """Training loss of each run of `study_runs(study)`, in order."""
-    return [STUDIES[study].training_loss(variant) for variant, _ in study_runs(study)]
+    """Training loss of each run of `study_runs(study)`, in order (its variant's task's loss)."""
+    return [
+        STUDIES[study].run_loss(variant, model) for variant, model in study_runs(study)
+    ]

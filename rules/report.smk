@@ -17,6 +17,12 @@ rule regression_figures:
             category="{study}",
             subcategory="{variant} / {model}",
         ),
+        error_vs_true=report(
+            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/true_vs_error.png",
+            caption="../report/true_vs_error.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
     log:
         "logs/regression_figures/{study}/{variant}/{model}.log",
     conda:

@@ -31,7 +31,8 @@ rule train:
 
 rule evaluate:
     input:
-        model=rules.train.output.model,
+        # a path, not rules.train.output: a study's own rule may train the model (ruleorder)
+        model=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/model.keras",
         norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
         data=evaluation_data,
     output:

@@ -37,6 +37,8 @@ CLUSTER_STUDIES = CLUSTER / "studies.yaml"
 STATE = Path(os.environ.get("SIM2MODEL_SLURM_STATE", "/tmp/sim2model-slurm"))
 SLURM_CONF = STATE / "etc" / "slurm.conf"
 PARTITIONS = {"SIM2MODEL_SLURM_PARTITION": "cpu", "SIM2MODEL_SLURM_GPU_PARTITION": "gpu"}
+#: Rules whose jobs go to the GPU partition (GPU_RULES of profiles/slurm/config.yaml).
+TRAINING_RULES = {"train", "galsim_autoencoder", "galsim_denoise"}
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
 RUNS: list[ClusterRun] = []  # every cluster run of this session, for the summary
 NOTES: list[str] = []  # further lines for it
@@ -264,7 +266,7 @@ def test_profile_takes_partitions_and_account_from_the_environment(tmp_path, mon
     jobs = _dry_run_resources(work, env)
     assert {"source_shard", "split_dataset", "train", "evaluate"} <= set(jobs)
     for rule, resources in jobs.items():
-        partition = "gpu" if rule == "train" else "cpu"
+        partition = "gpu" if rule in TRAINING_RULES else "cpu"
         for res in resources:
             assert f"slurm_partition={partition}," in res + ",", (rule, res)
             assert "slurm_account=proj42" in res, (rule, res)
@@ -332,7 +334,7 @@ def test_default_pipeline_on_slurm_matches_a_local_run(slurm_pipeline):
     for job in run.jobs:
         assert job.state == "COMPLETED", job
         # SIM2MODEL_SLURM_GPU_PARTITION for training, SIM2MODEL_SLURM_PARTITION for the rest
-        assert job.partition == ("gpu" if job.rule == "train" else "cpu"), job
+        assert job.partition == ("gpu" if job.rule in TRAINING_RULES else "cpu"), job
         assert "gpu" not in job.gres, f"train.gpus is 0: no GPU requested ({job})"
     done = snakemake(run.workdir, "--cores", "1", "-n", configfiles=(TINY, CLUSTER_STUDIES))
     assert "Nothing to be done" in done.stdout + done.stderr

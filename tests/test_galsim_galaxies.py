@@ -178,3 +178,30 @@ def test_recipe_validation():
     with pytest.raises(ValueError, match="fixed"):
         GalaxyRecipe(fixed=FIXED)  # sigma missing
     assert set(FIXED_KEYS) == {*FIXED, "sigma"}
+
+
+def test_gaussian_noise_has_constant_variance(recipe):
+    ds = simulate_shard(replace(recipe, noise="gaussian"), 8, seed=7)
+    residual = ds.x[..., 0] - ds.extra["noiseless"].astype(np.float64)
+    variance = ds.meta["sigma"][:, None, None] ** 2
+    assert np.mean(residual**2 / variance) == pytest.approx(1.0, abs=0.02)
+    # no Poisson part: the brightest pixels scatter as much as the empty ones
+    bright = ds.extra["noiseless"] > 2000
+    assert np.mean((residual**2 / variance)[bright]) == pytest.approx(1.0, abs=0.2)
+
+
+def test_unknown_noise_is_refused():
+    with pytest.raises(ValueError, match="noise"):
+        GalaxyRecipe(noise="poisson")
+
+
+def test_noiseless_variant_sees_the_noiseless_stamp():
+    from sim2model.studies.galsim import GalsimStudy
+
+    recipe = {"recipe": {"n_grid": 5, "stamp_size": 16}, "count": 3, "first": 0, "variant": "v0",
+              "index": 0, "renderer": "galsim", "input": "noiseless"}  # fmt: skip
+    ds = GalsimStudy.build_shard(recipe, 5, "")
+    np.testing.assert_array_equal(ds.x[..., 0], ds.extra["noiseless"])
+    noisy = GalsimStudy.build_shard({**recipe, "input": "noisy"}, 5, "")
+    np.testing.assert_array_equal(noisy.extra["noiseless"], ds.extra["noiseless"])
+    assert not np.array_equal(noisy.x, ds.x)

@@ -89,6 +89,18 @@ def test_true_vs_predicted(tmp_path, predictions) -> None:
     assert_png(style.save_figure(fig, tmp_path / "tvp.png"))
 
 
+def test_true_vs_error_plots_the_error_against_truth(tmp_path, predictions) -> None:
+    y_true, y_pred, snr = predictions
+    fig = regression.true_vs_error_figure(y_true, y_pred, LABELS, UNITS, color=snr)
+    assert {"True [counts]", "Predicted − true [arcsec]", "SNR"} <= texts(fig)
+    offsets = fig.axes[1].collections[0].get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], y_true[:, 1])
+    np.testing.assert_allclose(offsets[:, 1], y_pred[:, 1] - y_true[:, 1], rtol=1e-6, atol=1e-6)
+    annotations = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "bias" in annotations and "σ" in annotations
+    assert_png(style.save_figure(fig, tmp_path / "tve.png"))
+
+
 def test_true_vs_predicted_without_colour_has_no_colourbar(predictions) -> None:
     y_true, y_pred, _ = predictions
     fig = regression.true_vs_predicted_figure(y_true[:, :2], y_pred[:, :2], LABELS[:2], UNITS[:2])
@@ -216,3 +228,21 @@ def test_example_stamps(tmp_path) -> None:
 def test_example_stamps_in_pixels_without_scale() -> None:
     fig = images.example_stamps_figure([{"Map": np.zeros((8, 8))}], title=None)
     assert {"x [pixel]", "y [pixel]", "counts"} == texts(fig) - {"Map"}
+
+
+def test_reconstruction_figure_shows_linear_log_and_a_centred_residual(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    clean = np.exp(-np.add.outer(np.linspace(-2, 2, 16) ** 2, np.linspace(-2, 2, 16) ** 2)) * 1e3
+    model = 0.9 * clean
+    fig = images.reconstruction_figure(
+        [clean + rng.normal(size=clean.shape)], [clean], [model], pixel_scale=0.2,
+        row_labels=["SNR 30"],
+    )  # fmt: skip
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[:4] == ["Noisy", "Noiseless", "Reconstruction", "Residual"]
+    assert "|Residual| (log)" in titles and "log10 counts" in texts(fig)
+    residual = next(ax for ax in fig.axes if ax.get_title() == "Residual").images[0]
+    np.testing.assert_allclose(residual.get_array(), model - clean)
+    low, high = residual.get_clim()
+    assert low == -high == pytest.approx(-np.max(np.abs(model - clean)))
+    assert_png(style.save_figure(fig, tmp_path / "rec.png"))

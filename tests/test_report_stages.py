@@ -156,22 +156,39 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
         baseline, index=False
     )
     crb = tmp_path / "crb.csv"
-    pd.DataFrame({"testset": "snr30", "target": targets, "crb": [1.0, 0.01]}).to_csv(
-        crb, index=False
-    )
-    out = {n: str(tmp_path / f"{n}.out") for n in ("rmse_csv", "rmse_md", "crb_csv", "crb_md")}
+    pd.DataFrame(
+        {"testset": "snr30", "target": targets, "crb": [1.0, 0.01], "noise": "ccd",
+         "crb_gaussian": [0.9, 0.009], "crb_ccd": [1.0, 0.01], "poisson_shift": 0.11}
+    ).to_csv(crb, index=False)  # fmt: skip
+    denoise = tmp_path / "d.json"
+    denoise.write_text(json.dumps(
+        {"targets": {"flux": {"rmse": 8.0}, "g1": {"rmse": 0.09}},
+         "psnr": {"noisy_db": 20.0, "denoised_db": 23.5, "gain_db": 3.5, "n_images": 4},
+         "parameters": {"denoiser": 1000, "regressor": 50}}
+    ))  # fmt: skip
+    names = ("rmse_csv", "rmse_md", "crb_csv", "crb_md", "denoise_csv", "denoise_md")
+    out = {n: str(tmp_path / f"{n}.out") for n in names}
     galsim_report.galsim_tables(
         [str(metrics)], [str(testset)], [str(baseline)], str(crb), **out,
         crb_figure=str(tmp_path / "crb.png"),
         rmse_runs=[("v2", "xception", "test")],
         testset_runs=[("v2", "xception", "snr30")],
         baseline_sets=["snr30"], caption="Data: Z.",
+        denoise=[str(denoise)], denoise_runs=[("v2", "edsr", "xception")],
     )  # fmt: skip
     assert "Data: Z." in Path(out["rmse_md"]).read_text()
+    denoisers = pd.read_csv(out["denoise_csv"])
+    assert denoisers.loc[0, "psnr_gain_db"] == 3.5 and denoisers.loc[0, "total_parameters"] == 1050
+    crb_md = Path(out["crb_md"]).read_text()
+    assert "Poisson + Gaussian" in crb_md  # says which noise it bounds
+    header = crb_md.splitlines()[2]
+    assert header.index("CRB") < header.index("L-BFGS-B fit bias") < header.index("xception bias")
     rmse = pd.read_csv(out["rmse_csv"])
     assert rmse.to_dict("records") == [
-        {"variant": "v2", "model": "xception", "flux": 10.0, "g1": 0.1}
+        {"variant": "v2", "model": "xception", "flux": 10.0, "g1": 0.1},
+        {"variant": "v2 via edsr", "model": "xception", "flux": 8.0, "g1": 0.09},
     ]
+    assert "flux (xception)" in Path(out["rmse_md"]).read_text()  # one column per model
     comparison = pd.read_csv(out["crb_csv"])
     assert set(comparison["testset"]) == {"snr30"}
     assert list(comparison["estimator"]) == ["xception", "xception", "L-BFGS-B fit", "L-BFGS-B fit"]

@@ -52,6 +52,10 @@ CROSS_KEY_ERRORS = {
         {"galsim": {"testsets": {"model_variant": "v7"}}},
         "galsim.testsets.model_variant", "'v7'",
     ),
+    "denoisers on an unknown variant": (
+        {"galsim": {"denoisers": {"variant": "v7"}}},
+        "galsim.denoisers.variant", "'v7'",
+    ),
     "flattened variant that is no classifier": (
         {"turbulence": {"flattened_variant": "emag"}},
         "turbulence.flattened_variant", "not a classification variant",
@@ -184,6 +188,10 @@ ONE_OF_ERRORS = {
     "crsphere.npz.path": ({"crsphere": {"npz": {"path": 3}}}, "crsphere.npz.path"),
     "galaxy10.h5.path": ({"galaxy10": {"h5": {"path": 3}}}, "galaxy10.h5.path"),
     "galaxy10.pickle.path": ({"galaxy10": {"pickle": {"path": 3}}}, "galaxy10.pickle.path"),
+    "galsim.denoisers.models.*": (
+        {"galsim": {"denoisers": {"models": {"edsr": {"arch": "unet"}}}}},
+        "galsim.denoisers.models.edsr.arch",
+    ),
     "models_block.*": (
         {"galsim": {"models": {"xception": {"arch": "resnet"}}}}, "galsim.models.xception.arch",
     ),

@@ -49,9 +49,10 @@ def test_galsim_variants_and_test_sets_set_to_null_are_dropped():
     settings["galsim"]["variants"]["v1"] = None
     settings["galsim"]["testsets"]["sets"]["snr60"] = None
     galsim = load_studies(settings)["galsim"]
-    assert galsim.variants() == ["v2", "v3"] and galsim.testsets() == ["snr30"]
-    assert galsim.source_variants() == ["v2", "v3", "snr30"]
-    assert galsim.runs() == [("v2", "xception"), ("v3", "xception")]
+    declared = list(DEFAULT["galsim"]["variants"])
+    assert galsim.variants() == [v for v in declared if v != "v1"]
+    assert galsim.testsets() == ["snr30"] and "snr60" not in galsim.source_variants()
+    assert galsim.runs() and all(variant != "v1" for variant, _ in galsim.runs())
     settings["galsim"]["testsets"]["model_variant"] = "v1"
     with pytest.raises(ConfigError, match="'v1' is not a variant"):
         load_studies(settings)
@@ -68,6 +69,24 @@ def test_turbulence_variant_trained_on_projections_splits_with_them():
     settings["turbulence"]["dataset"]["spatial"]["projection_depth"] = None
     with pytest.raises(ConfigError, match=r"variants\.projected\.train_on_projections"):
         load_studies(settings)
+
+
+def test_galsim_noiseless_variant_denoisers_and_autoencoder():
+    from sim2model.studies.galsim import DENOISER_SET
+
+    galsim = load_studies(DEFAULT)["galsim"]
+    assert galsim.variants()[0] == "noiseless" and galsim.variant_input("noiseless") == "noiseless"
+    assert galsim.variant_input("v1") == "noisy"
+    assert galsim.shards("noiseless")[0].recipe["input"] == "noiseless"
+    assert DENOISER_SET in galsim.source_variants() and DENOISER_SET not in galsim.variants()
+    # the denoisers' own images follow the regressed variant's recipe, with their own seeds
+    assert galsim.recipe(DENOISER_SET) == galsim.recipe(DEFAULT["galsim"]["denoisers"]["variant"])
+    assert galsim.shards(DENOISER_SET)[0].seed_keys == ("shard", DENOISER_SET, 0)
+    assert galsim.denoisers() == ["edsr", "rdn"]
+    assert ("v2", "autoencoder") in galsim.runs()
+    assert galsim.run_loss("v2", "autoencoder") == "binary_crossentropy"
+    assert galsim.run_loss("v2", "xception") == "mse"
+    assert galsim.recipe("v1")["noise"] == DEFAULT["galsim"]["noise"]
 
 
 def test_turbulence_flattened_variant_reads_its_source_shards():

@@ -66,8 +66,17 @@ def test_every_target_exists(pipeline):
     out = snakemake(pipeline, "--cores", "1", "-n")
     assert "Nothing to be done" in out.stdout + out.stderr
     galsim = pipeline / "results" / "galsim"
-    for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md"):
+    for name in ("rmse.csv", "rmse.md", "crb_comparison.csv", "crb_comparison.md",
+                 "reconstruction.csv", "denoisers.csv"):  # fmt: skip
         assert (galsim / "tables" / name).stat().st_size > 0
+    rmse = pd.read_csv(galsim / "tables" / "rmse.csv")
+    assert list(dict.fromkeys(rmse["variant"])) == [
+        "noiseless", "v1", "v2", "v3", "v2 via edsr"
+    ]  # fmt: skip
+    assert set(rmse.loc[rmse["variant"] == "v2", "model"]) == {"xception", "autoencoder"}
+    comparison = pd.read_csv(galsim / "tables" / "crb_comparison.csv")
+    assert {"xception", "autoencoder", "L-BFGS-B fit"} == set(comparison["estimator"])
+    assert (comparison["noise"] == "ccd").all() and (comparison["poisson_shift"] > 0).all()
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
@@ -105,7 +114,7 @@ def _datasets(pipeline: Path, study: str) -> list[Path]:
 
 def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
-    assert len(galsim) == 14  # 4 + 2 shards, 2 x 3 splits, 2 test sets
+    assert len(galsim) == 20  # 5 + 3 shards, 3 x 3 splits, 2 test sets + the denoisers' set
     assert len(eor) == 8  # 2 shards, 3 splits by box, 3 random splits
     turbulence = _datasets(pipeline, "turbulence")
     assert len(turbulence) == 5 + 3 * 3  # 3 + 2 class shards, 3 variants x 3 splits
@@ -140,7 +149,9 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    assert len(figures) == 7 + 7 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    # galsim: 4 runs x 3, training curves, CRB, stamps, reconstructions (autoencoder, GalSim),
+    # 1 denoiser; eor21cm: 2 runs x 3 regression figures + 3 of its own
+    assert len(figures) == 18 + 9 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim2model.models.cnn_classifier import build_cnn_classifier
+from sim2model.models.denoisers import build_edsr, build_rdn
 from sim2model.models.edgeconv import build_dgcnn
 from sim2model.models.mlp import build_mlp
 from sim2model.models.unet import build_unet
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "cnn_classifier": build_cnn_classifier,
     "dgcnn": build_dgcnn,
+    "edsr": build_edsr,
     "mlp": build_mlp,
+    "rdn": build_rdn,
     "unet": build_unet,
     "vgg": build_vgg,
     "xception": build_xception,

@@ -25,6 +25,7 @@ def example_stamps_figure(
     row_labels: Sequence[str] | None = None,
     unit: str | Mapping[str, str] = "counts",
     title: str | None = "Example stamps",
+    centred: Sequence[str] = (),
 ) -> Figure:
     """Grid of images: row ``i`` shows ``rows[i]``, columns follow the keys of ``rows[0]``.
 
@@ -32,7 +33,8 @@ def example_stamps_figure(
     written left of each row. Axes are in arcsec centred on the stamp when ``pixel_scale``
     (arcsec / pixel) is given, in pixels otherwise. Each image gets a colourbar labelled
     ``unit`` (one string, or one per key; missing keys get no unit). Images of shape
-    ``(H, W, 1)`` are accepted.
+    ``(H, W, 1)`` are accepted. Keys in ``centred`` (e.g. residuals) use a diverging colour map
+    symmetric about zero.
     """
     if not rows:
         raise ValueError("no images to plot")
@@ -48,7 +50,13 @@ def example_stamps_figure(
             ny, nx = image.shape
             scale = pixel_scale or 1.0
             extent = (-nx * scale / 2, nx * scale / 2, -ny * scale / 2, ny * scale / 2)
-            shown = ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")
+            style = {}
+            if key in centred:
+                limit = float(np.max(np.abs(image))) or 1.0
+                style = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+            shown = ax.imshow(
+                image, origin="lower", extent=extent, interpolation="nearest", **style
+            )
             cbar_unit = unit if isinstance(unit, str) else unit.get(key, "")
             fig.colorbar(shown, ax=ax, label=cbar_unit)
             ax.grid(visible=False)
@@ -73,3 +81,41 @@ def example_stamps_figure(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def log_counts(image: np.ndarray, floor: float = 1.0) -> np.ndarray:
+    """``log10`` of an image in counts, with values below ``floor`` shown at ``floor``."""
+    return np.log10(np.clip(np.asarray(image, dtype=np.float64), floor, None))
+
+
+def reconstruction_figure(
+    noisy: Sequence[np.ndarray],
+    noiseless: Sequence[np.ndarray],
+    reconstructed: Sequence[np.ndarray],
+    *,
+    pixel_scale: float | None = None,
+    row_labels: Sequence[str] | None = None,
+    title: str | None = "Reconstruction",
+    name: str = "Reconstruction",
+) -> Figure:
+    """Noisy, noiseless, reconstructed stamp and residual (reconstructed − noiseless), each
+    galaxy on one row, on a linear scale and (noiseless, reconstruction, |residual|) in log10.
+    ``name`` heads the reconstruction's columns (e.g. "Denoised").
+
+    The log panels show the faint wings and the core, where the residual of a mis-estimated
+    Sérsic index concentrates; counts below 1 are shown at 1 (log10 = 0).
+    """
+    rows = []
+    for x, clean, model in zip(noisy, noiseless, reconstructed, strict=True):
+        residual = np.asarray(model, dtype=np.float64) - clean
+        rows.append(
+            {"Noisy": x, "Noiseless": clean, name: model, "Residual": residual,
+             "Noiseless (log)": log_counts(clean), f"{name} (log)": log_counts(model),
+             "|Residual| (log)": log_counts(np.abs(residual))}
+        )  # fmt: skip
+    linear = {"Noisy": "counts", "Noiseless": "counts", name: "counts", "Residual": "counts"}
+    units = linear | {k: "log10 counts" for k in rows[0] if k not in linear} if rows else linear
+    return example_stamps_figure(
+        rows, pixel_scale=pixel_scale, row_labels=row_labels, unit=units, title=title,
+        centred=("Residual",),
+    )  # fmt: skip

@@ -30,6 +30,7 @@ LOSS_LABELS = {
     "mse": "MSE loss (normalised targets)",
     "sparse_categorical_crossentropy": "Cross-entropy loss",
     "summed_binary_crossentropy": "Binary cross-entropy, summed over classes",
+    "binary_crossentropy": "Binary cross-entropy loss (weighted sum)",
 }
 
 
@@ -100,6 +101,45 @@ def true_vs_predicted_figure(
         ss_tot = float(np.sum((t - t.mean()) ** 2))
         r2 = 1.0 - float(np.sum((p - t) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
         _annotate(ax, [f"RMSE = {_with_unit(rmse, units[j])}", f"$R^2$ = {r2:.3f}"])
+    if color is not None:
+        fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@styled
+def true_vs_error_figure(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[str],
+    units: Sequence[str],
+    color: np.ndarray | None = None,
+    color_label: str = "SNR",
+    title: str | None = "Error against truth",
+) -> Figure:
+    """One panel per target: ``pred - true`` against truth, zero line, bias and σ per panel.
+
+    Shows where in each parameter's range the estimator is biased (the reference notebook's
+    ``true_vs_error``); ``color`` (e.g. SNR) colours the points with one shared colourbar.
+    """
+    t_all, p_all = _targets(y_true, y_pred, labels, units)
+    fig, axes = new_panels(t_all.shape[1], panel_size=(3.1, 3.0))
+    style: dict = {"s": 6, "alpha": 0.7, "linewidths": 0, "rasterized": True}
+    if color is not None:
+        c = np.asarray(color, dtype=float)
+        style |= {"c": c, "norm": Normalize(np.nanmin(c), np.nanmax(c)), "cmap": "viridis"}
+    for j, ax in enumerate(axes):
+        points = ax.scatter(t_all[:, j], p_all[:, j] - t_all[:, j], **style)
+        t, p = _finite_pair(t_all[:, j], p_all[:, j])
+        err = p - t
+        ax.axhline(0.0, color="k", ls="--", lw=1)
+        ax.set(title=labels[j])
+        ax.set_xlabel(axis_label("True", units[j]))
+        ax.set_ylabel(axis_label("Predicted − true", units[j]))
+        std = float(err.std(ddof=1)) if err.size > 1 else 0.0
+        _annotate(ax, [f"bias = {_with_unit(float(err.mean()), units[j])}",
+                       f"σ = {_with_unit(std, units[j])}"])  # fmt: skip
     if color is not None:
         fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
     if title:

@@ -2,10 +2,13 @@
 
 Each draw is a Sérsic galaxy (flux, index n, half-light radius, reduced shear g1/g2) convolved
 with a Moffat (beta=2) PSF and the pixel, drawn on a square stamp (64x64 at 0.23"/px by default).
-Noise is ``galsim.CCDNoise(sky_level=0, gain=1, read_noise=sigma)``: Poisson noise on the galaxy
-counts plus Gaussian noise of standard deviation ``sigma``. The SNR, ``sqrt(sum(I**2)) / sigma``
-of the noiseless image ``I``, counts the Gaussian part only; draws outside the recipe's SNR window
-are rejected before any noise is drawn. Fixed-parameter recipes (``fixed``) skip the cut.
+Noise (``GalaxyRecipe.noise``) is ``ccd``, ``galsim.CCDNoise(sky_level=0, gain=1,
+read_noise=sigma)``: Poisson noise on the galaxy counts plus Gaussian noise of standard deviation
+``sigma`` (per-pixel variance ``sigma**2 + I / gain``), or ``gaussian``,
+``galsim.GaussianNoise(sigma=sigma)`` as in the reference notebook. The SNR,
+``sqrt(sum(I**2)) / sigma`` of the noiseless image ``I``, counts the Gaussian part only; draws
+outside the recipe's SNR window are rejected before any noise is drawn. Fixed-parameter recipes
+(``fixed``) skip the cut.
 
 Speed: a Sérsic profile builds lookup tables (~40 ms) the first time it is drawn and GalSim keeps
 only 100 of them, so with a discretised index (``n_grid > 0``) one unit-flux, unit-radius profile
@@ -36,6 +39,8 @@ from sim2model.studies.galsim import TARGET_NAMES, TARGET_UNITS
 FIXED_KEYS = (*TARGET_NAMES, "psf_fwhm", "sigma")
 RANGE_FIELDS = ("flux", "sersic_n", "half_light_radius", "shear", "psf_fwhm", "sigma", "snr")
 MIN_ACCEPTANCE = 1e-3  # give up when fewer draws than this pass the SNR cut
+NOISE_MODELS = ("gaussian", "ccd")
+CCD_GAIN = 1.0  # electrons per count of the ccd noise model
 
 Range = tuple[float, float]
 
@@ -49,7 +54,8 @@ class GalaxyRecipe:
     ``flux`` is in counts, radii and FWHM in arcsec, ``shear`` bounds ``|g|`` (its angle is
     uniform), ``sigma`` is the Gaussian noise standard deviation in counts. ``n_grid`` values of n
     are ``np.linspace(*sersic_n, n_grid)`` (0: continuous n). ``psf_channel`` appends the
-    unit-flux PSF image to ``x`` as a second channel. ``fixed`` maps every name in
+    unit-flux PSF image to ``x`` as a second channel. ``noise`` is ``ccd`` (Poisson on the galaxy
+    counts plus Gaussian ``sigma``) or ``gaussian`` (``sigma`` only). ``fixed`` maps every name in
     :data:`FIXED_KEYS` to a value: all samples then share those parameters and differ only in
     their noise, and the SNR cut is skipped.
     """
@@ -63,6 +69,7 @@ class GalaxyRecipe:
     snr: Range = (10.0, 100.0)
     n_grid: int = 1000
     psf_channel: bool = False
+    noise: str = "ccd"
     fixed: dict[str, float] | None = None
     stamp_size: int = 64
     pixel_scale: float = 0.23
@@ -75,6 +82,10 @@ class GalaxyRecipe:
             object.__setattr__(self, name, (lo, hi))
         if self.n_grid < 0:
             raise ValueError(f"GalaxyRecipe.n_grid must be >= 0, got {self.n_grid}")
+        if self.noise not in NOISE_MODELS:
+            raise ValueError(
+                f"GalaxyRecipe.noise must be one of {NOISE_MODELS}, got {self.noise!r}"
+            )
         if self.fixed is not None and set(self.fixed) != set(FIXED_KEYS):
             raise ValueError(f"GalaxyRecipe.fixed must give exactly {FIXED_KEYS}, got {self.fixed}")
 
@@ -131,6 +142,21 @@ def render_noiseless(
     image = galsim.ImageD(size, size, scale=recipe.pixel_scale)
     galsim.Convolve(galaxy, _psf(float(psf_fwhm), gsparams)).drawImage(image)
     return image.array
+
+
+def noise_model(noise: str, deviate: galsim.BaseDeviate, sigma: float) -> galsim.BaseNoise:
+    """The GalSim noise of ``GalaxyRecipe.noise`` with Gaussian standard deviation ``sigma``."""
+    if noise == "ccd":
+        return galsim.CCDNoise(deviate, sky_level=0.0, gain=CCD_GAIN, read_noise=sigma)
+    return galsim.GaussianNoise(deviate, sigma=sigma)
+
+
+def pixel_variance(noiseless: np.ndarray, sigma: float, noise: str) -> np.ndarray:
+    """Per-pixel noise variance of a stamp: ``sigma**2``, plus ``I / gain`` for ``ccd`` noise."""
+    variance = np.full(np.shape(noiseless), float(sigma) ** 2)
+    if noise == "ccd":
+        variance += np.clip(noiseless, 0.0, None) / CCD_GAIN
+    return variance
 
 
 def preload_profiles(recipe: GalaxyRecipe) -> int:
@@ -243,7 +269,7 @@ def simulate_shard(
                 noise_seed = int(noise_rng.integers(1, 2**31))
                 noisy = galsim.ImageD(image.copy(), scale=recipe.pixel_scale)
                 deviate = galsim.BaseDeviate(noise_seed)
-                noisy.addNoise(galsim.CCDNoise(deviate, sky_level=0.0, gain=1.0, read_noise=sigma))
+                noisy.addNoise(noise_model(recipe.noise, deviate, sigma))
                 x[i, :, :, 0] = noisy.array
                 psf_image[i] = _psf_image(fwhm, size, recipe.pixel_scale)
                 if recipe.psf_channel:

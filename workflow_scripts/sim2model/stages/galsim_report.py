@@ -47,6 +47,22 @@ def rmse_table(metrics: Sequence[str], runs: Sequence[EvalRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def wide_rmse(table: pd.DataFrame) -> pd.DataFrame:
+    """The tidy RMSE table with one row per variant and columns ``<target> (<model>)``."""
+    targets = [c for c in table.columns if c not in ("variant", "model")]
+    wide = table.pivot_table(index="variant", columns="model", values=targets, sort=False)
+    models = list(dict.fromkeys(table["model"]))
+    columns = [(t, m) for t in targets for m in models if (t, m) in wide.columns]
+    wide = wide[columns]
+    wide.columns = [f"{t} ({m})" for t, m in columns]
+    return wide.reindex(list(dict.fromkeys(table["variant"])))
+
+
+def _with_blanks(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with NaN cells as None, which Markdown tables show as ``missingval``."""
+    return table.astype(object).where(table.notna(), None)
+
+
 def crb_comparison(
     testsets: Sequence[str],
     baseline: Sequence[str],
@@ -86,8 +102,30 @@ def crb_comparison(
             )  # fmt: skip
     table = pd.DataFrame(rows).merge(bound, on=["testset", "target"], how="left")
     flux = table["target"] == "flux"
-    table.loc[flux, ["bias", "std", "crb"]] /= FLUX_UNIT
+    table.loc[flux, ["bias", "std", "crb", "crb_gaussian", "crb_ccd"]] /= FLUX_UNIT
     return table
+
+
+def denoiser_table(metrics: Sequence[str], runs: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """PSNR gain, parameter counts and two-stage RMSE of each denoiser.
+
+    ``runs[i]`` is the ``(variant, denoiser, regressor)`` of the ``galsim_denoise`` metrics
+    ``metrics[i]``.
+    """
+    _check_count("denoise runs", runs, metrics)
+    rows = []
+    for path, (variant, denoiser, regressor) in zip(metrics, runs, strict=True):
+        record = json.loads(Path(path).read_text())
+        psnr, params = record["psnr"], record["parameters"]
+        rows.append(
+            {"variant": variant, "denoiser": denoiser, "regressor": regressor,
+             "psnr_noisy_db": psnr["noisy_db"], "psnr_denoised_db": psnr["denoised_db"],
+             "psnr_gain_db": psnr["gain_db"], "denoiser_parameters": params["denoiser"],
+             "regressor_parameters": params["regressor"],
+             "total_parameters": params["denoiser"] + params["regressor"]}
+            | {t: v["rmse"] for t, v in record["targets"].items()}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def galsim_tables(
@@ -100,43 +138,74 @@ def galsim_tables(
     crb_csv: str,
     crb_md: str,
     crb_figure: str,
+    denoise_csv: str,
+    denoise_md: str,
     *,
     rmse_runs: Sequence[EvalRun],
     testset_runs: Sequence[EvalRun],
     baseline_sets: Sequence[str],
     caption: str,
+    denoise: Sequence[str] = (),
+    denoise_runs: Sequence[Sequence[str]] = (),
 ) -> None:
     """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure.
 
     ``caption`` (the source and split used) heads both Markdown tables.
 
     ``rmse_runs`` and ``testset_runs`` give the ``(variant, model, evalset)`` of each input of
-    ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``.
+    ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``,
+    ``denoise_runs`` the ``(variant, denoiser, regressor)`` of each two-stage metrics file of
+    ``denoise``: their RMSE rows are ``<variant> via <denoiser>``.
     """
+    denoisers = denoiser_table(denoise, denoise_runs)
     table = rmse_table(rmse, rmse_runs)
+    if len(denoisers):
+        targets = [c for c in table.columns if c not in ("variant", "model")]
+        two_stage = denoisers.assign(variant=denoisers["variant"] + " via " + denoisers["denoiser"])
+        two_stage = two_stage.rename(columns={"regressor": "model"})[["variant", "model", *targets]]
+        table = pd.concat([table, two_stage], ignore_index=True)
     table.to_csv(rmse_csv, index=False, float_format="%.6g")
     Path(rmse_md).write_text(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
-        f"radius in arcsec). {caption}\n\n" + table.to_markdown(index=False, floatfmt=".4g") + "\n"
+        "radius in arcsec), one row per dataset variant (noiseless: the upper bound trained on "
+        f"noiseless stamps), one column per parameter and model. {caption}\n\n"
+        + _with_blanks(wide_rmse(table)).to_markdown(floatfmt=".4g", missingval="–")
+        + "\n"
     )
+    denoisers.to_csv(denoise_csv, index=False, float_format="%.6g")
+    Path(denoise_md).write_text(
+        "Two-stage denoise-then-regress: each denoiser's mean PSNR of the regressed variant's "
+        "test stamps before and after denoising (the denoiser never saw them), the parameter "
+        "counts of both stages and the regressor's RMSE on the denoised test stamps (original "
+        f"units). {caption}\n\n"
+        + (denoisers.to_markdown(index=False, floatfmt=".4g") if len(denoisers) else
+           "No denoisers configured (galsim.denoisers).")
+        + "\n"
+    )  # fmt: skip
     comparison = crb_comparison(
         testsets, baseline, crb, testset_runs=testset_runs, baseline_sets=baseline_sets
     )
     comparison.to_csv(crb_csv, index=False, float_format="%.6g")
-    wide = (
-        comparison.pivot_table(
-            index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
-        )
-        .swaplevel(axis=1)
-        .sort_index(axis=1)
-    )
+    wide = comparison.pivot_table(
+        index=["testset", "target"], columns="estimator", values=["bias", "std"], sort=False
+    ).swaplevel(axis=1)
+    # the reference's column order: CRB, the conventional fit, then the networks as configured
+    estimators = ["L-BFGS-B fit", *dict.fromkeys(run[1] for run in testset_runs)]
+    wide = wide[[(e, stat) for e in estimators for stat in ("bias", "std") if (e, stat) in wide]]
     wide.columns = [f"{est} {stat}" for est, stat in wide.columns]
-    wide.insert(0, "CRB", comparison.groupby(["testset", "target"], sort=False)["crb"].first())
+    bounds = comparison.groupby(["testset", "target"], sort=False)
+    wide.insert(0, "CRB", bounds["crb"].first())
+    wide.insert(1, "Poisson shift of CRB", bounds["poisson_shift"].first())
+    noise = comparison["noise"].iloc[0]
+    noise_words = {
+        "gaussian": "Gaussian pixel noise σ (the stamps' noise, as in the reference notebook)",
+        "ccd": "the stamps' CCD noise, Poisson + Gaussian σ (per-pixel variance σ² + I)",
+    }[noise]
     Path(crb_md).write_text(
         "Bias and standard deviation on the fixed-parameter test sets beside the Cramér–Rao "
-        f"bound (flux in 1e5 counts, radius in arcsec). {caption}\n\n"
-        + wide.reset_index().to_markdown(index=False, floatfmt=".3f")
-        + "\n"
+        f"bound for {noise_words} (flux in 1e5 counts, radius in arcsec). 'Poisson shift of "
+        "CRB' is the relative change of the bound when the Poisson term is added to Gaussian "
+        f"noise. {caption}\n\n" + wide.reset_index().to_markdown(index=False, floatfmt=".3f") + "\n"
     )
     labels = {t: display_name(t) for t in comparison["target"].unique()}
     save_figure(bias_std_vs_bound_figure(comparison, target_labels=labels), crb_figure)

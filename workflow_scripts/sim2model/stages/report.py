@@ -28,15 +28,22 @@ from sim2model.plots.image2image import image_panels_figure, power_spectrum_figu
 from sim2model.plots.regression import (
     error_histograms_figure,
     training_curves_figure,
+    true_vs_error_figure,
     true_vs_predicted_figure,
 )
 from sim2model.plots.style import display_name, save_figure
 
 
 def regression_figures(
-    predictions: str, scatter: str, errors: str, *, color_by: str | None = None
+    predictions: str,
+    scatter: str,
+    errors: str,
+    error_vs_true: str,
+    *,
+    color_by: str | None = None,
 ) -> None:
-    """True-vs-predicted scatter (coloured by ``meta/<color_by>``) and error histograms."""
+    """True-vs-predicted and error-vs-true scatters (coloured by ``meta/<color_by>``) and error
+    histograms."""
     pred = read_predictions(predictions)
     labels = [display_name(n) for n in pred.target_names]
     color = pred.meta.get(color_by) if color_by else None
@@ -45,6 +52,11 @@ def regression_figures(
         color=color, color_label=display_name(color_by) if color is not None else "",
     )  # fmt: skip
     save_figure(figure, scatter)
+    figure = true_vs_error_figure(
+        pred.y_true, pred.y_pred, labels, pred.units,
+        color=color, color_label=display_name(color_by) if color is not None else "",
+    )  # fmt: skip
+    save_figure(figure, error_vs_true)
     save_figure(error_histograms_figure(pred.y_true, pred.y_pred, labels, pred.units), errors)
 
 

@@ -30,7 +30,9 @@ TASKS = ("regression", "classification", "image2image")
 MODEL_TASKS = {
     "cnn_classifier": ("classification",),
     "dgcnn": ("classification",),
+    "edsr": ("image2image",),
     "mlp": ("classification",),
+    "rdn": ("image2image",),
     "unet": ("image2image",),
     "vgg": ("regression",),
     "xception": ("regression", "classification"),
@@ -118,6 +120,8 @@ class Study:
     source_mem_mb: ClassVar[int] = 2000
     #: JSON schema of the study's config section (studies outside config/schema.yaml).
     settings_schema: ClassVar[Mapping[str, Any] | None] = None
+    #: Architectures only this study's own rules train, and the tasks each can learn.
+    own_model_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
@@ -211,6 +215,10 @@ class Study:
         model = {**GENERATIVE_DEFAULTS["model"], **settings.get("model", {})}
         return {**GENERATIVE_DEFAULTS, **settings, "model": model}
 
+    def run_loss(self, variant: str, model: str) -> str:
+        """Training loss of a run (its history's ``loss`` column): by default its variant's."""
+        return self.training_loss(variant)
+
     # -- source ---------------------------------------------------------------------------------
     def shards(self, variant: str) -> list[Shard]:
         """The source shards of ``variant``."""
@@ -274,12 +282,13 @@ class Study:
     def check_models(self) -> None:
         """Every model names a known architecture, existing variants and a task it can learn."""
         variants, declared = self.variants(), self.declared_variants()
+        model_tasks = {**MODEL_TASKS, **self.own_model_tasks}
         for name, spec in self.models().items():
             key = f"{self.name}.models.{name}"
             arch = spec["arch"]
-            if arch not in MODEL_TASKS:
+            if arch not in model_tasks:
                 raise ConfigError(
-                    f"{key}.arch", f"unknown model {arch!r}; known: {sorted(MODEL_TASKS)}"
+                    f"{key}.arch", f"unknown model {arch!r}; known: {sorted(model_tasks)}"
                 )
             unknown = [v for v in spec.get("variants", []) if v not in declared]
             if unknown:
@@ -287,10 +296,10 @@ class Study:
                     f"{key}.variants", f"unknown variants {unknown}; the variants are {declared}"
                 )
             for variant in self.trained_variants(name):
-                if self.task(variant) not in MODEL_TASKS[arch]:
+                if self.task(variant) not in model_tasks[arch]:
                     raise ConfigError(
                         f"{key}.variants",
-                        f"{arch} learns {' or '.join(MODEL_TASKS[arch])}, but variant "
+                        f"{arch} learns {' or '.join(model_tasks[arch])}, but variant "
                         f"{variant!r} is a {self.task(variant)} task",
                     )
         untrained = [v for v in variants if not self.variant_models(v)]

@@ -1,6 +1,8 @@
 """GalSim study (Sérsic galaxy parameters, after the reference notebook on GalSim stamps).
 
-Variants ``v1``-``v3`` differ in PSF and noise priors; the fixed-parameter test sets (``snr30``,
+Variants ``v1``-``v3`` differ in PSF and noise priors; a variant with ``input: noiseless`` (the
+reference's upper bound) trains on the noiseless stamps instead of the noisy ones. The
+fixed-parameter test sets (``snr30``,
 ``snr60``) hold one galaxy under many noise realisations for the Cramér–Rao comparison.
 """
 
@@ -20,9 +22,17 @@ TARGET_NAMES = ("flux", "sersic_n", "half_light_radius", "g1", "g2")
 TARGET_UNITS = ("counts", "", "arcsec", "", "")
 
 
+#: Architectures trained by the study's own rules (rules/galsim.smk), not the generic train rule.
+AUTOENCODER_ARCH = "conditional_autoencoder"
+#: Source variant of the denoisers' own training images (merged like a test set).
+DENOISER_SET = "denoiser_train"
+DENOISER_ARCHS = ("edsr", "rdn")
+
+
 class GalsimStudy(Study):
     name = "galsim"
     source_env = "galsim"
+    own_model_tasks = {AUTOENCODER_ARCH: ("regression",)}
 
     def source_note(self) -> str:
         return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
@@ -43,12 +53,23 @@ class GalsimStudy(Study):
             name for name, spec in self.settings["testsets"]["sets"].items() if spec is not None
         ]
 
+    def denoisers(self) -> list[str]:
+        """Configured denoisers of the two-stage denoise-then-regress experiment."""
+        block = self.settings.get("denoisers") or {}
+        return [name for name, spec in (block.get("models") or {}).items() if spec is not None]
+
+    def merged_sets(self) -> list[str]:
+        """Source variants merged into one file each (not split): test sets, denoiser set."""
+        return [*self.testsets(), *([DENOISER_SET] if self.denoisers() else [])]
+
     def source_variants(self) -> list[str]:
-        return [*self.variants(), *self.testsets()]
+        return [*self.variants(), *self.merged_sets()]
 
     def recipe(self, name: str) -> dict[str, Any]:
         """Keyword arguments of the ``GalaxyRecipe`` of a variant or fixed-parameter test set."""
         settings = self.settings
+        if name == DENOISER_SET:
+            return self.recipe(settings["denoisers"]["variant"])
         scale = settings["flux_scale"]
         common = {
             "flux": tuple(scale * f for f in settings["flux_factor"]),
@@ -59,6 +80,7 @@ class GalsimStudy(Study):
             "n_grid": settings["n_grid"],
             "stamp_size": settings["stamp_size"],
             "pixel_scale": settings["pixel_scale"],
+            "noise": self.noise(),
         }
         if name in settings["variants"]:
             spec = settings["variants"][name]
@@ -72,13 +94,37 @@ class GalsimStudy(Study):
         fixed = {**testsets["fixed"], "sigma": testsets["sets"][name]["sigma"]}
         return {**common, "fixed": fixed}
 
+    def autoencoder_models(self) -> list[str]:
+        """Configured models that are conditional autoencoders (trained in three steps)."""
+        return [m for m, spec in self.models().items() if spec["arch"] == AUTOENCODER_ARCH]
+
+    def run_loss(self, variant: str, model: str) -> str:
+        if model in self.autoencoder_models():
+            return "binary_crossentropy"
+        return super().run_loss(variant, model)
+
+    def noise(self) -> str:
+        """Noise of every stamp: ``ccd`` (Poisson + Gaussian) or ``gaussian`` (the reference)."""
+        return self.settings.get("noise", "ccd")
+
+    def variant_input(self, name: str) -> str:
+        """What a variant's models see: ``noisy`` stamps or the ``noiseless`` ones."""
+        return (self.settings["variants"].get(name) or {}).get("input", "noisy")
+
     def n_samples(self, name: str) -> int:
+        if name == DENOISER_SET:
+            return self.settings["denoisers"]["n_samples"]
         sets = {**self.settings["variants"], **self.settings["testsets"]["sets"]}
         return sets[name]["n_samples"]
 
     def shards(self, variant: str) -> list[Shard]:
         spans = fixed_size_spans(self.n_samples(variant), self.settings["shard_size"])
-        recipe = {"variant": variant, "recipe": self.recipe(variant), "renderer": self.renderer()}
+        recipe = {
+            "variant": variant,
+            "recipe": self.recipe(variant),
+            "renderer": self.renderer(),
+            "input": self.variant_input(variant),
+        }
         return numbered_shards(variant, spans, recipe)
 
     def renderer(self) -> str:
@@ -98,6 +144,8 @@ class GalsimStudy(Study):
             progress=True,
             tables_dir=cache_dir if recipe.get("renderer") == "batched" else None,
         )
+        if recipe.get("input", "noisy") == "noiseless":
+            ds.x[..., 0] = ds.extra["noiseless"]
         ds.attrs = {
             **ds.attrs,
             "variant": recipe["variant"],
@@ -119,3 +167,28 @@ class GalsimStudy(Study):
             raise ConfigError(
                 "galsim.testsets.sets", f"{clash} are also dataset variants; use other names"
             )
+        if DENOISER_SET in {*self.variants(), *self.testsets()}:
+            raise ConfigError("galsim.variants", f"{DENOISER_SET!r} is reserved for the denoisers")
+        if self.denoisers():
+            self.check_denoisers()
+
+    def check_denoisers(self) -> None:
+        """The denoised variant and the regressor exist; every denoiser is an image model."""
+        block = self.settings["denoisers"]
+        if block["variant"] not in self.variants():
+            raise ConfigError(
+                "galsim.denoisers.variant",
+                f"{block['variant']!r} is not a variant (they are {self.variants()})",
+            )
+        if block["regressor"] not in self.models():
+            raise ConfigError(
+                "galsim.denoisers.regressor",
+                f"{block['regressor']!r} is not a model (they are {sorted(self.models())})",
+            )
+        for name in self.denoisers():
+            arch = block["models"][name]["arch"]
+            if arch not in DENOISER_ARCHS:
+                raise ConfigError(
+                    f"galsim.denoisers.models.{name}.arch",
+                    f"{arch!r} is not a denoiser ({', '.join(DENOISER_ARCHS)})",
+                )
