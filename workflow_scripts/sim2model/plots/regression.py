@@ -64,6 +64,16 @@ def _annotate(ax: Axes, lines: Sequence[str]) -> None:
     )
 
 
+def _scatter_style(color: np.ndarray | None, color_log: bool = False) -> dict:
+    """Scatter options of the per-target panels: points coloured by ``color`` when given."""
+    style: dict = {"s": 6, "alpha": 0.7, "linewidths": 0, "rasterized": True}
+    if color is not None:
+        c = np.asarray(color, dtype=float)
+        norm_cls = LogNorm if color_log else Normalize
+        style |= {"c": c, "norm": norm_cls(np.nanmin(c), np.nanmax(c)), "cmap": "viridis"}
+    return style
+
+
 @styled
 def true_vs_predicted_figure(
     y_true: np.ndarray,
@@ -82,11 +92,7 @@ def true_vs_predicted_figure(
     """
     t_all, p_all = _targets(y_true, y_pred, labels, units)
     fig, axes = new_panels(t_all.shape[1], panel_size=(3.1, 3.0))
-    style: dict = {"s": 6, "alpha": 0.7, "linewidths": 0, "rasterized": True}
-    if color is not None:
-        c = np.asarray(color, dtype=float)
-        norm_cls = LogNorm if color_log else Normalize
-        style |= {"c": c, "norm": norm_cls(np.nanmin(c), np.nanmax(c)), "cmap": "viridis"}
+    style = _scatter_style(color, color_log)
     for j, ax in enumerate(axes):
         points = ax.scatter(t_all[:, j], p_all[:, j], **style)
         t, p = _finite_pair(t_all[:, j], p_all[:, j])
@@ -125,10 +131,7 @@ def true_vs_error_figure(
     """
     t_all, p_all = _targets(y_true, y_pred, labels, units)
     fig, axes = new_panels(t_all.shape[1], panel_size=(3.1, 3.0))
-    style: dict = {"s": 6, "alpha": 0.7, "linewidths": 0, "rasterized": True}
-    if color is not None:
-        c = np.asarray(color, dtype=float)
-        style |= {"c": c, "norm": Normalize(np.nanmin(c), np.nanmax(c)), "cmap": "viridis"}
+    style = _scatter_style(color)
     for j, ax in enumerate(axes):
         points = ax.scatter(t_all[:, j], p_all[:, j] - t_all[:, j], **style)
         t, p = _finite_pair(t_all[:, j], p_all[:, j])
