@@ -85,7 +85,8 @@ def test_tables_are_exact_for_gaussian_and_exponential():
 
 
 def fisher(render, params: np.ndarray, sigma: float) -> np.ndarray:
-    """Fisher matrix from central differences of ``render`` (all 10 shifted stamps at once)."""
+    """Gaussian-noise Fisher matrix from central differences of ``render`` (all 10 shifted
+    stamps at once)."""
     steps = default_steps(params)
     shifted = np.concatenate([params + np.diag(steps), params - np.diag(steps)])
     images = render(shifted)
@@ -106,7 +107,8 @@ def test_cramer_rao_bounds_agree(truth, psf_fwhm):
     n, dn = truth[1], default_steps(truth)[1]
     tables = sb.build_tables(np.array([n - dn, n, n + dn]))
     batched = fisher(lambda p: sb.render_batch(p, psf_fwhm, RECIPE, tables), truth, sigma)
-    reference = fisher_matrix(truth, psf_fwhm, sigma, RECIPE)  # GalSim, same differences
+    # GalSim, same differences, and the same Gaussian pixel noise as `fisher` above
+    reference = fisher_matrix(truth, psf_fwhm, sigma, RECIPE, noise="gaussian")
     bound = np.sqrt(np.diag(np.linalg.inv(batched)))
     np.testing.assert_allclose(bound, np.sqrt(np.diag(np.linalg.inv(reference))), rtol=CRB_TOL)
 
