@@ -143,6 +143,19 @@ def test_backend_is_reported_and_cannot_be_switched_after_import():
         configure_backend("jax")
 
 
+def test_thread_pools_fixed_when_tensorflow_started_are_kept_with_a_warning(caplog):
+    import tensorflow as tf
+
+    from sim2model.train.backend import _limit_threads
+
+    float(tf.reduce_sum(tf.ones(3)))  # the runtime starts, fixing its thread pools
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    with caplog.at_level("WARNING", logger="sim2model.train.backend"):
+        _limit_threads("tensorflow", before + 3)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == before
+    assert f"threads={before + 3} applies to a fresh process" in caplog.text
+
+
 def test_same_seed_gives_identical_weights(uninterrupted):
     first, second = (weights(d) for d in uninterrupted)
     assert len(first) == len(second) > 0

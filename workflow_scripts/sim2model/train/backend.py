@@ -13,6 +13,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 BACKENDS = ("tensorflow", "jax", "torch")
 #: Keras dtype policies of ``train.precision``: variables stay float32 in every one.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -101,8 +103,16 @@ def _limit_threads(backend: str, threads: int) -> None:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # the runtime fixed its pools when it ran its first op
+            log.warning(
+                "TensorFlow already runs in this process with %d intra-op threads (0: one per "
+                "core); keeping them, threads=%d applies to a fresh process",
+                tf.config.threading.get_intra_op_parallelism_threads(),
+                threads,
+            )
     elif backend == "torch":
         import torch
 
