@@ -235,7 +235,7 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
     work = copy_workflow(tmp_path / "wf")
     shutil.copytree(pipeline / "results", work / "results")
     longer = tmp_path / "longer.yaml"
-    longer.write_text("train:\n  epochs: 8\n  patience: 100\n")
+    longer.write_text("galsim:\n  train: {epochs: 8, patience: 100}\n")  # the study's own block
     model_dir = work / "results/galsim/models/v2/xception"
     target = "results/galsim/models/v2/xception/model.keras"
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun", "train", target,
