@@ -204,7 +204,7 @@ def test_snakefiles_are_snakefmt_formatted():
 def _train_resources(*args: str) -> str:
     target = "results/galsim/models/v1/xception/model.keras"
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--forcerun", "train", target, *args],
+        [sys.executable, "-m", "snakemake", "-n", "--forcerun=train", target, *args],
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr

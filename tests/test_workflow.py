@@ -187,7 +187,7 @@ def test_corrupt_shard_fails_naming_its_path_and_keeps_other_outputs(pipeline, t
     shard = work / "results/galsim/shards/v3/0001.h5"
     shard.write_bytes(b"not an HDF5 file")
     kept = work / "results/galsim/dataset/v2/train.h5"
-    out = snakemake(work, "--cores", "1", "--forcerun", "split_dataset",
+    out = snakemake(work, "--cores", "1", "--forcerun=split_dataset",
                     "results/galsim/dataset/v3/train.h5", check=False)  # fmt: skip
     assert out.returncode != 0
     log = (work / "logs/split_dataset/galsim/v3.log").read_text()
@@ -238,7 +238,7 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
     longer.write_text("galsim:\n  train: {epochs: 8, patience: 100}\n")  # the study's own block
     model_dir = work / "results/galsim/models/v2/xception"
     target = "results/galsim/models/v2/xception/model.keras"
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun", "train", target,
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun=train", target,
            "--configfile", str(TINY), str(longer)]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=work, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
