@@ -9,16 +9,7 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 python=${PYTHON:-python}
 
-missing=()
-for pkg in libfftw3-dev libgsl-dev pkg-config build-essential; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    sudo=$([[ $(id -u) -eq 0 ]] || echo sudo)
-    echo "apt-get install ${missing[*]}"
-    $sudo apt-get update -qq
-    $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+bash tests/apt_install_missing.sh libfftw3-dev libgsl-dev pkg-config build-essential
 
 if "$python" -c "import py21cmfast" 2>/dev/null; then
     echo "py21cmfast already importable"

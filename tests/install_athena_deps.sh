@@ -9,16 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
-missing=()
-for pkg in g++ make libhdf5-dev libfftw3-dev; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    sudo=$([[ $(id -u) -eq 0 ]] || echo sudo)
-    echo "apt-get install ${missing[*]}"
-    $sudo apt-get update -qq
-    $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+bash tests/apt_install_missing.sh g++ make libhdf5-dev libfftw3-dev
 
 archive=../shared/athena/athena-ed4d1e3.tar.gz
 python=${PYTHON:-.venv/bin/python}
