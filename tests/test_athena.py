@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 from pathlib import Path
@@ -21,21 +20,12 @@ from sim2model.sims.athena import (
 )
 from sim2model.studies import STUDIES
 from sim2model.studies.base import ConfigError
+from test_settings import merged
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 ATHENA_CONFIG = yaml.safe_load((REPO / "config" / "turbulence_athena.yaml").read_text())
 ARCHIVE = REPO.parent / "shared" / "athena" / "athena-ed4d1e3.tar.gz"
-
-
-def merged(override: dict, base: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged(value, out[key])
-        else:
-            out[key] = value
-    return out
 
 
 def athena_study(override: dict | None = None):
