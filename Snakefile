@@ -37,6 +37,7 @@ include: "rules/dataset.smk"
 include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/report.smk"
+include: "rules/search.smk"
 
 
 # A study's own rules, if it has any: rules/<study>_inputs.smk (paths, input functions, targets)
@@ -62,3 +63,12 @@ for _study in STUDIES:
         input:
             study_targets(_study),
         localrule: True
+
+
+# Every architecture search the listed studies configure (on demand: `all` never asks for them).
+rule:
+    name:
+        "searches"
+    input:
+        [path for study in STUDIES for path in search_targets(study)],
+    localrule: True

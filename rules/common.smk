@@ -271,3 +271,35 @@ def run_losses(study):
     return [
         STUDIES[study].run_loss(variant, model) for variant, model in study_runs(study)
     ]
+
+
+# Architecture searches (rules/search.smk): on demand, never asked for by a study's targets.
+
+
+def search_settings(wildcards):
+    """The study's `search.<model>` block, resolved (an unknown search is an error)."""
+    try:
+        return STUDIES[wildcards.study].searches()[wildcards.model]
+    except KeyError:
+        raise WorkflowError(
+            f"no architecture search {wildcards.study}.search.{wildcards.model} in the config"
+        ) from None
+
+
+def search_inputs(wildcards):
+    """Train and validation splits and the normalisation of the searched variant."""
+    variant = search_settings(wildcards)["variant"]
+    folder = f"{RESULTS}/{wildcards.study}/dataset/{variant}"
+    return {
+        "train": f"{folder}/train.h5",
+        "val": f"{folder}/val.h5",
+        "norm": f"{folder}/norm.json",
+    }
+
+
+def search_targets(study):
+    """Best-trial config files of every search a study configures."""
+    return [
+        f"{RESULTS}/{study}/search/{model}/best.yaml"
+        for model in STUDIES[study].searches()
+    ]

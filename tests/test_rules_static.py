@@ -24,6 +24,7 @@ PROVIDERS = {
     "tqdm": {"tqdm"},
     "matplotlib": {"matplotlib", "matplotlib-base"},
     "keras": {"keras"},
+    "keras_tuner": {"keras-tuner"},
     "tensorflow": {"tensorflow", "tensorflow-cpu"},
     "yaml": {"pyyaml"},
     "astropy": {"astropy"},

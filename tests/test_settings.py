@@ -195,6 +195,13 @@ ONE_OF_ERRORS = {
     "models_block.*": (
         {"galsim": {"models": {"xception": {"arch": "resnet"}}}}, "galsim.models.xception.arch",
     ),
+    "search_block.*": (
+        {"galsim": {"search": {"xception": {"tuner": "grid"}}}}, "galsim.search.xception.tuner",
+    ),
+    "search_block.*.space.*": (
+        {"galsim": {"search": {"xception": {"space": {"dropout": {"min": 0.0, "maximum": 1.0}}}}}},
+        "galsim.search.xception.space.dropout.maximum",
+    ),
 }  # fmt: skip
 
 

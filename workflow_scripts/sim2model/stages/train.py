@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from sim2model.data.normalise import Normaliser
 from sim2model.io.dataset import Dataset, read_dataset
@@ -30,6 +33,30 @@ def n_model_outputs(ds: Dataset) -> int:
     if task == "classification":
         return len(ds.attrs["class_names"])
     return int(ds.y.shape[-1])
+
+
+def normalised_splits(
+    train: str, val: str, norm: str, *, subset: int | None = None
+) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The train split (its attributes tell the task), then ``x_train, y_train, x_val, y_val``
+    normalised by ``norm``.
+
+    ``subset``: keep the first ``subset`` training samples and the same share (at least one) of
+    the first validation samples; None keeps both splits whole.
+    """
+    normaliser = Normaliser.load(norm)
+    train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
+    n_train, n_val = len(train_ds.x), len(val_ds.x)
+    if subset is not None and subset < n_train:
+        n_val = max(1, math.ceil(n_val * subset / n_train))
+        n_train = subset
+    return (
+        train_ds,
+        normaliser.transform_x(train_ds.x[:n_train]),
+        normaliser.transform_y(train_ds.y[:n_train]),
+        normaliser.transform_x(val_ds.x[:n_val]),
+        normaliser.transform_y(val_ds.y[:n_val]),
+    )
 
 
 def train(
@@ -58,10 +85,7 @@ def train(
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
 
-    normaliser = Normaliser.load(norm)
-    train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
-    x_train, y_train = normaliser.transform_x(train_ds.x), normaliser.transform_y(train_ds.y)
-    x_val, y_val = normaliser.transform_x(val_ds.x), normaliser.transform_y(val_ds.y)
+    train_ds, x_train, y_train, x_val, y_val = normalised_splits(train, val, norm)
     reference = train_config.get("recipe") == "reference"
     arch = {**model_config, **({"output_activation": "sigmoid"} if reference else {})}
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
@@ -77,7 +101,7 @@ def train(
         test_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
         train_reference_sgd(
             net, x_train, y_train, x_val, y_val,
-            None if test_ds is None else normaliser.transform_x(test_ds.x),
+            None if test_ds is None else Normaliser.load(norm).transform_x(test_ds.x),
             None if test_ds is None else test_ds.y,
             model_path=model, history_path=history, rounds=train_config["rounds"],
             steps_per_round=train_config["steps_per_round"], learning_rate=learning_rate,

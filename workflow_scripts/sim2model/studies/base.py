@@ -11,6 +11,7 @@ study without numerical packages; simulators are imported inside :meth:`Study.bu
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,18 @@ GENERATIVE_DEFAULTS: Mapping[str, Any] = {
     "guidance": 2.0,
     "n_per_class": 32,
     "per_class_shown": 4,
+}
+
+#: Settings of an architecture search (a study's ``search.<model>`` block) left unset
+#: (config/schema.yaml describes each). ``variant`` None: the first variant the model trains on;
+#: ``subset`` None: the whole train split.
+SEARCH_DEFAULTS: Mapping[str, Any] = {
+    "variant": None,
+    "subset": None,
+    "tuner": "bayesian",
+    "max_trials": 10,
+    "epochs": 10,
+    "patience": 3,
 }
 
 
@@ -215,6 +228,19 @@ class Study:
         model = {**GENERATIVE_DEFAULTS["model"], **settings.get("model", {})}
         return {**GENERATIVE_DEFAULTS, **settings, "model": model}
 
+    def searches(self) -> dict[str, dict[str, Any]]:
+        """Architecture searches (the ``search`` block; a model set to null is dropped): model
+        -> settings over :data:`SEARCH_DEFAULTS`, ``variant`` resolved."""
+        searches = {}
+        for model, block in (self.settings.get("search") or {}).items():
+            if block is None:
+                continue
+            settings = {**SEARCH_DEFAULTS, **block}
+            if settings["variant"] is None and model in self.models():
+                settings["variant"] = next(iter(self.trained_variants(model)), None)
+            searches[model] = settings
+        return searches
+
     def run_loss(self, variant: str, model: str) -> str:
         """Training loss of a run (its history's ``loss`` column): by default its variant's."""
         return self.training_loss(variant)
@@ -253,6 +279,7 @@ class Study:
         self.check_dataset()
         self.check_models()
         self.check_generative()
+        self.check_search()
 
     def check_dataset(self) -> None:
         """Split fractions sum to one; a spatial split excludes sample selection."""
@@ -326,6 +353,44 @@ class Study:
                 f"{self.variant_models(variant)})",
             )
 
+    def check_search(self) -> None:
+        """Each search tunes a configured model of a generic builder on a variant it trains on,
+        over a space of that builder's keywords and training settings."""
+        if not self.searches():
+            return
+        from sim2model.train.search_space import TUNERS, check_space
+
+        # By name: only the builders' signatures are read here, and the builder modules import
+        # keras inside their bodies, so this check needs no deep-learning package.
+        builders = importlib.import_module("sim2model.models").MODEL_BUILDERS
+
+        for model, settings in self.searches().items():
+            key = f"{self.name}.search.{model}"
+            if model not in self.models():
+                raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
+            arch = self.models()[model]["arch"]
+            if arch not in builders:
+                raise ConfigError(
+                    key, f"{arch} is trained by the study's own rule; a search needs one of "
+                    f"{sorted(builders)}",
+                )  # fmt: skip
+            trained = self.trained_variants(model)
+            if settings["variant"] not in trained:
+                raise ConfigError(
+                    f"{key}.variant",
+                    f"{settings['variant']!r} is not an active variant {model} trains on "
+                    f"(it trains on {trained})",
+                )
+            for option in ("subset", "max_trials", "epochs", "patience"):
+                value = settings[option]
+                if value is not None and (not isinstance(value, int) or value < 1):
+                    raise ConfigError(f"{key}.{option}", f"a positive integer, got {value!r}")
+            if settings["tuner"] not in TUNERS:
+                raise ConfigError(f"{key}.tuner", f"one of {TUNERS}, got {settings['tuner']!r}")
+            if "space" not in settings:
+                raise ConfigError(f"{key}.space", "missing: the hyperparameters to search")
+            check_space(settings["space"], builders[arch], f"{key}.space")
+
 
 _AXES = ("z", "y", "x")
 
@@ -377,6 +442,7 @@ def require_file(key: str, path: str | None) -> str:
 
 __all__ = [
     "MODEL_TASKS",
+    "SEARCH_DEFAULTS",
     "TASKS",
     "ConfigError",
     "Shard",
