@@ -29,8 +29,11 @@ def study_seed(study, *keys, bits=63):
 
 
 def hashed_config(study):
-    """What a study's outputs depend on: global seed and sections, and the study's own section."""
-    return {k: config[k] for k in ("seed", "train", "dataset", study)}
+    """What a study's outputs depend on: global seed and sections, and the study's own section
+    without its `search` block (on-demand searches feed no data product, so editing one reruns
+    nothing but the search)."""
+    section = {k: v for k, v in config[study].items() if k != "search"}
+    return {**{k: config[k] for k in ("seed", "train", "dataset")}, study: section}
 
 
 def train_config(study):

@@ -120,7 +120,7 @@ def write_splits(folder: Path) -> dict[str, str]:
 
 
 def tiny_search(tmp_path: Path, name: str) -> tuple[dict, pd.DataFrame]:
-    """Two 1-epoch trials of a tiny Xception; the best config and the trials table."""
+    """Two 2-epoch trials of a tiny Xception; the best config and the trials table."""
     from sim2model.stages.search import architecture_search
 
     out = tmp_path / name
@@ -137,10 +137,10 @@ def tiny_search(tmp_path: Path, name: str) -> tuple[dict, pd.DataFrame]:
             "subset": 48,
             "tuner": "bayesian",
             "max_trials": 2,
-            "epochs": 1,
-            "patience": 3,
+            "epochs": 2,
+            "patience": 2,
             "space": SPACE,
-        },  # fmt: skip
+        },
         seed=7,
     )
     text = (out / "best.yaml").read_text()
@@ -157,7 +157,7 @@ def searched(tmp_path_factory):
 def test_tiny_search_writes_every_trial_and_the_best_values_in_the_space(searched):
     best, trials = searched
     assert list(trials.columns) == ["trial", *SPACE, "val_loss", "epochs", "parameters"]
-    assert len(trials) == 2 and (trials["epochs"] == 1).all()
+    assert len(trials) == 2 and (trials["epochs"] == 2).all()
     assert np.isfinite(trials["val_loss"]).all() and (trials["parameters"] > 0).all()
     params = {p.name: p for p in parse_space(SPACE, "space")}
     options = best["galsim"]["models"]["xception"]

@@ -136,7 +136,7 @@ def run_search(
     from sim2model.train.fit import LOSS_METRICS
 
     records: list[dict[str, Any]] = []
-    built: dict[str, int] = {}
+    last: dict[str, int] = {}  # the running trial's network size and epochs trained
 
     class HyperModel(kt.HyperModel):
         def build(self, hp: Any) -> keras.Model:
@@ -150,23 +150,24 @@ def run_search(
                 loss=settings.loss,
                 metrics=LOSS_METRICS[settings.loss],
             )
-            built["parameters"] = net.count_params()
+            last["parameters"] = net.count_params()
             return net
 
         def fit(self, hp: Any, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
             batch_size = tuned_values(hp).get("batch_size", settings.batch_size)
-            return model.fit(*args, batch_size=batch_size, shuffle=True, **kwargs)
+            history = model.fit(*args, batch_size=batch_size, shuffle=True, **kwargs)
+            last["epochs"] = len(history.epoch)
+            return history
 
     def record(trial: Any) -> None:
         if trial.status != "COMPLETED":
             return
-        history = trial.metrics.get_history("val_loss")
         row = {
             "trial": trial.trial_id,
             **tuned_values(trial.hyperparameters),
             "val_loss": trial.score,
-            "epochs": len(history),
-            "parameters": built["parameters"],
+            "epochs": last["epochs"],
+            "parameters": last["parameters"],
         }
         records.append(row)
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
@@ -175,7 +176,7 @@ def run_search(
         log.info(
             "trial %d/%s (id %s): val_loss %.5g after %d epochs, %d parameters; best %.5g [%s]",
             len(records), "?" if settings.tuner == "hyperband" else settings.max_trials,
-            trial.trial_id, trial.score, len(history), built["parameters"], best, shown,
+            trial.trial_id, trial.score, last["epochs"], last["parameters"], best, shown,
         )  # fmt: skip
 
     tuner = make_tuner(
