@@ -14,7 +14,7 @@ from sim2model.studies import load_studies
 from sim2model.studies.base import ConfigError
 from sim2model.studies.schema import check_schema
 from sim2model.train.backend import configure_backend
-from sim2model.train.search import hyperparameters
+from sim2model.train.search import hyperparameters, make_tuner
 from sim2model.train.search_space import SearchParam, parse_space
 from test_settings import DEFAULT, SCHEMA, merged
 
@@ -56,6 +56,34 @@ def test_a_range_of_integers_holds_only_values_on_its_steps():
     blocks = SearchParam("residual_blocks", min=2, max=8, step=2)
     assert blocks.kind == "int" and blocks.contains(6) and not blocks.contains(5)
     assert SearchParam("dropout", min=0.0, max=0.5, step=0.1).kind == "float"
+
+
+def first_trials(tuner: str, seed: int, directory: Path) -> list[dict]:
+    """Hyperparameters of a tuner's first three trials (drawn, not trained)."""
+    import keras
+    import keras_tuner as kt
+
+    def build(hp):
+        return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+
+    params = parse_space(SPACE, "space")
+    made = make_tuner(tuner, build, params, max_trials=5, epochs=9, seed=seed,
+                      directory=str(directory))  # fmt: skip
+    bases = {"bayesian": kt.BayesianOptimization, "random": kt.RandomSearch,
+             "hyperband": kt.Hyperband}  # fmt: skip
+    assert isinstance(made, bases[tuner]) and made.oracle.objective.name == "val_loss"
+    if tuner == "hyperband":
+        assert made.oracle.max_epochs == 9
+    return [made.oracle.create_trial(f"w{i}").hyperparameters.values for i in range(3)]
+
+
+@pytest.mark.parametrize("tuner", ["bayesian", "random", "hyperband"])
+def test_each_tuner_draws_the_same_trials_from_the_same_seed(tuner, tmp_path):
+    first = first_trials(tuner, 7, tmp_path / "a")
+    assert first == first_trials(tuner, 7, tmp_path / "b")
+    assert first != first_trials(tuner, 8, tmp_path / "c")
+    params = parse_space(SPACE, "space")
+    assert all(p.contains(trial[p.name]) for trial in first for p in params)
 
 
 def galsim_config(search: dict) -> dict:
