@@ -260,3 +260,25 @@ def test_killed_training_job_resumes_under_snakemake(pipeline, tmp_path):
     rerun = re.split(r"rule train \{.*\} started", log.read_text())[-1]
     first_epoch = int(re.search(r"^Epoch (\d+)/8", rerun, re.M).group(1))
     assert first_epoch > 1, "the rerun started over instead of resuming"
+
+
+def test_architecture_search_runs_on_demand_and_reruns_nothing_else(pipeline, tmp_path):
+    """The search target runs one job on the pipeline's splits; `all` never asks for it, and
+    the search block is not part of the hashed config, so changing it reruns nothing else."""
+    import yaml
+
+    small = tmp_path / "search.yaml"  # one cheap trial of config.yaml's galsim search
+    small.write_text(
+        "galsim:\n  search:\n    xception:\n      max_trials: 1\n      epochs: 1\n"
+        "      space: {entry_filters: [8], sep_filters: [16]}\n"
+    )
+    target = "results/galsim/search/xception/best.yaml"
+    out = snakemake(pipeline, "--cores", "1", target, configfiles=(TINY, small))
+    assert re.search(r"^architecture_search\s+1\n^total\s+1$", out.stdout + out.stderr, re.M)
+    best = yaml.safe_load((pipeline / target).read_text())["galsim"]
+    assert best["models"]["xception"]["entry_filters"] == 8
+    assert best["models"]["xception"]["sep_filters"] == 16
+    trials = pd.read_csv(pipeline / "results/galsim/search/xception/trials.csv")
+    assert len(trials) == 1 and np.isfinite(trials["val_loss"]).all()
+    done = snakemake(pipeline, "--cores", "1", "-n", configfiles=(TINY, small))
+    assert "Nothing to be done" in done.stdout + done.stderr
