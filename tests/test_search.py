@@ -15,7 +15,7 @@ from sim2model.studies.base import ConfigError
 from sim2model.studies.schema import check_schema
 from sim2model.train.backend import configure_backend
 from sim2model.train.search import hyperparameters, make_tuner
-from sim2model.train.search_space import SearchParam, parse_space
+from sim2model.train.search_space import SearchParam, parse_param, parse_space
 from test_settings import DEFAULT, SCHEMA, merged
 
 #: A small Xception space over every kind of hyperparameter.
@@ -50,6 +50,12 @@ def test_space_maps_lists_to_choices_and_ranges_to_int_or_float():
     assert isinstance(rate, kt.engine.hyperparameters.Float) and rate.sampling == "log"
     # log sampling: the unit interval maps to equal ratios (1e-4 .. 1e-2, midpoint 1e-3)
     assert rate.prob_to_value(0.5) == pytest.approx(1.0e-3)
+
+
+def test_a_choice_of_ints_and_floats_becomes_floats_and_other_mixtures_are_refused():
+    assert parse_param("dropout", [0, 0.25], "k").values == (0.0, 0.25)
+    with pytest.raises(ConfigError, match="one kind"):
+        parse_param("activation", ["relu", 1], "k")
 
 
 def test_a_range_of_integers_holds_only_values_on_its_steps():

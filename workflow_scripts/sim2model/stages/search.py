@@ -61,8 +61,8 @@ def _header(
     ]
     if tuned_train:
         lines.append(
-            f"The tuned {' and '.join(f'{study}.train.{k}' for k in tuned_train)} apply to every"
-            f" {study} model."
+            f"The tuned {' and '.join(f'{study}.train.{k}' for k in tuned_train)}"
+            f" {'applies' if len(tuned_train) == 1 else 'apply'} to every {study} model."
         )
     return "".join(f"# {line}\n" for line in lines)
 

@@ -67,11 +67,12 @@ def is_number(value: Any) -> bool:
 def parse_param(name: str, spec: Any, key: str) -> SearchParam:
     """The hyperparameter ``name`` from its config ``spec``; ``key`` names it in errors."""
     if isinstance(spec, list):
+        if len({type(v) for v in spec}) > 1 and all(map(is_number, spec)):
+            spec = [float(v) for v in spec]  # [0, 0.1, 0.2]: one kind of value, as Keras-Tuner asks
         if not spec or len(set(map(repr, spec))) != len(spec):
             raise ConfigError(key, f"a choice needs distinct values, got {spec}")
-        kinds = {type(v) for v in spec}
         if not all(isinstance(v, int | float | str | bool) for v in spec) or (
-            len(kinds) > 1 and not all(map(is_number, spec))
+            len({type(v) for v in spec}) > 1
         ):
             raise ConfigError(key, f"choices are numbers, strings or booleans of one kind: {spec}")
         return SearchParam(name, values=tuple(spec))
