@@ -63,12 +63,3 @@ for _study in STUDIES:
         input:
             study_targets(_study),
         localrule: True
-
-
-# Every architecture search the listed studies configure (on demand: `all` never asks for them).
-rule:
-    name:
-        "searches"
-    input:
-        [path for study in STUDIES for path in search_targets(study)],
-    localrule: True

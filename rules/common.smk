@@ -298,11 +298,3 @@ def search_inputs(wildcards):
         "val": f"{folder}/val.h5",
         "norm": f"{folder}/norm.json",
     }
-
-
-def search_targets(study):
-    """Best-trial config files of every search a study configures."""
-    return [
-        f"{RESULTS}/{study}/search/{model}/best.yaml"
-        for model in STUDIES[study].searches()
-    ]

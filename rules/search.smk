@@ -1,7 +1,7 @@
 """Architecture search, on demand (no study target asks for it).
 
 Tunes a model's builder options on a subset of a variant's splits, e.g.
-`snakemake results/galsim/search/xception/best.yaml`; `snakemake searches` runs every search.
+`snakemake results/galsim/search/xception/best.yaml`.
 """
 
 
