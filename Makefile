@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
+# Two pytest-xdist workers, one test file each at a time: the end-to-end runs wait on jobs,
+# SLURM polling and subprocess start-up, and the other worker fills those gaps.
+PYTEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: setup run test test-athena test-cluster test-fast lint format report reproduce clean
 
@@ -19,7 +22,7 @@ run: setup  ## run the whole embedded default pipeline
 	$(SNAKEMAKE) --cores $(CORES)
 
 test: setup  ## run the test suite (unit, end-to-end Snakemake runs, single-node SLURM as root)
-	$(BIN)/python -m pytest -m "not athena"
+	$(BIN)/python -m pytest -m "not athena" $(PYTEST_WORKERS)
 
 test-athena: setup  ## build Athena++ (cached) and run tiny real cases through the workflow
 	$(BIN)/python -m pytest -m athena
@@ -28,7 +31,7 @@ test-cluster: setup  ## as root: bring up a single-node SLURM and run the workfl
 	$(BIN)/python -m pytest -m cluster tests/test_cluster.py
 
 test-fast: setup  ## unit tests only (skip end-to-end workflow runs)
-	$(BIN)/python -m pytest -m "not slow and not cluster"
+	$(BIN)/python -m pytest -m "not slow and not cluster" $(PYTEST_WORKERS)
 
 lint: setup  ## ruff, snakefmt and snakemake --lint
 	$(BIN)/ruff check .

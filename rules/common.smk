@@ -36,6 +36,18 @@ def hashed_config(study):
     return {**{k: config[k] for k in ("seed", "train", "dataset")}, study: section}
 
 
+#: Blocks of a study's section that shape its models, not its data.
+MODEL_BLOCKS = ("models", "train", "search", "generative")
+
+
+def data_config(study):
+    """What a study's data products (shards, splits, test sets) depend on: the global seed and
+    dataset section, and the study's section without its model blocks, so retraining with other
+    models or training settings (e.g. a search's best.yaml) reruns no simulation."""
+    section = {k: v for k, v in config[study].items() if k not in MODEL_BLOCKS}
+    return {"seed": config["seed"], "dataset": config["dataset"], study: section}
+
+
 def train_config(study):
     """Shared training settings, overridden key by key by the study's `train` block."""
     return STUDIES[study].train_settings()

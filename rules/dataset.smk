@@ -28,7 +28,7 @@ rule split_dataset:
         seed=lambda wc: study_seed(
             wc.study, "split", STUDIES[wc.study].samples_variant(wc.variant)
         ),
-        config=lambda wc: hashed_config(wc.study),
+        config=lambda wc: data_config(wc.study),
     script:
         "../workflow_scripts/split_dataset.py"
 
@@ -47,6 +47,6 @@ rule merge_testset:
         mem_mb=2000,
         runtime=30,
     params:
-        config=lambda wc: hashed_config(wc.study),
+        config=lambda wc: data_config(wc.study),
     script:
         "../workflow_scripts/merge_testset.py"

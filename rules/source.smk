@@ -21,7 +21,7 @@ rule source_shard:
         study=lambda wc: wc.study,
         recipe=lambda wc: planned_shard(wc).recipe,
         seed=lambda wc: study_seed(wc.study, *planned_shard(wc).seed_keys),
-        config=lambda wc: hashed_config(wc.study),
+        config=lambda wc: data_config(wc.study),
         cache_dir=lambda wc: f"{RESULTS}/{wc.study}/cache",
     script:
         "../workflow_scripts/source_shard.py"

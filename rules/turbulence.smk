@@ -152,7 +152,7 @@ rule turbulence_cubes:
         class_index=lambda wc: TURB.class_id(wc.variant, wc.cls),
         shard_index=lambda wc: TURB.classes().index(wc.cls),
         class_names=lambda wc: TURB.class_names(wc.variant),
-        config=hashed_config("turbulence"),
+        config=data_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_cubes.py"
 
@@ -178,7 +178,7 @@ rule turbulence_flatten:
         runtime=20,
     params:
         image_scaling=TURB.dataset_settings()["image_scaling"],
-        config=hashed_config("turbulence"),
+        config=data_config("turbulence"),
     script:
         "../workflow_scripts/turbulence_flatten.py"
 

@@ -54,3 +54,18 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"real simulator fixtures not found at {SHARED_FIXTURES} (../shared absent)")
     return SHARED_FIXTURES
+
+
+#: Test files that hold the suite's long end-to-end chains, started first (in this order) so
+#: that two pytest-xdist workers each begin with one and share out the short tests meanwhile.
+LONG_FILES = ("test_workflow.py", "test_cluster.py", "test_workflow_own_data.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long end-to-end files first, the rest in collection order."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)  # stable: tests keep their order within a file

@@ -38,7 +38,7 @@ STATE = Path(os.environ.get("SIM2MODEL_SLURM_STATE", "/tmp/sim2model-slurm"))
 SLURM_CONF = STATE / "etc" / "slurm.conf"
 PARTITIONS = {"SIM2MODEL_SLURM_PARTITION": "cpu", "SIM2MODEL_SLURM_GPU_PARTITION": "gpu"}
 #: Rules whose jobs go to the GPU partition (GPU_RULES of profiles/slurm/config.yaml).
-TRAINING_RULES = {"train", "galsim_autoencoder", "galsim_denoise"}
+TRAINING_RULES = {"train", "galsim_autoencoder", "galsim_denoise", "architecture_search"}
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")
 RUNS: list[ClusterRun] = []  # every cluster run of this session, for the summary
 NOTES: list[str] = []  # further lines for it

@@ -282,3 +282,7 @@ def test_architecture_search_runs_on_demand_and_reruns_nothing_else(pipeline, tm
     assert len(trials) == 1 and np.isfinite(trials["val_loss"]).all()
     done = snakemake(pipeline, "--cores", "1", "-n", configfiles=(TINY, small))
     assert "Nothing to be done" in done.stdout + done.stderr
+    # Training with the best trial retrains the study's models but simulates and splits nothing.
+    tuned = snakemake(pipeline, "--cores", "1", "-n", configfiles=(TINY, small, pipeline / target))
+    jobs = set(re.findall(r"^(\w+)\s+\d+$", tuned.stdout + tuned.stderr, re.M))
+    assert "train" in jobs and not jobs & {"source_shard", "merge_testset", "split_dataset"}, jobs
