@@ -14,6 +14,7 @@ from sim2model.io.dataset import (
     REQUIRED_ATTRS,
     DatasetError,
     concat_datasets,
+    count_samples,
     read_dataset,
     validate_dataset,
     write_dataset,
@@ -54,6 +55,21 @@ def test_same_data_gives_identical_bytes(tmp_path, small_dataset):
 def test_extra_can_be_skipped(tmp_path, small_dataset):
     path = write_dataset(tmp_path / "d.h5", small_dataset)
     assert read_dataset(path, extra=False).extra == {}
+
+
+def test_first_rows_alone_are_read_and_counted(tmp_path, small_dataset):
+    path = write_dataset(tmp_path / "d.h5", small_dataset)
+    assert count_samples(path) == len(small_dataset.x) == 10
+    head = read_dataset(path, rows=3)
+    np.testing.assert_array_equal(head.x, small_dataset.x[:3])
+    np.testing.assert_array_equal(head.y, small_dataset.y[:3])
+    np.testing.assert_array_equal(head.meta["sample_id"], small_dataset.meta["sample_id"][:3])
+    np.testing.assert_array_equal(head.extra["noiseless"], small_dataset.extra["noiseless"][:3])
+    assert head.attrs == read_dataset(path).attrs
+    whole = read_dataset(path, rows=None)
+    np.testing.assert_array_equal(whole.x, small_dataset.x)
+    with pytest.raises(DatasetError, match="nothere.h5: dataset file does not exist"):
+        count_samples(tmp_path / "nothere.h5")
 
 
 @pytest.mark.parametrize(

@@ -176,29 +176,38 @@ def write_dataset(path: str | os.PathLike, ds: Dataset) -> Path:
     return path
 
 
-def read_dataset(path: str | os.PathLike, *, extra: bool | Iterable[str] = True) -> Dataset:
+def _open_contract_file(path: Path) -> h5py.File:
+    """``path`` opened for reading, with its ``x`` and ``y`` arrays checked to exist."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: dataset file does not exist")
+    f = h5py.File(path, "r")
+    missing = [k for k in ("x", "y") if k not in f]
+    if missing:
+        f.close()
+        raise DatasetError(f"{path}: not a valid sim2model dataset: missing arrays {missing}")
+    return f
+
+
+def read_dataset(
+    path: str | os.PathLike, *, extra: bool | Iterable[str] = True, rows: int | None = None
+) -> Dataset:
     """Read and validate a contract file.
 
     ``extra`` selects which ``extra/`` arrays to load: all (True), none (False), or the names given.
+    ``rows``: read only the first ``rows`` samples (None: all), without reading the rest.
     Raises :class:`DatasetError` naming the file if it is missing, unreadable or malformed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: dataset file does not exist")
+    first = slice(None) if rows is None else slice(0, rows)
     try:
-        with h5py.File(path, "r") as f:
-            missing = [k for k in ("x", "y") if k not in f]
-            if missing:
-                raise DatasetError(
-                    f"{path}: not a valid sim2model dataset: missing arrays {missing}"
-                )
+        with _open_contract_file(path) as f:
             stored = set(f["extra"]) if "extra" in f else set()
             wanted = stored if extra is True else set(extra or ())
             ds = Dataset(
-                x=f["x"][()],
-                y=f["y"][()],
-                meta={k: v[()] for k, v in f["meta"].items()} if "meta" in f else {},
-                extra={k: f["extra"][k][()] for k in f.get("extra", {}) if k in wanted},
+                x=f["x"][first],
+                y=f["y"][first],
+                meta={k: v[first] for k, v in f["meta"].items()} if "meta" in f else {},
+                extra={k: f["extra"][k][first] for k in f.get("extra", {}) if k in wanted},
                 attrs={k: decode_attr(k, v) for k, v in f.attrs.items()},
             )
     except DatasetError:
@@ -207,6 +216,18 @@ def read_dataset(path: str | os.PathLike, *, extra: bool | Iterable[str] = True)
         raise DatasetError(f"{path}: cannot read HDF5 dataset ({err})") from err
     check_dataset(ds, path)
     return ds
+
+
+def count_samples(path: str | os.PathLike) -> int:
+    """Number of samples in a contract file, read from its ``x`` array's shape alone."""
+    path = Path(path)
+    try:
+        with _open_contract_file(path) as f:
+            return int(f["x"].shape[0])
+    except DatasetError:
+        raise
+    except OSError as err:
+        raise DatasetError(f"{path}: cannot read HDF5 dataset ({err})") from err
 
 
 def validate_dataset(path: str | os.PathLike) -> Dataset:

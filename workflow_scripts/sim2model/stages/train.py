@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim2model.data.normalise import Normaliser
-from sim2model.io.dataset import Dataset, read_dataset
+from sim2model.io.dataset import Dataset, count_samples, read_dataset
 from sim2model.train.losses import LOSS_BY_TASK
 
 log = logging.getLogger(__name__)
@@ -45,17 +45,18 @@ def normalised_splits(
     the first validation samples; None keeps both splits whole.
     """
     normaliser = Normaliser.load(norm)
-    train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
-    n_train, n_val = len(train_ds.x), len(val_ds.x)
+    n_train, n_val = count_samples(train), count_samples(val)
     if subset is not None and subset < n_train:
         n_val = max(1, math.ceil(n_val * subset / n_train))
         n_train = subset
+    train_ds = read_dataset(train, extra=False, rows=n_train)  # the subset alone is read
+    val_ds = read_dataset(val, extra=False, rows=n_val)
     return (
         train_ds,
-        normaliser.transform_x(train_ds.x[:n_train]),
-        normaliser.transform_y(train_ds.y[:n_train]),
-        normaliser.transform_x(val_ds.x[:n_val]),
-        normaliser.transform_y(val_ds.y[:n_val]),
+        normaliser.transform_x(train_ds.x),
+        normaliser.transform_y(train_ds.y),
+        normaliser.transform_x(val_ds.x),
+        normaliser.transform_y(val_ds.y),
     )
 
 
