@@ -91,6 +91,33 @@ def test_training_writes_model_and_history(tmp_path):
     np.testing.assert_array_equal(predict(loaded, x, 16), predict(best, x, 16))
 
 
+def test_a_crash_while_saving_the_best_model_keeps_the_previous_one(tmp_path, monkeypatch):
+    import keras
+
+    from sim2model.train.fit import _BestModelCheckpoint, load_model
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    best = tmp_path / "best.keras"
+    checkpoint = _BestModelCheckpoint(best, None)
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(0, {"val_loss": 1.0})
+    saved = best.read_bytes()
+    checkpoint.on_epoch_end(1, {"val_loss": 1.5})  # not better: nothing written
+    assert best.read_bytes() == saved
+
+    def killed_mid_write(path):
+        Path(path).write_bytes(saved[: len(saved) // 2])
+        raise KeyboardInterrupt  # stands in for the SIGKILL of a preempted job
+
+    monkeypatch.setattr(model, "save", killed_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.on_epoch_end(2, {"val_loss": 0.5})
+    assert best.read_bytes() == saved and checkpoint.best == 1.0
+    np.testing.assert_array_equal(load_model(best).get_weights()[0], model.get_weights()[0])
+    # a resumed run starts from the best loss in its history
+    assert _BestModelCheckpoint(best, 0.25).best == 0.25
+
+
 def test_classifier_loss_records_accuracy_and_outputs_go_where_the_caller_says(tmp_path):
     from sim2model.models import build_model
     from sim2model.train.fit import train_model

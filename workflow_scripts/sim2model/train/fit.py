@@ -8,7 +8,7 @@ The caller names both outputs (the workflow's rule declares them); working files
     <model_path>              final model (best validation loss), written atomically
     <history_path>            one row per epoch, written atomically after the model
     checkpoints/history.csv   running history (CSVLogger), one row per finished epoch
-    checkpoints/best.keras    best model so far (ModelCheckpoint)
+    checkpoints/best.keras    best model so far, written atomically
     checkpoints/backup/       BackupAndRestore state; removed once both outputs are written
 
 Everything a resumed run needs lives under ``checkpoints/``, so a workflow manager may delete
@@ -86,6 +86,28 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
             step * self.batch_size : (step + 1) * self.batch_size
         ]
         return self.x[rows], self.y[rows]
+
+
+class _BestModelCheckpoint(keras.callbacks.Callback):
+    """Save the model whenever the validation loss falls below the best so far.
+
+    Each save goes to a temporary file that then replaces ``path``, so a job killed while saving
+    leaves the previous best model whole (Keras's ``ModelCheckpoint`` writes in place, and a
+    kill mid-save left a truncated file that stopped the resumed run).
+    """
+
+    def __init__(self, path: Path, best: float | None) -> None:
+        super().__init__()
+        self.path, self.best = path, math.inf if best is None else best
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        current = (logs or {}).get("val_loss")
+        if current is None or not current < self.best:
+            return
+        tmp = self.path.with_name(f"{self.path.stem}.tmp{self.path.suffix}")
+        self.model.save(tmp)
+        os.replace(tmp, self.path)
+        self.best = float(current)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -193,9 +215,7 @@ def train_model(
             _ResumableEarlyStopping(
                 previous, best_path, patience=patience, restore_best_weights=True
             ),
-            keras.callbacks.ModelCheckpoint(
-                str(best_path), save_best_only=True, initial_value_threshold=best_so_far
-            ),
+            _BestModelCheckpoint(best_path, best_so_far),
             *callbacks,
             keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
         ],
