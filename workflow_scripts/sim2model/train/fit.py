@@ -88,6 +88,14 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
         return self.x[rows], self.y[rows]
 
 
+def save_model_atomically(model: keras.Model, path: Path) -> None:
+    """Save ``model`` to a temporary file that then replaces ``path``: a job killed while
+    saving leaves the previous file whole."""
+    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
 class _BestModelCheckpoint(keras.callbacks.Callback):
     """Save the model whenever the validation loss falls below the best so far.
 
@@ -104,9 +112,7 @@ class _BestModelCheckpoint(keras.callbacks.Callback):
         current = (logs or {}).get("val_loss")
         if current is None or not current < self.best:
             return
-        tmp = self.path.with_name(f"{self.path.stem}.tmp{self.path.suffix}")
-        self.model.save(tmp)
-        os.replace(tmp, self.path)
+        save_model_atomically(self.model, self.path)
         self.best = float(current)
 
 
@@ -220,9 +226,7 @@ def train_model(
             keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
         ],
     )
-    tmp = model_path.with_name(f"{model_path.stem}.tmp{model_path.suffix}")
-    model.save(tmp)
-    os.replace(tmp, model_path)
+    save_model_atomically(model, model_path)
     history_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = history_path.with_name(f"{history_path.name}.tmp")
     shutil.copyfile(running_history, tmp)

@@ -28,6 +28,7 @@ import pandas as pd
 from keras import ops
 
 from sim2model.progress import progress
+from sim2model.train.fit import save_model_atomically
 
 
 @keras.saving.register_keras_serializable(package="sim2model")
@@ -113,9 +114,7 @@ def train_reference_sgd(
     history = pd.DataFrame(rows)
     model_path, history_path = Path(model_path), Path(history_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = model_path.with_name(f"{model_path.stem}.tmp{model_path.suffix}")
-    model.save(tmp)
-    os.replace(tmp, model_path)
+    save_model_atomically(model, model_path)
     tmp = history_path.with_name(f"{history_path.name}.tmp")
     history.to_csv(tmp, index=False)
     os.replace(tmp, history_path)
