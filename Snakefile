@@ -14,8 +14,8 @@ min_version("9.0")
 # The rules ask the library (sim2model/studies) about each study; jobs find it beside their scripts.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
-from sim2model.studies.base import ConfigError
-from sim2model.studies.schema import check_schema
+from sim2model.errors import ConfigError
+from sim2model.schema import check_schema
 
 
 configfile: "config/config.yaml"

@@ -4,7 +4,7 @@ First the accepted stamps of :func:`simulate_shard` on the default recipe, once 
 (continuous n: a new Sérsic table for every draw) and once with ``n_grid=1000`` after the grid's
 tables have been built (a one-off cost per process, reported on its own line). Then the noiseless
 renders alone, side by side on the same prior draws: GalSim with continuous n, GalSim with the
-cached grid, and the batched NumPy renderer (:mod:`sim2model.sims.sersic_batch`, on
+cached grid, and the batched NumPy renderer (:mod:`sim2model.studies.galsim.sersic_batch`, on
 ``--batch-factor`` times as many draws for a stable timing), with ratios to cached GalSim. About
 two minutes with the defaults.
 
@@ -29,15 +29,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts"))
 
-from sim2model.sims import sersic_batch  # noqa: E402
-from sim2model.sims.galsim_galaxies import (  # noqa: E402
-    GalaxyRecipe,
+from sim2model.studies.galsim import sersic_batch
+from sim2model.studies.galsim.galaxies import (  # noqa: E402
     _draw_params,
     limit_threads,
     preload_profiles,
     render_noiseless,
     simulate_shard,
 )
+from sim2model.studies.galsim.prior import GalaxyRecipe  # noqa: E402
 
 
 def _rate(

@@ -3,7 +3,7 @@
 import functools
 
 from sim2model.seeding import derive_seed
-from sim2model.studies import load_studies
+from sim2model.registry import load_studies
 
 RESULTS = "results"
 #: Source shard of a study's variant: the one place its path is spelled.
@@ -56,7 +56,7 @@ def train_config(study):
 def monitored_data(wildcards):
     """The test split where the training recipe reports test accuracy as it goes (the Galaxy10
     reference recipe; it chooses nothing by it); nothing otherwise."""
-    if train_config(wildcards.study).get("recipe") != "reference":
+    if not train_config(wildcards.study).get("trainer"):
         return []
     return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
 

@@ -1,6 +1,6 @@
 """Final outputs of the galaxy10 study (generic source, dataset and report rules; galaxy10.smk)."""
 
-from sim2model.studies.galaxy10 import DOWNLOAD_PATH as GALAXY10_DOWNLOAD
+from sim2model.studies.galaxy10.names import DOWNLOAD_PATH as GALAXY10_DOWNLOAD
 
 
 def galaxy10_targets():

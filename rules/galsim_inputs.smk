@@ -2,7 +2,7 @@
 
 import re
 
-from sim2model.studies.galsim import DENOISER_SET
+from sim2model.studies.galsim.names import DENOISER_SET
 
 GALSIM = STUDIES.get("galsim")
 GALSIM_DENOISER_SET = DENOISER_SET

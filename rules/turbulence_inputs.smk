@@ -2,7 +2,7 @@
 
 import os
 
-from sim2model.studies.turbulence import FLATTENED as TURB_FLATTENED
+from sim2model.studies.turbulence.names import FLATTENED as TURB_FLATTENED
 
 TURB = STUDIES.get("turbulence")
 TURB_CLASSIFY = TURB.interpreted_variant() if TURB else None

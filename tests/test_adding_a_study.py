@@ -21,7 +21,7 @@ CONFIG = REPO / "tests" / "configs" / "blobs.yaml"
 REGISTRATION = """
 from sim2model.studies.blobs import BlobsStudy  # noqa: E402
 
-STUDIES[BlobsStudy.name] = BlobsStudy
+STUDY_CLASSES[BlobsStudy.name] = BlobsStudy
 """
 
 
@@ -30,7 +30,7 @@ def blobs_run(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("blobs") / "wf")
     studies = work / "workflow_scripts" / "sim2model" / "studies"
     shutil.copy(STUDY, studies / "blobs.py")
-    with open(studies / "__init__.py", "a") as registry:
+    with open(studies.parent / "registry.py", "a") as registry:
         registry.write(REGISTRATION)
     snakemake(work, "--cores", "2", configfiles=(CONFIG,))
     return work

@@ -9,14 +9,14 @@ import h5py
 import numpy as np
 import pytest
 
-from sim2model.io.athdf import (
+from sim2model.studies.turbulence.athdf import (
     DERIVED_VARIABLES,
     AthdfError,
     read_athdf,
     read_athdf_header,
     read_athdf_variable,
 )
-from sim2model.io.athdf_write import athena_block_order, write_athdf
+from sim2model.studies.turbulence.athdf_write import athena_block_order, write_athdf
 
 FILES = [f"turb_mhd.out{k}.athdf" for k in ("2.00000", "2.00001", "2.00002", "2.00003")] + [
     f"turb_mhd.out{k}.athdf" for k in ("3.00000", "3.00001", "4.00000", "4.00001")

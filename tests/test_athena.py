@@ -11,15 +11,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim2model.sims.athena import (
+from sim2model.errors import ConfigError
+from sim2model.registry import STUDY_CLASSES
+from sim2model.studies.turbulence.athena import (
     CFL,
     build_key,
     configure_flags,
     parse_athinput,
     snapshot_times,
 )
-from sim2model.studies import STUDIES
-from sim2model.studies.base import ConfigError
 from test_settings import merged
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def athena_study(override: dict | None = None):
     config = merged(merged(ATHENA_CONFIG, DEFAULT), {})
     config = merged(override or {}, config)
     fill_defaults(config, str(REPO / "config" / "schema.yaml"))
-    study = STUDIES["turbulence"](config)
+    study = STUDY_CLASSES["turbulence"](config)
     study.check()
     return study
 
@@ -106,7 +106,7 @@ def test_bad_athena_settings_name_the_key(override, key):
 
 
 def test_every_output_names_the_surrogate_as_such():
-    assert "SURROGATE" in STUDIES["turbulence"](DEFAULT).describe()
+    assert "SURROGATE" in STUDY_CLASSES["turbulence"](DEFAULT).describe()
     assert "Athena++ runs of this workflow" in athena_study().describe()
 
 
@@ -173,8 +173,8 @@ def run_athena_workflow(work: Path, *targets: str) -> None:
 def test_real_runs_differ_as_the_physics_says(athena_workflow):
     """Faster CR diffusion along the field smooths the CR energy; MHD-only runs carry no CR
     pressure; the time step is 0.3 dx / vmax."""
-    from sim2model.eval.turbulence_physics import small_scale_power
-    from sim2model.io.athdf import read_athdf
+    from sim2model.studies.turbulence.athdf import read_athdf
+    from sim2model.studies.turbulence.physics import small_scale_power
 
     run_athena_workflow(athena_workflow, "turbulence_athena_validation")
     results = athena_workflow / "results/turbulence"

@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from sim2model.models.autoencoder import (
+from sim2model.studies.galsim.autoencoder import (
     build_conditional_autoencoder,
     decoder_in_counts,
     encoder_in_normalised_units,
 )
-from sim2model.train.autoencoder import STEPS, Step, train_autoencoder
+from sim2model.studies.galsim.autoencoder_training import STEPS, Step, train_autoencoder
 
 SHAPE, FILTERS, UNITS = (16, 16, 1), (4, 8), 8
 # Conv 3x3 1->4 (40) + BN 4 (16) + Conv 4->8 (296) + BN 8 (32) + Dense 128->8 (1032)

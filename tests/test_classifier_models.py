@@ -60,8 +60,8 @@ def bright_vs_dark(n, shape, seed):
 
 def test_importing_builders_does_not_import_keras():
     code = (
-        "import sys, sim2model.models.cnn_classifier, sim2model.models.unet, "
-        "sim2model.models.mlp, sim2model.eval.saliency; assert 'keras' not in sys.modules"
+        "import sys, sim2model.models.cnn_classifier, sim2model.models.unet, sim2model.models.mlp, "
+        "sim2model.studies.turbulence.saliency; assert 'keras' not in sys.modules"
     )
     workflow_scripts = Path(__file__).parents[1] / "workflow_scripts"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=workflow_scripts)

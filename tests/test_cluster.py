@@ -447,7 +447,7 @@ def test_training_with_a_gpu_gets_one_from_slurm(small_runs):
 def test_an_athena_run_is_a_slurm_job_of_its_own(slurm_cluster, tmp_path):
     """One tiny Athena++ run (16^3, MHD only) submitted by the executor; the binary comes from
     the build cache that tests/install_athena_deps.sh fills ($SIM2MODEL_ATHENA_CACHE)."""
-    from sim2model.io.athdf import read_athdf
+    from sim2model.studies.turbulence.athdf import read_athdf
     from test_athena import ARCHIVE, TINY_ATHENA
 
     if not ARCHIVE.exists():

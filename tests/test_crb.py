@@ -5,14 +5,19 @@ import galsim
 import numpy as np
 import pytest
 
-from sim2model.eval.crb import cramer_rao_bound, fisher_from_jacobian, fisher_matrix, image_jacobian
-from sim2model.sims.galsim_galaxies import (
-    GalaxyRecipe,
+from sim2model.studies.galsim.crb import (
+    cramer_rao_bound,
+    fisher_from_jacobian,
+    fisher_matrix,
+    image_jacobian,
+)
+from sim2model.studies.galsim.galaxies import (
     limit_threads,
     noise_model,
     pixel_variance,
     render_noiseless,
 )
+from sim2model.studies.galsim.prior import GalaxyRecipe
 
 TRUTH = np.array([1e5, 3.0, 0.3, -0.069, 0.15])
 PSF_FWHM = 0.5

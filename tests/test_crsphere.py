@@ -7,18 +7,18 @@ import pytest
 from matplotlib.image import imread
 from scipy import stats
 
-from sim2model.io.crsphere_npz import CRSphereFileError, count_rows, read_crsphere_npz
 from sim2model.io.dataset import check_dataset, read_dataset, write_dataset
-from sim2model.plots.sky import sky_map_figure, vec2ang
 from sim2model.plots.style import save_figure
 from sim2model.provenance import stamp_attrs
-from sim2model.sims.crsphere import (
+from sim2model.studies.crsphere.npz import CRSphereFileError, count_rows, read_crsphere_npz
+from sim2model.studies.crsphere.simulator import (
     CRSphereSettings,
     normalise_energy,
     simulate_sample,
     simulate_shard,
     simulate_sky,
 )
+from sim2model.studies.crsphere.sky import sky_map_figure, vec2ang
 
 DEFAULT = CRSphereSettings()
 
@@ -190,7 +190,7 @@ def test_npz_ingest_returns_the_stored_values(tmp_path, seed_like_arrays, save):
 @pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
 def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, save):
     from sim2model.stages.source import source_shard
-    from sim2model.studies.crsphere import CRSphereStudy
+    from sim2model.studies.crsphere.study import CRSphereStudy
 
     data, label = seed_like_arrays
     path = tmp_path / "cr_sphere.npz"
@@ -204,6 +204,7 @@ def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, sa
         source_shard(
             str(shard),
             study="crsphere",
+            build_shard=CRSphereStudy.build_shard,
             recipe=plan.recipe,
             seed=0,
             config={},
@@ -309,7 +310,7 @@ def test_test_rows_last_takes_exactly_the_final_npz_rows(tmp_path):
     """As the reference notebook's ``x[-n_test:]``: the test split is the file's final rows."""
     from sim2model.stages.dataset import split_dataset
     from sim2model.stages.source import source_shard
-    from sim2model.studies.crsphere import CRSphereStudy
+    from sim2model.studies.crsphere.study import CRSphereStudy
 
     ds = simulate_shard(50, seed=9, first_id=0, settings=CRSphereSettings(n_events=12))
     path = tmp_path / "cr_sphere.npz"
@@ -319,8 +320,9 @@ def test_test_rows_last_takes_exactly_the_final_npz_rows(tmp_path):
     for plan in CRSphereStudy({"crsphere": settings}).shards("npz"):
         shards.append(str(tmp_path / f"{plan.name}.h5"))
         source_shard(
-            shards[-1], study="crsphere", recipe=plan.recipe, seed=0, config={}, cache_dir="."
-        )
+            shards[-1], study="crsphere", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
+            build_shard=CRSphereStudy.build_shard,
+        )  # fmt: skip
     parts = {name: str(tmp_path / f"{name}.h5") for name in ("train", "val", "test")}
     fractions = {"train": 0.7, "val": 0.1, "test": 0.2}
     split_dataset(

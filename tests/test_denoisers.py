@@ -56,7 +56,7 @@ def test_brief_training_lowers_the_mse_on_held_out_stamps(arch):
 
 
 def test_psnr_of_a_constant_offset():
-    from sim2model.stages.galsim_denoise import psnr
+    from sim2model.studies.galsim.denoise import psnr
 
     reference = np.zeros((2, 4, 4))
     reference[:, 1, 1] = [100.0, 10.0]

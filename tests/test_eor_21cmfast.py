@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from sim2model.eval.eor_validation import power_spectrum, validate
 from sim2model.io.dataset import check_dataset
-from sim2model.plots.eor_validation import validation_figure
 from sim2model.plots.style import save_figure
-from sim2model.sims.eor_21cmfast import (
+from sim2model.studies.eor21cm.backend_21cmfast import (
     ASTRO_RANGES,
     draw_astro_params,
     simulate_box,
     twentyonecmfast_shard,
 )
-from sim2model.sims.eor_maps import META_KEYS
+from sim2model.studies.eor21cm.maps import META_KEYS
+from sim2model.studies.eor21cm.validation import power_spectrum, validate
+from sim2model.studies.eor21cm.validation_figures import validation_figure
 
 TINY = {"box_cells": 32, "box_mpc": 64.0, "threads": 2}
 REDSHIFTS = [10.0, 8.0]

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from sim2model.io.dataset import concat_datasets, read_dataset, write_dataset
-from sim2model.io.simfast21 import open_run
-from sim2model.sims.eor_maps import (
+from sim2model.studies.eor21cm.maps import (
     ID_STRIDE,
     META_KEYS,
     block_mean,
@@ -18,7 +17,8 @@ from sim2model.sims.eor_maps import (
     simfast21_shard,
     slice_positions,
 )
-from sim2model.sims.eor_seminumerical import DensityBox, SimConfig
+from sim2model.studies.eor21cm.seminumerical import DensityBox, SimConfig
+from sim2model.studies.eor21cm.simfast21 import open_run
 
 PROVENANCE = {"config_hash": "abc", "code_version": "test", "created_by": "pytest", "versions": {}}
 CONFIG = SimConfig(n=32, box_mpc=48.0)

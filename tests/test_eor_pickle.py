@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim2model.io.eor_pickle import (
+from sim2model.studies.eor21cm.map_table import (
     EorPickleError,
     check_pickle_group_by,
     pickle_has_boxes,
     read_eor_pickle,
 )
-from sim2model.sims.eor_maps import pickle_shard
+from sim2model.studies.eor21cm.maps import pickle_shard
 
 
 def map_table(n=6, size=8, seed=0):

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from sim2model.sims.eor_seminumerical import (
+from sim2model.studies.eor21cm.seminumerical import (
     Cosmology,
     DensityBox,
     SimConfig,

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
+from sim2model.errors import ConfigError
 from sim2model.io.dataset import read_dataset
-from sim2model.io.simfast21 import BOX_KINDS
 from sim2model.stages.source import source_shard
-from sim2model.studies.base import ConfigError
-from sim2model.studies.eor21cm import Eor21cmStudy
+from sim2model.studies.eor21cm.simfast21 import BOX_KINDS
+from sim2model.studies.eor21cm.study import Eor21cmStudy
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -54,6 +54,7 @@ def shard_of(s: Eor21cmStudy, tmp_path: Path):
     source_shard(
         str(path),
         study="eor21cm",
+        build_shard=Eor21cmStudy.build_shard,
         recipe=planned.recipe,
         seed=1,
         config={},
@@ -72,7 +73,7 @@ def test_native_maps_keep_the_box_size(tmp_path, n):
 
 @pytest.mark.parametrize("n", [48, 64])
 def test_centred_crop_keeps_the_middle_and_relabels_it(tmp_path, n):
-    from sim2model.io.simfast21 import open_run
+    from sim2model.studies.eor21cm.simfast21 import open_run
 
     run = write_random_run(tmp_path / "run", n)
     ds = shard_of(study(run, image_size=32, resize="crop"), tmp_path)

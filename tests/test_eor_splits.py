@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from conftest import make_dataset
+from sim2model.errors import ConfigError
 from sim2model.io.dataset import read_dataset, write_dataset
 from sim2model.io.predictions import Predictions, write_predictions
+from sim2model.registry import STUDY_CLASSES
 from sim2model.seeding import derive_seed
 from sim2model.stages.dataset import split_dataset
-from sim2model.stages.eor21cm_report import eor_split_comparison
-from sim2model.studies import STUDIES
-from sim2model.studies.base import ConfigError
+from sim2model.studies.eor21cm.report import eor_split_comparison
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 def eor_study(**settings):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["eor21cm"].update(settings)
-    return STUDIES["eor21cm"](config)
+    return STUDY_CLASSES["eor21cm"](config)
 
 
 def eor_like_shard(tmp_path, n_boxes=12, slices=6):

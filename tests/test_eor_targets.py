@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import yaml
 
+from sim2model.errors import ConfigError
 from sim2model.io.predictions import Predictions, write_predictions
-from sim2model.sims.eor_maps import builtin_shard, with_targets
-from sim2model.sims.eor_seminumerical import SimConfig
-from sim2model.stages.eor21cm_report import metrics_by_redshift
-from sim2model.studies import STUDIES
-from sim2model.studies.base import ConfigError
+from sim2model.registry import STUDY_CLASSES
+from sim2model.studies.eor21cm.maps import builtin_shard, with_targets
+from sim2model.studies.eor21cm.report import metrics_by_redshift
+from sim2model.studies.eor21cm.seminumerical import SimConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def eor_study(**settings):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["eor21cm"].update(settings)
-    return STUDIES["eor21cm"](config)
+    return STUDY_CLASSES["eor21cm"](config)
 
 
 def test_maps_carry_every_target_in_order():

@@ -11,8 +11,8 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from sim2model.hashing import sha256_file
-from sim2model.io.athdf import read_athdf
-from sim2model.io.fits_cube import FitsCubeError, read_fits_cube, write_fits_cube
+from sim2model.studies.turbulence.athdf import read_athdf
+from sim2model.studies.turbulence.fits_cube import FitsCubeError, read_fits_cube, write_fits_cube
 
 
 @pytest.fixture

@@ -12,16 +12,16 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sim2model.io import galaxy10
 from sim2model.io.dataset import check_dataset
-from sim2model.io.galaxy10 import (
+from sim2model.studies.galaxy10 import readers as galaxy10
+from sim2model.studies.galaxy10.readers import (
     CLASS_NAMES,
     SEED_CLASSES,
     Galaxy10FileError,
     read_galaxy10_h5,
     read_galaxy10_pickle,
 )
-from sim2model.sims.galaxy10_render import (
+from sim2model.studies.galaxy10.render import (
     META_KEYS,
     RenderSettings,
     add_noise,
@@ -434,7 +434,7 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
     from sim2model.io.dataset import read_dataset
     from sim2model.stages.dataset import split_dataset
     from sim2model.stages.source import source_shard
-    from sim2model.studies.galaxy10 import Galaxy10Study
+    from sim2model.studies.galaxy10.study import Galaxy10Study
 
     path = write_pickle(tmp_path / "dataG.pkl.gz", seed_split(n_train=40, n_test=9))
     config = {
@@ -446,7 +446,10 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
     assert settings["test_rows"] == "source" and "source's own test set" in study.describe()
     (plan,) = study.shards("pickle")
     shard = str(tmp_path / "0000.h5")
-    source_shard(shard, study="galaxy10", recipe=plan.recipe, seed=0, config={}, cache_dir=".")
+    source_shard(
+        shard, study="galaxy10", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
+        build_shard=Galaxy10Study.build_shard,
+    )  # fmt: skip
     out = {k: str(tmp_path / f"{k}.h5") for k in ("train", "val", "test")}
     split_dataset(
         [shard], **out, norm=str(tmp_path / "n.json"), fractions=settings["fractions"], seed=3,

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from sim2model.io.download import DownloadError, verify_sha256
-from sim2model.stages.galaxy10_download import galaxy10_download
-from sim2model.studies import STUDIES
+from sim2model.registry import STUDY_CLASSES
+from sim2model.studies.galaxy10.download import galaxy10_download
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = b"stand-in for Galaxy10.h5\n" * 4000
@@ -89,7 +89,7 @@ def test_offline_error_names_the_url_and_where_to_put_the_file(tmp_path):
 def galaxy10(**h5):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["galaxy10"].update(source="h5", h5=h5)
-    return STUDIES["galaxy10"](config)
+    return STUDY_CLASSES["galaxy10"](config)
 
 
 def test_a_local_file_skips_the_download_and_none_downloads(tmp_path):

@@ -18,7 +18,10 @@ def test_one_reference_sgd_step_equals_the_hand_computed_update():
     import keras
 
     from sim2model.models.mlp import build_mlp
-    from sim2model.train.reference_sgd import compile_reference, summed_binary_crossentropy
+    from sim2model.studies.galaxy10.reference_sgd import (
+        compile_reference,
+        summed_binary_crossentropy,
+    )
 
     rng = np.random.default_rng(0)
     model = build_mlp((2, 2), 3, hidden_units=[4], activation="tanh", output_activation="sigmoid")
@@ -51,7 +54,7 @@ def test_one_reference_sgd_step_equals_the_hand_computed_update():
 
 def test_reference_training_records_test_accuracy_every_round(tmp_path):
     from sim2model.models.mlp import build_mlp
-    from sim2model.train.reference_sgd import round_samples, train_reference_sgd
+    from sim2model.studies.galaxy10.reference_sgd import round_samples, train_reference_sgd
 
     rng = np.random.default_rng(1)
     y = np.arange(60) % 3
@@ -112,7 +115,7 @@ def test_classification_table_states_the_goal(tmp_path):
 
 
 def test_accuracy_curve_is_test_accuracy_per_step_under_the_reference_recipe():
-    from sim2model.stages.galaxy10_report import accuracy_curves
+    from sim2model.studies.galaxy10.report import accuracy_curves
 
     reference = pd.DataFrame({"epoch": [0, 1], "step": [2000, 4000], "val_accuracy": [0.4, 0.5],
                               "test_accuracy": [0.45, 0.6]})  # fmt: skip

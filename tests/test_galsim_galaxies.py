@@ -8,16 +8,15 @@ import pytest
 
 from conftest import SEED_TESTSET as FIXED
 from sim2model.io.dataset import read_dataset, write_dataset
-from sim2model.sims import galsim_galaxies as gg
-from sim2model.sims.galsim_galaxies import (
-    FIXED_KEYS,
-    TARGET_NAMES,
-    GalaxyRecipe,
+from sim2model.studies.galsim import galaxies as gg
+from sim2model.studies.galsim.galaxies import (
     limit_threads,
     preload_profiles,
     render_noiseless,
     simulate_shard,
 )
+from sim2model.studies.galsim.names import TARGET_NAMES
+from sim2model.studies.galsim.prior import FIXED_KEYS, GalaxyRecipe
 
 PROVENANCE = {"config_hash": "abc", "code_version": "test", "created_by": "pytest", "versions": {}}
 
@@ -196,7 +195,7 @@ def test_unknown_noise_is_refused():
 
 
 def test_noiseless_variant_sees_the_noiseless_stamp():
-    from sim2model.studies.galsim import GalsimStudy
+    from sim2model.studies.galsim.study import GalsimStudy
 
     recipe = {"recipe": {"n_grid": 5, "stamp_size": 16}, "count": 3, "first": 0, "variant": "v0",
               "index": 0, "renderer": "galsim", "input": "noiseless"}  # fmt: skip

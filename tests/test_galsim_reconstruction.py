@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from sim2model.sims.galsim_galaxies import GalaxyRecipe, limit_threads, simulate_shard
-from sim2model.stages.galsim import central_value, rerender
+from sim2model.studies.galsim.evaluation import central_value, rerender
+from sim2model.studies.galsim.galaxies import limit_threads, simulate_shard
+from sim2model.studies.galsim.prior import GalaxyRecipe
 
 limit_threads(1)
 

@@ -6,14 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import SEED_TESTSET as FIXED
-from sim2model.eval.crb import cramer_rao_bound
-from sim2model.eval.mle_fit import default_bounds, fit_image, fit_images
-from sim2model.sims.galsim_galaxies import (
-    GalaxyRecipe,
-    limit_threads,
-    render_noiseless,
-    simulate_shard,
-)
+from sim2model.studies.galsim.crb import cramer_rao_bound
+from sim2model.studies.galsim.galaxies import limit_threads, render_noiseless, simulate_shard
+from sim2model.studies.galsim.mle_fit import default_bounds, fit_image, fit_images
+from sim2model.studies.galsim.prior import GalaxyRecipe
 
 limit_threads(1)
 

@@ -10,7 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim2model.plots import images, regression, style
+from sim2model.plots import regression, style
+from sim2model.studies.galsim import figures as images
 
 LABELS = ["Flux", "Sérsic index n", "Half-light radius", "g1", "g2"]
 UNITS = ["counts", "", "arcsec", "", ""]

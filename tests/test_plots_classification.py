@@ -10,8 +10,9 @@ from matplotlib.colors import same_color
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim2model.plots import classification, image2image, interpretation
+from sim2model.plots import classification, image2image
 from sim2model.plots.style import DPI, save_figure
+from sim2model.studies.turbulence import interpretation_figures as interpretation
 
 CLASSES = ["none", "streaming", "diffusion"]
 

@@ -17,7 +17,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from sim2model.io.predictions import Predictions, write_predictions
-from sim2model.stages import galsim_report, report, turbulence_report
+from sim2model.stages import report
+from sim2model.studies.galsim import report as galsim_report
+from sim2model.studies.turbulence import report as turbulence_report
 
 CE = "sparse_categorical_crossentropy"
 CLASSES = ["slow", "fast"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim2model.eval.saliency import saliency_maps
 from sim2model.models.cnn_classifier import build_cnn_classifier
+from sim2model.studies.turbulence.saliency import saliency_maps
 from sim2model.train.backend import configure_backend
 
 WORKFLOW_SCRIPTS = Path(__file__).parents[1] / "workflow_scripts"
@@ -157,7 +157,7 @@ def test_unsupported_backend_is_named(monkeypatch):
 # Loads the saved model under another Keras backend and saves its saliency maps.
 OTHER_BACKEND = """
 import sys, keras, numpy as np
-from sim2model.eval.saliency import saliency_maps
+from sim2model.studies.turbulence.saliency import saliency_maps
 model_path, x_path, backend, out_path = sys.argv[1:]
 assert keras.backend.backend() == backend, keras.backend.backend()
 model = keras.saving.load_model(model_path, compile=False)

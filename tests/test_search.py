@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from conftest import REPO, make_dataset
-from sim2model.studies import load_studies
-from sim2model.studies.base import ConfigError
-from sim2model.studies.schema import check_schema
+from sim2model.errors import ConfigError
+from sim2model.registry import load_studies
+from sim2model.schema import check_schema
 from sim2model.train.backend import configure_backend
 from sim2model.train.search import hyperparameters, make_tuner
 from sim2model.train.search_space import SearchParam, parse_param, parse_space

@@ -4,10 +4,11 @@ import galsim
 import numpy as np
 import pytest
 
-from sim2model.eval.crb import default_steps, fisher_matrix
-from sim2model.sims import sersic_batch as sb
-from sim2model.sims.galsim_galaxies import GalaxyRecipe, _draw_params, limit_threads
-from sim2model.sims.galsim_galaxies import render_noiseless as galsim_render
+from sim2model.studies.galsim import sersic_batch as sb
+from sim2model.studies.galsim.crb import default_steps, fisher_matrix
+from sim2model.studies.galsim.galaxies import _draw_params, limit_threads
+from sim2model.studies.galsim.galaxies import render_noiseless as galsim_render
+from sim2model.studies.galsim.prior import GalaxyRecipe
 
 limit_threads(1)
 
@@ -150,7 +151,7 @@ def test_rejects_bad_input():
 
 def test_both_renderers_accept_the_same_draws_and_add_the_same_noise(tmp_path):
     """simulate_shard with GalSim and with the batched renderer: same galaxies, same noise."""
-    from sim2model.sims.galsim_galaxies import simulate_shard
+    from sim2model.studies.galsim.galaxies import simulate_shard
 
     recipe = GalaxyRecipe(n_grid=50, psf_fwhm=(0.5, 1.0), sigma=(200.0, 400.0))
     reference = simulate_shard(recipe, 80, seed=7)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim2model.studies import load_studies
-from sim2model.studies.base import ConfigError
-from sim2model.studies.schema import check_schema
+from sim2model.errors import ConfigError
+from sim2model.registry import load_studies
+from sim2model.schema import check_schema
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -6,7 +6,13 @@ import re
 import numpy as np
 import pytest
 
-from sim2model.io.simfast21 import BOX_KINDS, SimFast21Error, open_run, read_box, z_label
+from sim2model.studies.eor21cm.simfast21 import (
+    BOX_KINDS,
+    SimFast21Error,
+    open_run,
+    read_box,
+    z_label,
+)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim2model.studies import STUDIES, load_studies
-from sim2model.studies.base import ConfigError
+from sim2model.errors import ConfigError
+from sim2model.registry import STUDY_CLASSES, load_studies
 
 REPO = Path(__file__).resolve().parents[1]
 LIBRARY = REPO / "workflow_scripts" / "sim2model"
@@ -35,9 +35,9 @@ def test_every_study_plans_shards_that_cover_its_samples_once():
 
 
 def test_galsim_recipes_build_the_simulator_recipe():
-    from sim2model.sims.galsim_galaxies import GalaxyRecipe
+    from sim2model.studies.galsim.prior import GalaxyRecipe
 
-    galsim = STUDIES["galsim"](DEFAULT)
+    galsim = STUDY_CLASSES["galsim"](DEFAULT)
     v3 = GalaxyRecipe(**galsim.shards("v3")[0].recipe["recipe"])
     assert v3.psf_channel and v3.psf_fwhm == (0.5, 1.0) and v3.fixed is None
     snr30 = GalaxyRecipe(**galsim.recipe("snr30"))
@@ -72,7 +72,7 @@ def test_turbulence_variant_trained_on_projections_splits_with_them():
 
 
 def test_galsim_noiseless_variant_denoisers_and_autoencoder():
-    from sim2model.studies.galsim import DENOISER_SET
+    from sim2model.studies.galsim.names import DENOISER_SET
 
     galsim = load_studies(DEFAULT)["galsim"]
     assert galsim.variants()[0] == "noiseless" and galsim.variant_input("noiseless") == "noiseless"
@@ -90,7 +90,7 @@ def test_galsim_noiseless_variant_denoisers_and_autoencoder():
 
 
 def test_turbulence_flattened_variant_reads_its_source_shards():
-    turbulence = STUDIES["turbulence"](DEFAULT)
+    turbulence = STUDY_CLASSES["turbulence"](DEFAULT)
     assert turbulence.variants() == ["transport", "ecr", "emag", "flattened"]
     assert turbulence.shards("flattened") == turbulence.shards("transport")
     assert [s.name for s in turbulence.shards("ecr")] == DEFAULT["turbulence"]["variants"]["ecr"][
@@ -105,11 +105,11 @@ def test_turbulence_flattened_variant_reads_its_source_shards():
 def test_eor_validation_options_are_the_validators_arguments():
     from snakemake.utils import validate as fill_defaults
 
-    from sim2model.eval.eor_validation import validate
+    from sim2model.studies.eor21cm.validation import validate
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     fill_defaults(config, str(REPO / "config" / "schema.yaml"))
-    options = STUDIES["eor21cm"](config).validation_options()
+    options = STUDY_CLASSES["eor21cm"](config).validation_options()
     inspect.signature(validate).bind(0, **options)
 
 
@@ -147,7 +147,7 @@ def test_readers_do_not_import_simulators():
 def _described(override: dict) -> str:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["eor21cm"]["dataset"].update(override)
-    return STUDIES["eor21cm"](config).describe()
+    return STUDY_CLASSES["eor21cm"](config).describe()
 
 
 def test_captions_state_the_split_really_used():
@@ -156,7 +156,7 @@ def test_captions_state_the_split_really_used():
     by_map = _described({"group_by": None, "balance": None, "label_range": None})
     assert "random by sample" in by_map and "disjoint" not in by_map and "balanced" not in by_map
     assert "built-in excursion-set" in by_map
-    turbulence = STUDIES["turbulence"](DEFAULT).describe()
+    turbulence = STUDY_CLASSES["turbulence"](DEFAULT).describe()
     assert "surrogate" in turbulence and "4-cell buffers" in turbulence and "along z" in turbulence
 
 
@@ -164,7 +164,7 @@ def test_eor_table_caption_follows_the_group_split(tmp_path):
     import numpy as np
 
     from sim2model.io.predictions import Predictions, write_predictions
-    from sim2model.stages.eor21cm_report import eor_tables
+    from sim2model.studies.eor21cm.report import eor_tables
 
     truth = np.linspace(0.1, 0.9, 6)[:, None]
     meta = {"redshift": np.repeat([7.0, 8.0], 3)}

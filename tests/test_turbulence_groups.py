@@ -10,8 +10,8 @@ import pandas as pd
 import yaml
 
 from sim2model.io.dataset import Dataset, read_dataset, write_dataset
-from sim2model.stages.turbulence import athdf_to_fits, turbulence_cubes
-from sim2model.studies import STUDIES
+from sim2model.registry import STUDY_CLASSES
+from sim2model.studies.turbulence.cubes import athdf_to_fits, turbulence_cubes
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -27,7 +27,7 @@ def grouped_study():
     }
     config["turbulence"]["interpretation"]["variant"] = "mhd_vs_cr"
     config["turbulence"]["models"]["cnn"]["variants"].append("mhd_vs_cr")
-    study = STUDIES["turbulence"](config)
+    study = STUDY_CLASSES["turbulence"](config)
     study.check()
     return study
 
@@ -46,7 +46,7 @@ def test_groups_name_the_labels_and_map_every_member_class():
 
 
 def test_grouped_shards_carry_the_two_class_labels(tmp_path):
-    from sim2model.sims.turbulence_surrogate import write_surrogate_snapshot
+    from sim2model.studies.turbulence.surrogate import write_surrogate_snapshot
 
     study = grouped_study()
     names, ids = study.class_names("mhd_vs_cr"), set()
@@ -76,7 +76,7 @@ def test_smoothing_test_runs_on_a_two_class_network(tmp_path):
     import keras
 
     from sim2model.data.normalise import fit_normaliser
-    from sim2model.stages.turbulence_interpret import turbulence_smoothing
+    from sim2model.studies.turbulence.interpretation import turbulence_smoothing
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)

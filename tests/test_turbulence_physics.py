@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim2model.eval.turbulence_physics import (
+from sim2model.studies.turbulence.physics import (
     mach_number,
     shell_power_spectrum,
     small_scale_power,

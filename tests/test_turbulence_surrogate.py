@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from sim2model.io.athdf import read_athdf
-from sim2model.sims.turbulence_surrogate import (
+from sim2model.studies.turbulence.athdf import read_athdf
+from sim2model.studies.turbulence.surrogate import (
     COMPRESSIBILITY,
     CR_VARIABLES,
     EC_MEAN,

@@ -36,7 +36,7 @@ def test_turbulence_study_runs_on_real_athena_output(tmp_path, shared_fixtures):
     """Real Athena++ snapshots (no CR fields) through athdf -> FITS -> slabs -> CNN and U-Net."""
     from astropy.io import fits
 
-    from sim2model.io.athdf import read_athdf_variable
+    from sim2model.studies.turbulence.athdf import read_athdf_variable
 
     work = copy_workflow(tmp_path / "wf")
     runs = shared_fixtures / "athena_turb_mhd"
@@ -83,7 +83,7 @@ def _write_2d_run(directory: Path, correlation_cells: float, n_snapshots: int, s
     """Snapshots of a 2D Athena++ run (64x64 cells in 8 meshblocks) of log-normal density."""
     from scipy.ndimage import gaussian_filter
 
-    from sim2model.io.athdf_write import write_athdf
+    from sim2model.studies.turbulence.athdf_write import write_athdf
 
     directory.mkdir(parents=True)
     rng = np.random.default_rng(seed)

@@ -1,6 +1,6 @@
-"""Entry point of rule `galsim_stamps`: runs `sim2model.stages.galsim_report.galsim_stamps`."""
+"""Entry point of rule `galsim_stamps`: runs `sim2model.studies.galsim.report.galsim_stamps`."""
 
 from sim2model.runtime import run_job
-from sim2model.stages.galsim_report import galsim_stamps
+from sim2model.studies.galsim.report import galsim_stamps
 
 run_job(snakemake, galsim_stamps)  # noqa: F821

@@ -1,9 +1,9 @@
 """Entry point of rule `turbulence_surrogate`.
 
-Runs `sim2model.stages.turbulence.turbulence_surrogate`.
+Runs `sim2model.studies.turbulence.cubes.turbulence_surrogate`.
 """
 
 from sim2model.runtime import run_job
-from sim2model.stages.turbulence import turbulence_surrogate
+from sim2model.studies.turbulence.cubes import turbulence_surrogate
 
 run_job(snakemake, turbulence_surrogate)  # noqa: F821

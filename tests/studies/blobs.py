@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim2model.sharding import fixed_size_spans
-from sim2model.studies.base import Shard, Study, numbered_shards
+from sim2model.study import Shard, Study, numbered_shards
 
 
 class BlobsStudy(Study):

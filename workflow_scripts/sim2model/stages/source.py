@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sim2model.io.dataset import write_dataset
+from sim2model.io.dataset import Dataset, write_dataset
 from sim2model.provenance import stamp_attrs
-from sim2model.studies import study_class
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +20,17 @@ def source_shard(
     seed: int,
     config: object,
     cache_dir: str,
+    build_shard: Callable[[Mapping[str, Any], int, str], Dataset],
     source_files: Sequence[str] = (),
 ) -> None:
     """Build one shard of ``study`` from its ``recipe`` and write it to ``shard``.
 
     ``recipe`` is what the study's ``shards()`` planned for this shard at parse time;
     ``cache_dir`` a folder the study's shard jobs share; ``source_files`` the files it reads
-    (listed so the workflow reruns it when they change).
+    (listed so the workflow reruns it when they change); ``build_shard`` the study's
+    :meth:`~sim2model.study.Study.build_shard` (the entry script looks it up in the registry).
     """
-    ds = study_class(study).build_shard(recipe, seed, cache_dir)
+    ds = build_shard(recipe, seed, cache_dir)
     ds.attrs = stamp_attrs(ds.attrs, config=config, created_by=f"{study}_shard")
     write_dataset(shard, ds)
     log.info("%s: %d samples, x %s", shard, len(ds), ds.x.shape[1:])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,15 @@ def n_model_outputs(ds: Dataset) -> int:
     if task == "classification":
         return len(ds.attrs["class_names"])
     return int(ds.y.shape[-1])
+
+
+def study_trainer(name: str) -> Callable[..., Any]:
+    """The training procedure a study names as ``module:function`` in its train settings.
+
+    Resolved by name so that this shared stage never imports a study package.
+    """
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def normalised_splits(
@@ -75,9 +85,11 @@ def train(
 ) -> None:
     """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV).
 
-    ``train_config['recipe'] == 'reference'`` trains by the Galaxy10 reference notebook's recipe
-    (:mod:`sim2model.train.reference_sgd`), recording the accuracy on ``monitor`` (the test
-    split; empty when unused) as it goes.
+    ``train_config['trainer']``, when set, names a study's own training procedure as
+    ``module:function`` (the Galaxy10 reference notebook's SGD recipe, for one); it is called as
+    ``function(net, x_train, y_train, x_val, y_val, x_monitor, y_monitor, model_path=,
+    history_path=, settings=train_config, learning_rate=, seed=)`` with ``monitor`` (a split the
+    procedure only reports on; empty when unused) normalised like the others.
     """
     from sim2model.train.backend import configure_from_settings, log_devices
 
@@ -87,8 +99,7 @@ def train(
     from sim2model.train.fit import train_model
 
     train_ds, x_train, y_train, x_val, y_val = normalised_splits(train, val, norm)
-    reference = train_config.get("recipe") == "reference"
-    arch = {**model_config, **({"output_activation": "sigmoid"} if reference else {})}
+    arch = dict(model_config)
     net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
     learning_rate = scaled_learning_rate(train_config)
     log.info(
@@ -96,17 +107,14 @@ def train(
         net.name, net.count_params(), net.dtype_policy.compute_dtype,
         learning_rate,
     )  # fmt: skip
-    if reference:
-        from sim2model.train.reference_sgd import train_reference_sgd
-
-        test_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
-        train_reference_sgd(
+    if train_config.get("trainer"):
+        monitor_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
+        study_trainer(train_config["trainer"])(
             net, x_train, y_train, x_val, y_val,
-            None if test_ds is None else Normaliser.load(norm).transform_x(test_ds.x),
-            None if test_ds is None else test_ds.y,
-            model_path=model, history_path=history, rounds=train_config["rounds"],
-            steps_per_round=train_config["steps_per_round"], learning_rate=learning_rate,
-            seed=seed,
+            None if monitor_ds is None else Normaliser.load(norm).transform_x(monitor_ds.x),
+            None if monitor_ds is None else monitor_ds.y,
+            model_path=model, history_path=history, settings=train_config,
+            learning_rate=learning_rate, seed=seed,
         )  # fmt: skip
         return
     train_model(

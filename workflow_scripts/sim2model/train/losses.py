@@ -14,5 +14,5 @@ LOSS_BY_TASK: dict[str, str] = {
 }
 
 #: Loss of the Galaxy10 reference notebook's recipe: binary cross-entropy of sigmoid outputs on
-#: one-hot labels, summed over the classes (sim2model.train.reference_sgd).
+#: one-hot labels, summed over the classes (sim2model.studies.galaxy10.reference_sgd).
 REFERENCE_LOSS = "summed_binary_crossentropy"

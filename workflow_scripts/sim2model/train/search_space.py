@@ -6,7 +6,7 @@ integers (``residual_blocks: {min: 2, max: 8, step: 2}``) and of floats otherwis
 (``learning_rate: {min: 1.0e-4, max: 1.0e-2, sampling: log}``). A hyperparameter is a keyword
 of the model's builder or a training setting (:data:`TRAIN_KEYS`).
 
-The workflow checks a space while it parses (:meth:`sim2model.studies.base.Study.check_search`);
+The workflow checks a space while it parses (:meth:`sim2model.study.Study.check_search`);
 :mod:`sim2model.train.search` turns it into Keras-Tuner hyperparameters and runs the search.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim2model.studies.base import ConfigError
+from sim2model.errors import ConfigError
 
 #: Training settings a space may tune besides the builder's keywords.
 TRAIN_KEYS = ("learning_rate", "batch_size")

@@ -1,0 +1,58 @@
+"""crsphere study (cosmic-ray arrival directions, after the reference notebook on EdgeConv).
+
+Binary classification of skies of ultra-high-energy cosmic rays: isotropic, or with events from a
+few sources deflected into "streets" by magnetic fields. Simulated, or read from an npz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sim2model.sharding import fixed_size_spans
+from sim2model.study import Shard, Study, numbered_shards, require_file
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+
+class CRSphereStudy(Study):
+    name = "crsphere"
+    task_name = "classification"
+
+    def source_note(self) -> str:
+        if self.source == "simulate":
+            return "simulated arrival directions (isotropic vs deflected source events)"
+        return "arrival directions read from an npz file"
+
+    def shards(self, variant: str) -> list[Shard]:
+        settings = self.settings
+        if self.source == "simulate":
+            spans = fixed_size_spans(settings["n_samples"], settings["shard_size"])
+            recipe = {"source": "simulate", "simulate": dict(settings["simulate"])}
+            return numbered_shards(variant, spans, recipe)
+        path, n_shards = settings["npz"]["path"], settings["npz"]["n_shards"]
+        recipe = {"source": "npz", "path": path, "n_shards": n_shards}
+        return [
+            Shard(variant, i, f"{i:04d}", None, (path,), {**recipe, "index": i})
+            for i in range(n_shards)
+        ]
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        if recipe["source"] == "simulate":
+            from sim2model.studies.crsphere.simulator import CRSphereSettings, simulate_shard
+
+            settings = CRSphereSettings(**recipe["simulate"])
+            return simulate_shard(recipe["count"], seed, recipe["first"], settings)
+        from sim2model.sharding import even_spans
+        from sim2model.studies.crsphere.npz import count_rows, read_crsphere_npz
+
+        path = recipe["path"]
+        span = even_spans(count_rows(path), recipe["n_shards"])[recipe["index"]]
+        return read_crsphere_npz(path, first_id=span.first, start=span.first, stop=span.stop)
+
+    def check(self) -> None:
+        super().check()
+        if self.source == "npz":
+            require_file("crsphere.npz.path", self.settings["npz"]["path"])

@@ -1,0 +1,15 @@
+"""Names of the EoR 21cm study: its targets, classes, units and fixed paths (standard library only).
+
+Every other module of the study imports them from here, so this module imports nothing of the
+workflow's own.
+"""
+
+from __future__ import annotations
+
+#: The regression target of every map (the mass-weighted neutral fraction of its box) and unit.
+TARGET_NAMES = ("xHI",)
+TARGET_UNITS = ("",)
+#: meta/ keys every EoR shard carries (groups for balancing and group splits).
+GROUP_KEYS = ("redshift", "box_id")
+#: Suffix of the variant holding the same maps split at random by map (``compare_random_split``).
+RANDOM_SPLIT = "_random_split"

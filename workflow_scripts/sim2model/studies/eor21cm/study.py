@@ -1,0 +1,305 @@
+"""EoR 21cm study (neutral fraction from 21cm maps, after the reference notebook on EoR maps).
+
+One dataset variant named after the source: the built-in excursion-set simulator, 21cmFAST,
+SimFast21 run directories or a pickled map table, each cut into 2D maps at every redshift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim2model.errors import ConfigError
+from sim2model.sharding import fixed_size_spans
+from sim2model.study import Shard, Study, numbered_shards, require_file
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+from sim2model.studies.eor21cm.names import GROUP_KEYS, RANDOM_SPLIT, TARGET_NAMES
+
+
+class Eor21cmStudy(Study):
+    name = "eor21cm"
+
+    @property
+    def source_env(self) -> str:  # 21cmFAST boxes need their own env
+        return "21cmfast" if self.source == "21cmfast" else "eor21cm"
+
+    def source_threads(self) -> int:
+        """21cmFAST's OpenMP thread count is part of a box's identity; other sources use one."""
+        return self.settings["21cmfast"]["threads"] if self.source == "21cmfast" else 1
+
+    def variants(self) -> list[str]:
+        """The source's maps; with ``compare_random_split`` also the same maps split at random."""
+        if self.settings.get("compare_random_split", False):
+            return [self.source, self.random_split_variant()]
+        return [self.source]
+
+    def source_variants(self) -> list[str]:
+        return [self.source]
+
+    def random_split_variant(self) -> str:
+        """Name of the variant holding the source's maps split at random, map by map."""
+        return self.source + RANDOM_SPLIT
+
+    def samples_variant(self, variant: str) -> str:
+        return self.source
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """The random-split variant drops ``group_by``: maps of one box fall in several splits."""
+        settings = super().dataset_settings()
+        if variant == self.random_split_variant():
+            settings["group_by"] = None
+        return settings
+
+    def source_note(self) -> str:
+        notes = {
+            "builtin": "the built-in excursion-set reionization simulator (a fast stand-in for "
+            "SimFast21 and 21cmFAST), "
+            + (
+                "physical histories: one ionising efficiency per box at every redshift, so xHI "
+                "falls with time"
+                if self.settings["builtin"].get("history", "balanced") == "physical"
+                else "ionising efficiency tuned per box and redshift to spread xHI uniformly"
+            ),
+            "21cmfast": "21cmFAST boxes",
+            "simfast21": f"{len(self.settings['simfast21']['runs'])} SimFast21 run(s)",
+            "pickle": "a pickled table of 21cm maps",
+        }
+        return notes[self.source]
+
+    def image_size(self) -> int | None:
+        """Side of the maps, or None for the boxes' own size (``image_size: native`` or null)."""
+        size = self.settings.get("image_size")
+        return None if size in (None, "native") else int(size)
+
+    def resize(self) -> str:
+        """How maps reach :meth:`image_size`: ``block_mean`` (default) or ``crop``."""
+        return self.settings.get("resize", "block_mean")
+
+    def box_sizes(self) -> dict[str, int]:
+        """Cells per side of every box source, by where it is set (read from run file names)."""
+        if self.source in ("builtin", "21cmfast"):
+            return {f"eor21cm.{self.source}.box_cells": self.settings[self.source]["box_cells"]}
+        if self.source == "simfast21":
+            from sim2model.studies.eor21cm.simfast21 import SimFast21Error, open_run
+
+            sizes = {}
+            for run in self.settings["simfast21"]["runs"]:
+                try:
+                    sizes[f"SimFast21 run {run}"] = open_run(run).n
+                except SimFast21Error as error:
+                    raise ConfigError("eor21cm.simfast21.runs", str(error)) from None
+            return sizes
+        return {}  # a pickled table's map size is known only by reading it
+
+    def check_image_size(self) -> None:
+        """``image_size`` and ``resize`` work for every box (before any box is read)."""
+        size, resize, sizes = self.image_size(), self.resize(), self.box_sizes()
+        if self.source == "pickle" and resize != "block_mean":
+            raise ConfigError(
+                "eor21cm.resize",
+                f"{resize} recomputes labels from the xHI field, which a pickled map table does "
+                "not hold; use block_mean",
+            )
+        if size is None:
+            if len(set(sizes.values())) > 1:
+                raise ConfigError(
+                    "eor21cm.image_size",
+                    f"native maps of boxes of different sizes {sizes}; choose one image_size",
+                )
+            return
+        for where, n in sizes.items():
+            if size > n:
+                raise ConfigError(
+                    "eor21cm.image_size", f"{size} is larger than the {n}x{n} maps of {where}"
+                )
+            if resize == "block_mean" and n % size:
+                raise ConfigError(
+                    "eor21cm.image_size",
+                    f"{size} must divide the {n}x{n} maps of {where} for block means; use "
+                    "image_size: native, a divisor of "
+                    f"{n}, or resize: crop (the centred {size}x{size} region)",
+                )
+
+    def targets(self) -> list[str]:
+        """Regression targets of every map (``eor21cm.targets``; unset: xHI alone)."""
+        return list(self.settings.get("targets", TARGET_NAMES))
+
+    def shards(self, variant: str) -> list[Shard]:
+        """The source's shards (the random-split variant reads the same files)."""
+        return [
+            Shard(
+                s.variant, s.index, s.name, s.span, s.inputs, {**s.recipe, **self.targets_recipe()}
+            )
+            for s in self._source_shards(self.samples_variant(variant))
+        ]
+
+    def targets_recipe(self) -> dict[str, Any]:
+        """What a shard needs to know of the targets (nothing for xHI alone, the default)."""
+        targets = self.targets()
+        return {} if targets == list(TARGET_NAMES) else {"targets": targets}
+
+    def _source_shards(self, variant: str) -> list[Shard]:
+        settings, source = self.settings, self.source
+        maps = {
+            "source": source,
+            "slices_per_box": settings["slices_per_box"],
+            "image_size": self.image_size(),
+            "resize": self.resize(),
+        }
+        if source in ("builtin", "21cmfast"):
+            sim = settings[source]
+            per_shard = sim["boxes_per_shard"]
+            spans = fixed_size_spans(sim["n_shards"] * per_shard, per_shard)
+            recipe = {**maps, "redshifts": settings["redshifts"], "simulator": dict(sim)}
+            return numbered_shards(variant, spans, recipe)
+        if source == "simfast21":
+            runs = settings["simfast21"]["runs"]
+            return [
+                numbered_shards(variant, [span], {**maps, "run": run}, inputs=[run])[0]
+                for span, run in zip(fixed_size_spans(len(runs), 1), runs, strict=True)
+            ]
+        table = settings["pickle"]
+        recipe = {
+            "source": source,
+            "path": table["path"],
+            "n_shards": table["n_shards"],
+            "image_size": self.image_size(),
+            "scale_to_mk": table["scale_to_mk"],
+            "box_column": table.get("box_column"),
+        }
+        return [
+            Shard(variant, i, f"{i:04d}", None, (table["path"],), {**recipe, "index": i})
+            for i in range(table["n_shards"])
+        ]
+
+    def validation_options(self) -> dict[str, Any]:
+        """Arguments of the built-in vs 21cmFAST validation (``eor21cm.21cmfast.validation``)."""
+        sim = self.settings["21cmfast"]
+        check = sim["validation"]
+        return {
+            "redshifts": check["redshifts"],
+            "spectrum_redshifts": check["spectrum_redshifts"],
+            "box_cells": sim["box_cells"],
+            "box_mpc": sim["box_mpc"],
+            "n_bins": check["n_bins"],
+            "threads": sim["threads"],
+        }
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        from sim2model.studies.eor21cm import maps as eor_maps
+
+        source, index = recipe["source"], recipe["index"]
+        if source == "pickle":
+            ds = eor_maps.pickle_shard(
+                recipe["path"],
+                shard_index=index,
+                n_shards=recipe["n_shards"],
+                image_size=recipe["image_size"],
+                scale_to_mk=recipe["scale_to_mk"],
+                box_column=recipe["box_column"],
+            )
+        else:
+            maps = {
+                "slices_per_box": recipe["slices_per_box"],
+                "image_size": recipe["image_size"],
+                "resize": recipe["resize"],
+            }
+            if source == "simfast21":
+                ds = eor_maps.simfast21_shard(
+                    [recipe["run"]], first_box_id=recipe["first"], progress=True, **maps
+                )
+            elif source == "builtin":
+                from sim2model.studies.eor21cm.seminumerical import SimConfig
+
+                sim = recipe["simulator"]
+                ds = eor_maps.builtin_shard(
+                    seed,
+                    n_boxes=recipe["count"],
+                    first_box_id=recipe["first"],
+                    redshifts=recipe["redshifts"],
+                    xhi_bounds=tuple(sim["xhi_range"]),
+                    config=SimConfig(n=sim["box_cells"], box_mpc=sim["box_mpc"]),
+                    history=sim.get("history", "balanced"),
+                    progress=True,
+                    **maps,
+                )
+            else:
+                from sim2model.studies.eor21cm.backend_21cmfast import twentyonecmfast_shard
+
+                sim = recipe["simulator"]
+                ds = twentyonecmfast_shard(
+                    seed,
+                    n_boxes=recipe["count"],
+                    first_box_id=recipe["first"],
+                    redshifts=recipe["redshifts"],
+                    box_cells=sim["box_cells"],
+                    box_mpc=sim["box_mpc"],
+                    threads=sim["threads"],
+                    progress=True,
+                    **maps,
+                )
+        ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
+        if "targets" in recipe:
+            ds = eor_maps.with_targets(ds, recipe["targets"])
+        return ds
+
+    def check(self) -> None:
+        super().check()
+        source, settings = self.source, self.settings
+        if source == "simfast21":
+            runs = settings["simfast21"]["runs"]
+            if not runs:
+                raise ConfigError(
+                    "eor21cm.simfast21.runs", "is empty but eor21cm.source is simfast21"
+                )
+            missing = [run for run in runs if not Path(run).is_dir()]
+            if missing:
+                raise ConfigError("eor21cm.simfast21.runs", f"no such directory {missing}")
+        if source == "pickle":
+            require_file("eor21cm.pickle.path", settings["pickle"]["path"])
+        self.check_image_size()
+        dataset = self.dataset_settings()
+        boxes = source != "pickle" or settings["pickle"].get("box_column") is not None
+        keys = GROUP_KEYS if boxes else ("redshift",)
+        balance = dataset.get("balance")
+        if balance is not None and balance["group"] not in keys:
+            raise ConfigError(
+                f"{self.dataset_key('balance')}.group",
+                f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
+            )
+        targets = self.targets()
+        others = sorted(set(targets) - {"xHI", "zeta"})
+        if self.source == "builtin" and others:
+            raise ConfigError(
+                "eor21cm.targets", f"the built-in boxes carry xHI and zeta, not {others}"
+            )
+        if targets[0] != "xHI" or len(set(targets)) != len(targets):
+            raise ConfigError(
+                "eor21cm.targets",
+                f"{targets}: list xHI first (the label cut, the balancing and the per-redshift "
+                "tables act on it), each target once",
+            )
+        group_by = dataset.get("group_by")
+        if settings.get("compare_random_split", False) and group_by is None:
+            raise ConfigError(
+                "eor21cm.compare_random_split",
+                f"compares a random split with the split by {self.dataset_key('group_by')}, "
+                "which is null; set it to box_id or switch the comparison off",
+            )
+        if group_by is not None and group_by not in keys:
+            hint = (
+                " (the pickle source knows boxes only when eor21cm.pickle.box_column names "
+                "the column holding them)"
+                if group_by == "box_id"
+                else ""
+            )
+            raise ConfigError(
+                self.dataset_key("group_by"),
+                f"{group_by!r} is not a meta key of the maps; choose one of {list(keys)} or "
+                f"null{hint}",
+            )

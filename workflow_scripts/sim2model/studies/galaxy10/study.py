@@ -1,0 +1,136 @@
+"""galaxy10 study (galaxy morphology, after the reference notebook on Galaxy10 SDSS).
+
+Five-class morphology from 69x69 images: a GalSim-rendered Galaxy10-like set by default, or the
+public Galaxy10 SDSS file / the reference notebook's pickle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sim2model.sharding import fixed_size_spans
+from sim2model.study import Shard, Study, numbered_shards, require_file
+from sim2model.train.losses import REFERENCE_LOSS
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+from sim2model.studies.galaxy10.names import (
+    ACCURACY_GOAL,
+    DOWNLOAD_PATH,
+    DOWNLOAD_RECORD,
+    GALAXY10_SHA256,
+    GALAXY10_URLS,
+)
+
+#: The reference recipe's training procedure, which the generic train stage calls by name.
+REFERENCE_TRAINER = "sim2model.studies.galaxy10.reference_sgd:fit_by_reference"
+
+
+class Galaxy10Study(Study):
+    name = "galaxy10"
+    task_name = "classification"
+    source_env = "galsim"
+    source_mem_mb = 4000
+
+    def recipe(self) -> str:
+        """Training recipe: ``default`` (the train block) or ``reference`` (the notebook's SGD)."""
+        return self.settings.get("recipe", "default")
+
+    def train_settings(self) -> dict[str, Any]:
+        """The train block; the reference recipe adds its rounds, steps and learning rate."""
+        settings = super().train_settings()
+        if self.recipe() == "reference":
+            reference = {"rounds": 100, "steps_per_round": 2000, "learning_rate": 0.001}
+            reference |= self.settings.get("reference", {})
+            settings |= {
+                "trainer": REFERENCE_TRAINER,
+                "batch_size": 1,
+                "scale_learning_rate": "none",
+            }
+            settings |= reference
+        return settings
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """The reference notebook's pickle brings its own test set: kept unless set otherwise."""
+        settings = super().dataset_settings(variant)
+        if self.source == "pickle" and "test_rows" not in settings:
+            settings["test_rows"] = "source"
+        return settings
+
+    def models(self) -> Mapping[str, Mapping[str, Any]]:
+        """The reference recipe trains sigmoid outputs (one-hot targets, summed binary CE)."""
+        if self.recipe() != "reference":
+            return super().models()
+        return {
+            name: {**spec, "output_activation": "sigmoid"}
+            for name, spec in super().models().items()
+        }
+
+    def training_loss(self, variant: str) -> str:
+        return REFERENCE_LOSS if self.recipe() == "reference" else super().training_loss(variant)
+
+    def accuracy_goal(self) -> float | None:
+        return ACCURACY_GOAL
+
+    def source_note(self) -> str:
+        if self.source == "render":
+            return "GalSim-rendered Galaxy10-like images (a stand-in for SDSS photometry)"
+        return f"Galaxy10 SDSS images ({self.source} file)"
+
+    def shards(self, variant: str) -> list[Shard]:
+        source, bands = self.source, self.settings["bands"]
+        if source == "render":
+            render = self.settings["render"]
+            spans = fixed_size_spans(render["n_samples"], render["shard_size"])
+            return numbered_shards(variant, spans, {"source": source, "bands": bands})
+        path = self.source_path()
+        recipe = {"source": source, "bands": bands, "path": path, "index": 0}
+        if self.downloads():
+            options = self.download_options()
+            recipe |= {"sha256": options["sha256"], "record": options["record"]}
+        return [Shard(variant, 0, "0000", None, (path,), recipe)]  # the whole file fits in memory
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        source, bands = recipe["source"], recipe["bands"]
+        if source == "render":
+            from sim2model.studies.galaxy10.render import render_galaxy10_like
+
+            return render_galaxy10_like(
+                recipe["count"], seed, first_id=recipe["first"], bands=bands, progress=True
+            )
+        if source == "h5":
+            from sim2model.io.download import verify_sha256
+            from sim2model.studies.galaxy10.readers import read_galaxy10_h5
+
+            if "record" in recipe:  # a downloaded file is checked on every read
+                verify_sha256(recipe["path"], recipe["sha256"], recipe["record"])
+            return read_galaxy10_h5(recipe["path"], bands=bands)
+        from sim2model.io.dataset import concat_datasets
+        from sim2model.studies.galaxy10.readers import read_galaxy10_pickle
+
+        return concat_datasets(list(read_galaxy10_pickle(recipe["path"], bands=bands)))
+
+    def downloads(self) -> bool:
+        """Whether the h5 source is downloaded (no local ``h5.path`` given)."""
+        return self.source == "h5" and not self.settings["h5"].get("path")
+
+    def source_path(self) -> str:
+        """The file the h5 or pickle source reads: the local one, or the download's target."""
+        return DOWNLOAD_PATH if self.downloads() else self.settings[self.source]["path"]
+
+    def download_options(self) -> dict[str, Any]:
+        """Arguments of the download job: mirrors in order, pinned checksum, record path."""
+        h5 = self.settings["h5"]
+        return {
+            "urls": list(h5.get("urls", GALAXY10_URLS)),
+            "sha256": h5.get("sha256", GALAXY10_SHA256),
+            "record": DOWNLOAD_RECORD,
+        }
+
+    def check(self) -> None:
+        super().check()
+        if self.source != "render" and not self.downloads():
+            require_file(f"galaxy10.{self.source}.path", self.settings[self.source]["path"])

@@ -1,0 +1,126 @@
+"""GalSim study: the reference notebook's conditional autoencoder, trained in three steps.
+
+One job per dataset variant trains encoder, decoder and autoencoder
+(:mod:`sim2model.studies.galsim.autoencoder_training`) and writes
+
+* ``model``: the encoder with outputs on the normaliser's target scale, so the generic
+  evaluation stage scores it (RMSE table, Cramér–Rao comparison) like the Xception network;
+* ``decoder``: the decoder, five parameters in [0, 1] -> noiseless stamp in counts (its [0, 1]
+  output times the image scale below);
+* ``history``: one row per epoch of the three steps;
+* ``figure``: noisy / noiseless / decoder reconstruction / residual of test stamps.
+
+Targets: the parameters scaled to [0, 1] by the training split's range (the normaliser's),
+and the noiseless stamp divided by the training split's brightest noiseless pixel, both clipped
+to [0, 1] as the sigmoid outputs require.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from sim2model.data.normalise import Normaliser
+from sim2model.io.dataset import Dataset, read_dataset
+
+log = logging.getLogger(__name__)
+
+#: Model settings that steer the training, not the builder.
+TRAINING_KEYS = ("arch", "variants", "step_epochs", "patience")
+
+
+def unit_targets(ds: Dataset, normaliser: Normaliser, image_scale: float) -> dict[str, np.ndarray]:
+    """``params`` and ``image`` targets of ``ds`` in [0, 1]."""
+    params = (normaliser.transform_y(ds.y) + 1.0) / 2.0
+    image = ds.extra["noiseless"][..., None] / np.float32(image_scale)
+    return {
+        "params": np.clip(params, 0.0, 1.0).astype(np.float32),
+        "image": np.clip(image, 0.0, 1.0).astype(np.float32),
+    }
+
+
+def galsim_autoencoder(
+    train: str,
+    val: str,
+    test: str,
+    norm: str,
+    model: str,
+    decoder: str,
+    history: str,
+    figure: str,
+    *,
+    model_config: Mapping[str, Any],
+    train_config: Mapping[str, Any],
+    seed: int,
+    pixel_scale: float,
+    threads: int = 1,
+    n_examples: int = 4,
+) -> None:
+    """Train the conditional autoencoder on a variant and write its encoder, decoder, history
+    and reconstruction figure.
+
+    ``model_config`` holds the builder options (``filters``, ``dense_units``, ``dropout``) and
+    ``step_epochs`` (maximum epochs of the encoder, decoder and joint steps); ``train_config``
+    the shared ``batch_size`` and ``learning_rate``.
+    """
+    from sim2model.train.backend import configure_from_settings, log_devices
+
+    configure_from_settings(train_config, seed=seed, threads=threads)
+    log_devices(log)
+    from sim2model.plots.style import save_figure
+    from sim2model.stages.train import scaled_learning_rate
+    from sim2model.studies.galsim.autoencoder import (
+        build_conditional_autoencoder,
+        decoder_in_counts,
+        encoder_in_normalised_units,
+    )
+    from sim2model.studies.galsim.autoencoder_training import train_autoencoder
+    from sim2model.studies.galsim.figures import reconstruction_figure
+
+    normaliser = Normaliser.load(norm)
+    train_ds, val_ds = read_dataset(train), read_dataset(val)
+    image_scale = float(train_ds.extra["noiseless"].max())
+    options = {k: v for k, v in model_config.items() if k not in TRAINING_KEYS}
+    encoder, decoder_net, autoencoder = build_conditional_autoencoder(
+        train_ds.x.shape[1:], train_ds.y.shape[1], **options
+    )
+    log.info(
+        "conditional autoencoder: encoder %d, decoder %d parameters",
+        encoder.count_params(), decoder_net.count_params(),
+    )  # fmt: skip
+    frame = train_autoencoder(
+        autoencoder,
+        encoder,
+        decoder_net,
+        normaliser.transform_x(train_ds.x),
+        unit_targets(train_ds, normaliser, image_scale),
+        normaliser.transform_x(val_ds.x),
+        unit_targets(val_ds, normaliser, image_scale),
+        epochs=model_config["step_epochs"],
+        batch_size=train_config["batch_size"],
+        learning_rate=scaled_learning_rate(train_config),
+        patience=model_config.get("patience", 5),
+    )
+    encoder_in_normalised_units(encoder).save(model)
+    decoder_in_counts(decoder_net, image_scale).save(decoder)
+    frame.to_csv(history, index=False, float_format="%.6g")
+
+    test_ds = read_dataset(test)
+    idx = np.arange(min(n_examples, len(test_ds)))
+    noisy = normaliser.transform_x(test_ds.x[idx])
+    recon = np.asarray(autoencoder.predict(noisy, verbose=0)["image"])[..., 0] * image_scale
+    save_figure(
+        reconstruction_figure(
+            test_ds.x[idx, :, :, 0], test_ds.extra["noiseless"][idx], recon,
+            pixel_scale=pixel_scale, row_labels=_snr_labels(test_ds, idx),
+            title="Conditional autoencoder: decoder(encoder(noisy))",
+        ),
+        figure,
+    )  # fmt: skip
+
+
+def _snr_labels(ds: Dataset, idx: Sequence[int]) -> list[str]:
+    return [f"SNR {ds.meta['snr'][i]:.0f}" for i in idx]

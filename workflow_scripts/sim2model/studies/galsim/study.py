@@ -1,0 +1,187 @@
+"""GalSim study (Sérsic galaxy parameters, after the reference notebook on GalSim stamps).
+
+Variants ``v1``-``v3`` differ in PSF and noise priors; a variant with ``input: noiseless`` (the
+reference's upper bound) trains on the noiseless stamps instead of the noisy ones. The
+fixed-parameter test sets (``snr30``,
+``snr60``) hold one galaxy under many noise realisations for the Cramér–Rao comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sim2model.errors import ConfigError
+from sim2model.sharding import fixed_size_spans
+from sim2model.study import Shard, Study, numbered_shards
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+from sim2model.studies.galsim.names import AUTOENCODER_ARCH, DENOISER_ARCHS, DENOISER_SET
+
+
+class GalsimStudy(Study):
+    name = "galsim"
+    source_env = "galsim"
+    own_model_tasks = {AUTOENCODER_ARCH: ("regression",)}
+
+    def source_note(self) -> str:
+        return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
+
+    def variants(self) -> list[str]:
+        """Training variants (one set to null is dropped: config files merge key by key)."""
+        return [name for name, spec in self.settings["variants"].items() if spec is not None]
+
+    def declared_variants(self) -> list[str]:
+        return list(self.settings["variants"])
+
+    def testsets(self) -> list[str]:
+        """Fixed-parameter test sets (evaluated with the model of ``testsets.model_variant``).
+
+        A test set set to null is dropped, like a variant.
+        """
+        return [
+            name for name, spec in self.settings["testsets"]["sets"].items() if spec is not None
+        ]
+
+    def denoisers(self) -> list[str]:
+        """Configured denoisers of the two-stage denoise-then-regress experiment."""
+        block = self.settings.get("denoisers") or {}
+        return [name for name, spec in (block.get("models") or {}).items() if spec is not None]
+
+    def merged_sets(self) -> list[str]:
+        """Source variants merged into one file each (not split): test sets, denoiser set."""
+        return [*self.testsets(), *([DENOISER_SET] if self.denoisers() else [])]
+
+    def source_variants(self) -> list[str]:
+        return [*self.variants(), *self.merged_sets()]
+
+    def recipe(self, name: str) -> dict[str, Any]:
+        """Keyword arguments of the ``GalaxyRecipe`` of a variant or fixed-parameter test set."""
+        settings = self.settings
+        if name == DENOISER_SET:
+            return self.recipe(settings["denoisers"]["variant"])
+        scale = settings["flux_scale"]
+        common = {
+            "flux": tuple(scale * f for f in settings["flux_factor"]),
+            "sersic_n": tuple(settings["sersic_n"]),
+            "half_light_radius": tuple(settings["half_light_radius"]),
+            "shear": (0.0, settings["shear_max"]),
+            "snr": tuple(settings["snr_range"]),
+            "n_grid": settings["n_grid"],
+            "stamp_size": settings["stamp_size"],
+            "pixel_scale": settings["pixel_scale"],
+            "noise": self.noise(),
+        }
+        if name in settings["variants"]:
+            spec = settings["variants"][name]
+            return {
+                **common,
+                "psf_fwhm": tuple(spec["psf_fwhm"]),
+                "sigma": tuple(spec["sigma"]),
+                "psf_channel": spec.get("psf_channel", False),
+            }
+        testsets = settings["testsets"]
+        fixed = {**testsets["fixed"], "sigma": testsets["sets"][name]["sigma"]}
+        return {**common, "fixed": fixed}
+
+    def autoencoder_models(self) -> list[str]:
+        """Configured models that are conditional autoencoders (trained in three steps)."""
+        return [m for m, spec in self.models().items() if spec["arch"] == AUTOENCODER_ARCH]
+
+    def run_loss(self, variant: str, model: str) -> str:
+        if model in self.autoencoder_models():
+            return "binary_crossentropy"
+        return super().run_loss(variant, model)
+
+    def noise(self) -> str:
+        """Noise of every stamp: ``ccd`` (Poisson + Gaussian) or ``gaussian`` (the reference)."""
+        return self.settings.get("noise", "ccd")
+
+    def variant_input(self, name: str) -> str:
+        """What a variant's models see: ``noisy`` stamps or the ``noiseless`` ones."""
+        return (self.settings["variants"].get(name) or {}).get("input", "noisy")
+
+    def n_samples(self, name: str) -> int:
+        if name == DENOISER_SET:
+            return self.settings["denoisers"]["n_samples"]
+        sets = {**self.settings["variants"], **self.settings["testsets"]["sets"]}
+        return sets[name]["n_samples"]
+
+    def shards(self, variant: str) -> list[Shard]:
+        spans = fixed_size_spans(self.n_samples(variant), self.settings["shard_size"])
+        recipe = {
+            "variant": variant,
+            "recipe": self.recipe(variant),
+            "renderer": self.renderer(),
+            "input": self.variant_input(variant),
+        }
+        return numbered_shards(variant, spans, recipe)
+
+    def renderer(self) -> str:
+        """``galsim`` (the reference) or ``batched`` (the NumPy renderer validated against it)."""
+        return self.settings.get("renderer", "galsim")
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        from sim2model.studies.galsim.galaxies import limit_threads, simulate_shard
+        from sim2model.studies.galsim.prior import GalaxyRecipe
+
+        limit_threads(1)
+        ds = simulate_shard(
+            GalaxyRecipe(**recipe["recipe"]),
+            recipe["count"],
+            seed,
+            recipe["first"],
+            progress=True,
+            tables_dir=cache_dir if recipe.get("renderer") == "batched" else None,
+        )
+        if recipe.get("input", "noisy") == "noiseless":
+            ds.x[..., 0] = ds.extra["noiseless"]
+        ds.attrs = {
+            **ds.attrs,
+            "variant": recipe["variant"],
+            "shard_index": recipe["index"],
+            "seed": seed,
+        }
+        return ds
+
+    def check(self) -> None:
+        super().check()
+        testsets = self.settings["testsets"]
+        if testsets["model_variant"] not in self.variants():
+            raise ConfigError(
+                "galsim.testsets.model_variant",
+                f"{testsets['model_variant']!r} is not a variant (they are {self.variants()})",
+            )
+        clash = sorted(set(self.variants()) & set(self.testsets()))
+        if clash:
+            raise ConfigError(
+                "galsim.testsets.sets", f"{clash} are also dataset variants; use other names"
+            )
+        if DENOISER_SET in {*self.variants(), *self.testsets()}:
+            raise ConfigError("galsim.variants", f"{DENOISER_SET!r} is reserved for the denoisers")
+        if self.denoisers():
+            self.check_denoisers()
+
+    def check_denoisers(self) -> None:
+        """The denoised variant and the regressor exist; every denoiser is an image model."""
+        block = self.settings["denoisers"]
+        if block["variant"] not in self.variants():
+            raise ConfigError(
+                "galsim.denoisers.variant",
+                f"{block['variant']!r} is not a variant (they are {self.variants()})",
+            )
+        if block["regressor"] not in self.models():
+            raise ConfigError(
+                "galsim.denoisers.regressor",
+                f"{block['regressor']!r} is not a model (they are {sorted(self.models())})",
+            )
+        for name in self.denoisers():
+            arch = block["models"][name]["arch"]
+            if arch not in DENOISER_ARCHS:
+                raise ConfigError(
+                    f"galsim.denoisers.models.{name}.arch",
+                    f"{arch!r} is not a denoiser ({', '.join(DENOISER_ARCHS)})",
+                )

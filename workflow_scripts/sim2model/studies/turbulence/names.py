@@ -1,0 +1,11 @@
+"""Names of the turbulence study: its targets, classes, units and fixed paths (standard library
+only).
+
+Every other module of the study imports them from here, so this module imports nothing of the
+workflow's own.
+"""
+
+from __future__ import annotations
+
+#: Name of the derived variant with flattened power spectra.
+FLATTENED = "flattened"

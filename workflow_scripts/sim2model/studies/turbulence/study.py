@@ -1,0 +1,308 @@
+"""Turbulence study (cosmic-ray transport from density maps, after the ML_Turb reference notebook).
+
+Athena++ snapshots of each transport class (runs this workflow builds and runs, the user's own
+runs, or the statistical surrogate) become FITS cubes, then one shard of cubes per (variant,
+class); the generic dataset stage cuts them into buffered slabs of 2D maps. Variants classify
+the transport class (or groups of classes) or map density to another variable (image2image);
+``flattened`` retrains the classifier on flattened power spectra.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+from collections.abc import Mapping
+from typing import Any
+
+from sim2model.errors import ConfigError
+from sim2model.studies.turbulence.names import FLATTENED
+from sim2model.study import Shard, Study
+
+
+class TurbulenceStudy(Study):
+    name = "turbulence"
+    source_env = None  # shards come from the study's own FITS and cube rules
+
+    def source_note(self) -> str:
+        if self.source == "surrogate":
+            return (
+                "SURROGATE: the statistical surrogate of MHD + cosmic-ray turbulence (genuine "
+                ".athdf files, not a simulation; class differences are built in)"
+            )
+        if self.source == "athena":
+            athena = self.settings["athena"]
+            return (
+                f"Athena++ runs of this workflow (driven MHD turbulence with cosmic rays, "
+                f"{athena['cells']}^3 cells, Mach {athena['physics']['mach']:g}, beta "
+                f"{athena['physics']['beta']:g}, {athena['realisations']} realisation(s) per class)"
+            )
+        return "Athena++ snapshots"
+
+    # -- classes and snapshots ------------------------------------------------------------------
+    def classes(self) -> list[str]:
+        """Transport class names in class-id order."""
+        if self.source == "surrogate":
+            return list(self.settings["surrogate"]["classes"])
+        if self.source == "athena":
+            return list(self.settings["athena"]["classes"])
+        return list(self.settings["classes"])
+
+    def surrogate_snapshots(self) -> int:
+        """Snapshots the surrogate writes per class."""
+        return self.settings["surrogate"]["snapshots"]
+
+    @functools.cache  # noqa: B019 (one study object per workflow; globbed once per class)
+    def user_snapshots(self, cls: str) -> tuple[str, ...]:
+        """The user's ``.athdf`` files of a class (source athdf), globs expanded in order."""
+        paths: list[str] = []
+        for pattern in self.settings["classes"][cls]["snapshots"]:
+            matches = sorted(glob.glob(pattern))
+            if not matches:
+                raise ConfigError(
+                    f"turbulence.classes.{cls}.snapshots", f"{pattern!r} matches no file"
+                )
+            paths.extend(matches)
+        return tuple(paths)
+
+    def n_snapshots(self, cls: str) -> int:
+        if self.source == "surrogate":
+            return self.surrogate_snapshots()
+        if self.source == "athena":
+            return self.athena_realisations() * self.athena_snapshots()
+        return len(self.user_snapshots(cls))
+
+    # -- Athena++ runs (source athena) ----------------------------------------------------------
+    def athena_realisations(self) -> int:
+        """Runs per class (each with its own turbulence-driver seed, shared by the classes)."""
+        return self.settings["athena"]["realisations"]
+
+    def athena_snapshots(self) -> int:
+        """Snapshots each run writes."""
+        return self.settings["athena"]["run"]["snapshots"]
+
+    def athena_flags(self) -> list[str]:
+        """configure.py flags of the Athena++ build."""
+        from sim2model.studies.turbulence.athena import configure_flags
+
+        return configure_flags(self.settings["athena"]["build"])
+
+    def athena_build_name(self) -> str:
+        """Cache folder name of the build: commit, flags and problem generator content."""
+        from sim2model.studies.turbulence.athena import build_key
+
+        return build_key(self.settings["athena"]["code"]["commit"], self.athena_flags())
+
+    def athena_input(self, cls: str, seed: int) -> str:
+        """The athinput file of one run of class ``cls``."""
+        from sim2model.studies.turbulence.athena import athinput_text
+
+        return athinput_text(self.settings["athena"], cls, seed=seed)
+
+    def athena_tlim(self) -> float:
+        """End time of every run (its last snapshot), code units."""
+        from sim2model.studies.turbulence.athena import snapshot_times
+
+        return snapshot_times(self.settings["athena"])[-1]
+
+    def athena_runtime_minutes(self) -> int:
+        """Wall-time request of one run (three times the estimate, at least 5 minutes)."""
+        from sim2model.studies.turbulence.athena import estimated_seconds
+
+        athena = self.settings["athena"]
+        return max(5, int(3 * estimated_seconds(athena, athena["ranks"]) / 60) + 1)
+
+    # -- variants -------------------------------------------------------------------------------
+    def cube_variants(self) -> dict[str, Mapping[str, Any]]:
+        """Variants built from cubes (a variant set to null is dropped: config files merge)."""
+        return {n: spec for n, spec in self.settings["variants"].items() if spec is not None}
+
+    def flattened_source(self) -> str | None:
+        """The classification variant ``flattened`` is derived from (None: no flattened test)."""
+        return self.settings.get("flattened_variant")
+
+    def variants(self) -> list[str]:
+        return [*self.cube_variants(), *([FLATTENED] if self.flattened_source() else [])]
+
+    def declared_variants(self) -> list[str]:
+        return [*self.settings["variants"], FLATTENED]
+
+    def source_variants(self) -> list[str]:
+        return list(self.cube_variants())
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """A variant with ``train_on_projections`` trains and validates on projections too."""
+        settings = super().dataset_settings()
+        if variant is not None and settings.get("spatial"):
+            projections = bool(self.spec(variant).get("train_on_projections", False))
+            settings["spatial"] = {**settings["spatial"], "train_on_projections": projections}
+        return settings
+
+    def spec(self, variant: str) -> Mapping[str, Any]:
+        """A variant's settings; the flattened variant's are its source variant's."""
+        name = self.flattened_source() if variant == FLATTENED else variant
+        return self.cube_variants()[name]
+
+    def task(self, variant: str) -> str:
+        return self.spec(variant)["task"]
+
+    def variant_classes(self, variant: str) -> list[str]:
+        """Classes a variant's samples come from (all by default; a grouped variant's: the
+        members of its groups, in class order)."""
+        spec = self.spec(variant)
+        if spec.get("groups"):
+            members = {c for group in spec["groups"].values() for c in group}
+            return [c for c in self.classes() if c in members]
+        return list(spec.get("classes", self.classes()))
+
+    def class_names(self, variant: str) -> list[str]:
+        """Label names of a variant's classifier: its groups (e.g. ``{mhd: [mhd], cr: [...]}``
+        gives the reference's two-class MHD vs MHD+CR task), else every transport class."""
+        groups = self.spec(variant).get("groups")
+        return list(groups) if groups else self.classes()
+
+    def class_id(self, variant: str, cls: str) -> int:
+        """The label of transport class ``cls``'s samples in ``variant``."""
+        groups = self.spec(variant).get("groups")
+        if not groups:
+            return self.classes().index(cls)
+        return next(i for i, members in enumerate(groups.values()) if cls in members)
+
+    def class_variables(self, cls: str) -> list[str]:
+        """Variables converted to FITS for a class: inputs and targets of the variants using it."""
+        names: list[str] = []
+        for variant, spec in self.cube_variants().items():
+            if cls in self.variant_classes(variant):
+                names += [spec["input"], *([spec["target"]] if "target" in spec else [])]
+        return list(dict.fromkeys(names))
+
+    def interpreted_variant(self) -> str | None:
+        """The classification variant whose model the saliency and smoothing tests inspect:
+        ``interpretation.variant``, else the flattened test's source, else the first one."""
+        return (
+            self.settings["interpretation"].get("variant")
+            or self.flattened_source()
+            or next((v for v in self.cube_variants() if self.task(v) == "classification"), None)
+        )
+
+    def interpreted_model(self) -> str:
+        """The first model trained on :meth:`interpreted_variant`."""
+        return self.variant_models(self.interpreted_variant())[0]
+
+    def shards(self, variant: str) -> list[Shard]:
+        """One shard of cubes per class (the flattened variant reads its source's)."""
+        source = self.flattened_source() if variant == FLATTENED else variant
+        classes = self.classes()
+        return [Shard(source, classes.index(c), c) for c in self.variant_classes(source)]
+
+    # -- checks ---------------------------------------------------------------------------------
+    def check(self) -> None:
+        if self.source == "athena":
+            self._check_athena()
+        if self.source == "athdf":
+            if not self.settings["classes"]:
+                raise ConfigError(
+                    "turbulence.classes",
+                    "is empty but turbulence.source is athdf: list each class's snapshots as "
+                    "turbulence.classes.<name>.snapshots",
+                )
+            for cls in self.classes():
+                self.user_snapshots(cls)
+        classes = self.classes()
+        for name, spec in self.cube_variants().items():
+            if spec["task"] == "image2image" and "target" not in spec:
+                raise ConfigError(
+                    f"turbulence.variants.{name}.target",
+                    "an image2image variant needs a target variable (e.g. Ec or emag)",
+                )
+            unknown = [c for c in spec.get("classes", []) if c not in classes]
+            if unknown:
+                raise ConfigError(
+                    f"turbulence.variants.{name}.classes",
+                    f"unknown classes {unknown} (the classes are {classes})",
+                )
+            self._check_groups(name, spec, classes)
+            spatial = self.dataset_settings(name).get("spatial") or {}
+            if spec.get("train_on_projections") and not spatial.get("projection_depth"):
+                raise ConfigError(
+                    f"turbulence.variants.{name}.train_on_projections",
+                    f"needs projections: set {self.dataset_key('spatial')}.projection_depth",
+                )
+        flattened = self.flattened_source()
+        if flattened is not None:
+            if self.cube_variants().get(flattened, {}).get("task") != "classification":
+                choices = [v for v in self.cube_variants() if self.task(v) == "classification"]
+                raise ConfigError(
+                    "turbulence.flattened_variant",
+                    f"{flattened!r} is not a classification variant (they are {choices})",
+                )
+        interpreted = self.interpreted_variant()
+        if interpreted and (
+            interpreted not in self.variants() or self.task(interpreted) != "classification"
+        ):
+            raise ConfigError(
+                "turbulence.interpretation.variant",
+                f"{interpreted!r} is not a classification variant of {self.variants()}",
+            )
+        smoothed = self.settings["interpretation"]["smoothing_class"]
+        if interpreted and smoothed not in self.class_names(interpreted):
+            raise ConfigError(
+                "turbulence.interpretation.smoothing_class",
+                f"unknown class {smoothed!r}; the classes of variant {interpreted!r} are "
+                f"{self.class_names(interpreted)}",
+            )
+        super().check()
+
+    def _check_athena(self) -> None:
+        """Classes, mesh decomposition, MPI ranks and the source of the Athena++ block."""
+        athena = self.settings["athena"]
+        if len(athena["classes"]) < 2:
+            raise ConfigError("turbulence.athena.classes", "list at least two transport classes")
+        for cls, spec in athena["classes"].items():
+            kappa = spec.get("kappa_par", 0.0)
+            if spec["transport"] == "diffusion" and not kappa > 0:
+                raise ConfigError(
+                    f"turbulence.athena.classes.{cls}.kappa_par",
+                    "diffusion needs a coefficient > 0 (code units L cs)",
+                )
+            if spec["transport"] == "mhd" and kappa:
+                raise ConfigError(
+                    f"turbulence.athena.classes.{cls}.kappa_par", "MHD-only runs carry no CRs"
+                )
+        cells, block = athena["cells"], athena["meshblock_cells"]
+        if cells % block:
+            raise ConfigError(
+                "turbulence.athena.meshblock_cells",
+                f"{block} does not divide turbulence.athena.cells = {cells}",
+            )
+        ranks, blocks = athena["ranks"], (cells // block) ** 3
+        if ranks > blocks:
+            raise ConfigError(
+                "turbulence.athena.ranks",
+                f"{ranks} MPI ranks but only {blocks} meshblocks: lower meshblock_cells",
+            )
+        if ranks > 1 and not athena["build"]["mpi"]:
+            raise ConfigError("turbulence.athena.build.mpi", f"must be true to run {ranks} ranks")
+        if athena["run"]["snapshots"] > 1 and athena["run"]["spacing"] <= 0:
+            raise ConfigError("turbulence.athena.run.spacing", "must be > 0 for several snapshots")
+        code = athena["code"]
+        if not code.get("archive") and not code.get("url"):
+            raise ConfigError("turbulence.athena.code", "give an archive (or folder) or a url")
+
+    @staticmethod
+    def _check_groups(name: str, spec: Mapping[str, Any], classes: list[str]) -> None:
+        """A grouped variant's groups: classification only, known classes, each in one group."""
+        groups = spec.get("groups")
+        if not groups:
+            return
+        key = f"turbulence.variants.{name}.groups"
+        if spec["task"] != "classification" or "classes" in spec:
+            raise ConfigError(key, "groups label a classification variant and replace `classes`")
+        members = [c for group in groups.values() for c in group]
+        unknown = [c for c in members if c not in classes]
+        if unknown:
+            raise ConfigError(key, f"unknown classes {unknown} (the classes are {classes})")
+        repeated = sorted({c for c in members if members.count(c) > 1})
+        if repeated:
+            raise ConfigError(key, f"classes {repeated} are in more than one group")
+        if len(groups) < 2:
+            raise ConfigError(key, "a classifier needs at least two groups")

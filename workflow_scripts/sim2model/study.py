@@ -1,0 +1,447 @@
+"""What every study provides to the workflow: its variants, source shards, models and checks.
+
+A study is one subclass of :class:`Study` in ``sim2model/studies/<name>.py``, registered in
+``sim2model/studies/__init__.py``. The rules ask it, at parse time, which shards, variants and
+models exist; the generic ``source_shard`` job asks it to build one shard. Nothing else in the
+workflow knows how a study's data are made.
+
+Study modules import only the standard library at module level, so the Snakefile can load every
+study without numerical packages; simulators are imported inside :meth:`Study.build_shard`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sim2model.errors import ConfigError
+from sim2model.sharding import ShardSpan, fixed_size_spans
+from sim2model.train.losses import LOSS_BY_TASK
+
+if TYPE_CHECKING:
+    from sim2model.io.dataset import Dataset
+
+#: Tasks a dataset variant can have; the loss and the report follow from it.
+TASKS = ("regression", "classification", "image2image")
+
+#: Tasks each registered model architecture can be trained for.
+MODEL_TASKS = {
+    "cnn_classifier": ("classification",),
+    "dgcnn": ("classification",),
+    "edsr": ("image2image",),
+    "mlp": ("classification",),
+    "rdn": ("image2image",),
+    "unet": ("image2image",),
+    "vgg": ("regression",),
+    "xception": ("regression", "classification"),
+}
+
+
+#: Settings of the generate stage that a study's ``generative`` block leaves unset
+#: (config/schema.yaml describes each; the schema cannot hold them: the block may be null).
+GENERATIVE_DEFAULTS: Mapping[str, Any] = {
+    "classifier": None,
+    "test_where": {},
+    "model": {"base_filters": 16, "depth": 2, "embedding_dim": 64},
+    "timesteps": 1000,
+    "max_train_maps": None,
+    "epochs": 10,
+    "batch_size": 32,
+    "learning_rate": 0.002,
+    "class_dropout": 0.1,
+    "steps": 20,
+    "eta": 0.0,
+    "guidance": 2.0,
+    "n_per_class": 32,
+    "per_class_shown": 4,
+}
+
+#: Settings of an architecture search (a study's ``search.<model>`` block) left unset
+#: (config/schema.yaml describes each). ``variant`` None: the first variant the model trains on;
+#: ``subset`` None: the whole train split.
+SEARCH_DEFAULTS: Mapping[str, Any] = {
+    "variant": None,
+    "subset": None,
+    "tuner": "bayesian",
+    "max_trials": 10,
+    "epochs": 10,
+    "patience": 3,
+}
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One source-shard job of a variant.
+
+    ``name`` is the shard file's stem, ``span`` the samples it holds (None when only the job can
+    count them), ``inputs`` the files it reads (so the workflow reruns it when they change) and
+    ``recipe`` the plain, JSON-like arguments :meth:`Study.build_shard` needs.
+    """
+
+    variant: str
+    index: int
+    name: str
+    span: ShardSpan | None = None
+    inputs: tuple[str, ...] = ()
+    recipe: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed_keys(self) -> tuple[Any, ...]:
+        """Keys that, with the global seed and the study, derive the shard's random seed."""
+        return ("shard", self.variant, self.index)
+
+
+def numbered_shards(
+    variant: str, spans: Sequence[ShardSpan], recipe: Mapping[str, Any], inputs: Sequence[str] = ()
+) -> list[Shard]:
+    """Shards ``0000``, ``0001``, ... of ``variant``, each with its span in its recipe."""
+    return [
+        Shard(
+            variant,
+            span.index,
+            f"{span.index:04d}",
+            span,
+            tuple(inputs),
+            {**recipe, "index": span.index, "first": span.first, "count": span.count},
+        )
+        for span in spans
+    ]
+
+
+class Study:
+    """Base class of a study: the generic parts, overridden where a study differs."""
+
+    #: Config section and results folder of the study.
+    name: ClassVar[str]
+    #: Task of every dataset variant unless :meth:`task` says otherwise.
+    task_name: ClassVar[str] = "regression"
+    #: Environment (``envs/<name>.yaml``) of the generic ``source_shard`` rule; None when the
+    #: study's own rules write its shards.
+    source_env: ClassVar[str | None] = "sims"
+    #: Memory of one source-shard job.
+    source_mem_mb: ClassVar[int] = 2000
+    #: JSON schema of the study's config section (studies outside config/schema.yaml).
+    settings_schema: ClassVar[Mapping[str, Any] | None] = None
+    #: Architectures only this study's own rules train, and the tasks each can learn.
+    own_model_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.settings: Mapping[str, Any] = config[self.name]
+
+    # -- settings -------------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The configured source (``<study>.source``), or the study's name if it has one only."""
+        return self.settings.get("source", self.name)
+
+    def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
+        """Shared dataset settings, overridden key by key by the study's ``dataset`` block.
+
+        ``variant``: the settings that variant is split with (the same for every variant unless
+        a study splits one differently).
+        """
+        return {**self.config["dataset"], **self.settings.get("dataset", {})}
+
+    def samples_variant(self, variant: str) -> str:
+        """The variant whose shards and sample selection ``variant`` shares (itself by default).
+
+        Two variants naming the same one see the same maps and select them with the same seed,
+        so only their split differs.
+        """
+        return variant
+
+    def train_settings(self) -> dict[str, Any]:
+        """Shared training settings, overridden key by key by the study's ``train`` block."""
+        return {**self.config["train"], **self.settings.get("train", {})}
+
+    def dataset_key(self, option: str) -> str:
+        """Dotted config key that sets dataset ``option`` for this study."""
+        own = option in self.settings.get("dataset", {})
+        return f"{self.name}.dataset.{option}" if own else f"dataset.{option}"
+
+    # -- variants and models --------------------------------------------------------------------
+    def variants(self) -> list[str]:
+        """Dataset variants that are split and trained on (by default: one, named by the source)."""
+        return [self.source]
+
+    def declared_variants(self) -> list[str]:
+        """Variant names a model's ``variants`` list may name (including ones switched off)."""
+        return self.variants()
+
+    def source_variants(self) -> list[str]:
+        """Variants whose shards the source stage writes (variants plus test-only sets)."""
+        return self.variants()
+
+    def task(self, variant: str) -> str:
+        """Learning task of a dataset variant: regression, classification or image2image."""
+        return self.task_name
+
+    def training_loss(self, variant: str) -> str:
+        """The loss models of ``variant`` are trained on (that of its task)."""
+        return LOSS_BY_TASK[self.task(variant)]
+
+    def accuracy_goal(self) -> float | None:
+        """Test accuracy the study's reference sets as its goal (classifiers), or None."""
+        return None
+
+    def models(self) -> Mapping[str, Mapping[str, Any]]:
+        """Configured models: name -> builder options (``arch``, optional ``variants``).
+
+        A model set to null is dropped (config files merge key by key and cannot delete keys).
+        """
+        return {name: spec for name, spec in self.settings["models"].items() if spec is not None}
+
+    def variant_models(self, variant: str) -> list[str]:
+        """Models trained on ``variant``: those whose ``variants`` list names it (all if unset)."""
+        return [
+            name
+            for name, spec in self.models().items()
+            if variant in spec.get("variants", [variant])
+        ]
+
+    def trained_variants(self, model: str) -> list[str]:
+        """The active variants ``model`` is trained on (switched-off ones are skipped)."""
+        return [v for v in self.variants() if model in self.variant_models(v)]
+
+    def runs(self) -> list[tuple[str, str]]:
+        """(variant, model) of every model the study trains."""
+        return [(v, m) for v in self.variants() for m in self.variant_models(v)]
+
+    def generative_settings(self) -> dict[str, Any] | None:
+        """The study's ``generative`` block over :data:`GENERATIVE_DEFAULTS` (None: the study
+        trains no generator)."""
+        settings = self.settings.get("generative")
+        if settings is None:
+            return None
+        model = {**GENERATIVE_DEFAULTS["model"], **settings.get("model", {})}
+        return {**GENERATIVE_DEFAULTS, **settings, "model": model}
+
+    def searches(self) -> dict[str, dict[str, Any]]:
+        """Architecture searches (the ``search`` block; a model set to null is dropped): model
+        -> settings over :data:`SEARCH_DEFAULTS`, ``variant`` resolved."""
+        searches = {}
+        for model, block in (self.settings.get("search") or {}).items():
+            if block is None:
+                continue
+            settings = {**SEARCH_DEFAULTS, **block}
+            if settings["variant"] is None and model in self.models():
+                settings["variant"] = next(iter(self.trained_variants(model)), None)
+            searches[model] = settings
+        return searches
+
+    def run_loss(self, variant: str, model: str) -> str:
+        """Training loss of a run (its history's ``loss`` column): by default its variant's."""
+        return self.training_loss(variant)
+
+    # -- source ---------------------------------------------------------------------------------
+    def shards(self, variant: str) -> list[Shard]:
+        """The source shards of ``variant``."""
+        raise NotImplementedError(f"study {self.name} defines no shards")
+
+    def source_threads(self) -> int:
+        """Threads of one source-shard job."""
+        return 1
+
+    @staticmethod
+    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        """Make the samples of one shard from its ``recipe`` (runs inside the job).
+
+        ``cache_dir`` is a folder the study's shard jobs may share (e.g. lookup tables that are
+        costly to build); nothing in it is a data product.
+        """
+        raise NotImplementedError
+
+    # -- captions -------------------------------------------------------------------------------
+    def source_note(self) -> str:
+        """What the data are (the source, and whether it is a stand-in for real data)."""
+        return f"source {self.source}"
+
+    def describe(self, variant: str | None = None) -> str:
+        """Caption sentence for every table and figure: the source and the split really used."""
+        split = split_note(self.dataset_settings(variant))
+        return f"Data: {self.source_note()}. Split: {split}."
+
+    # -- checks ---------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Cross-key checks of the study's settings; raise :class:`ConfigError` naming the key."""
+        self.check_dataset()
+        self.check_models()
+        self.check_generative()
+        self.check_search()
+
+    def check_dataset(self) -> None:
+        """Split fractions sum to one; a spatial split excludes sample selection."""
+        settings = self.dataset_settings()
+        fractions = settings["fractions"]
+        total = sum(fractions.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                self.dataset_key("fractions"),
+                f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
+            )
+        if settings.get("test_rows", "random") != "random" and settings.get("group_by"):
+            raise ConfigError(
+                self.dataset_key("test_rows"),
+                f"{settings['test_rows']} fixes the test split and cannot be combined with "
+                f"{self.dataset_key('group_by')}; set one of them to null",
+            )
+        if settings.get("spatial") is not None:
+            for option in ("label_range", "balance", "group_by", "test_rows"):
+                if settings.get(option) is not None:
+                    raise ConfigError(
+                        self.dataset_key(option),
+                        f"{self.dataset_key('spatial')} cuts whole cubes into slabs and cannot "
+                        f"be combined with {option}; set {option} to null",
+                    )
+
+    def check_models(self) -> None:
+        """Every model names a known architecture, existing variants and a task it can learn."""
+        variants, declared = self.variants(), self.declared_variants()
+        model_tasks = {**MODEL_TASKS, **self.own_model_tasks}
+        for name, spec in self.models().items():
+            key = f"{self.name}.models.{name}"
+            arch = spec["arch"]
+            if arch not in model_tasks:
+                raise ConfigError(
+                    f"{key}.arch", f"unknown model {arch!r}; known: {sorted(model_tasks)}"
+                )
+            unknown = [v for v in spec.get("variants", []) if v not in declared]
+            if unknown:
+                raise ConfigError(
+                    f"{key}.variants", f"unknown variants {unknown}; the variants are {declared}"
+                )
+            for variant in self.trained_variants(name):
+                if self.task(variant) not in model_tasks[arch]:
+                    raise ConfigError(
+                        f"{key}.variants",
+                        f"{arch} learns {' or '.join(model_tasks[arch])}, but variant "
+                        f"{variant!r} is a {self.task(variant)} task",
+                    )
+        untrained = [v for v in variants if not self.variant_models(v)]
+        if untrained:
+            raise ConfigError(f"{self.name}.models", f"no model is trained on variants {untrained}")
+
+    def check_generative(self) -> None:
+        """The generator learns an active classification variant, judged by a model of it."""
+        settings = self.generative_settings()
+        if settings is None:
+            return
+        key, variant = f"{self.name}.generative", settings["variant"]
+        choices = [v for v in self.variants() if self.task(v) == "classification"]
+        if variant not in choices:
+            raise ConfigError(
+                f"{key}.variant",
+                f"{variant!r} is not an active classification variant (they are {choices})",
+            )
+        classifier = settings.get("classifier")
+        if classifier is not None and classifier not in self.variant_models(variant):
+            raise ConfigError(
+                f"{key}.classifier",
+                f"{classifier!r} is not trained on variant {variant!r} (models trained on it: "
+                f"{self.variant_models(variant)})",
+            )
+
+    def check_search(self) -> None:
+        """Each search tunes a configured model of a generic builder on a variant it trains on,
+        over a space of that builder's keywords and training settings."""
+        if not self.searches():
+            return
+        from sim2model.train.search_space import TUNERS, check_space
+
+        # By name: only the builders' signatures are read here, and the builder modules import
+        # keras inside their bodies, so this check needs no deep-learning package.
+        builders = importlib.import_module("sim2model.models").MODEL_BUILDERS
+
+        for model, settings in self.searches().items():
+            key = f"{self.name}.search.{model}"
+            if model not in self.models():
+                raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
+            arch = self.models()[model]["arch"]
+            if arch not in builders:
+                raise ConfigError(
+                    key, f"{arch} is trained by the study's own rule; a search needs one of "
+                    f"{sorted(builders)}",
+                )  # fmt: skip
+            trained = self.trained_variants(model)
+            if settings["variant"] not in trained:
+                raise ConfigError(
+                    f"{key}.variant",
+                    f"{settings['variant']!r} is not an active variant {model} trains on "
+                    f"(it trains on {trained})",
+                )
+            for option in ("subset", "max_trials", "epochs", "patience"):
+                value = settings[option]
+                if value is not None and (not isinstance(value, int) or value < 1):
+                    raise ConfigError(f"{key}.{option}", f"a positive integer, got {value!r}")
+            if settings["tuner"] not in TUNERS:
+                raise ConfigError(f"{key}.tuner", f"one of {TUNERS}, got {settings['tuner']!r}")
+            if "space" not in settings:
+                raise ConfigError(f"{key}.space", "missing: the hyperparameters to search")
+            check_space(settings["space"], builders[arch], f"{key}.space")
+
+
+_AXES = ("z", "y", "x")
+
+
+def split_note(dataset: Mapping[str, Any]) -> str:
+    """How the dataset stage splits samples, in words (from the resolved dataset settings)."""
+    fractions = dataset["fractions"]
+    shares = "/".join(f"{100 * fractions[k]:g}" for k in ("train", "val", "test"))
+    spatial = dataset.get("spatial")
+    if spatial is not None:
+        samples = spatial.get("samples") or "auto"
+        kind = {"slices": "slices", "plane_tiles": "tiles of the (Y, X) planes"}.get(
+            samples, "slices (tiles of the (Y, X) planes for 2D meshes)"
+        )
+        tile = f" cut into {spatial['tile']}x{spatial['tile']} tiles" if spatial.get("tile") else ""
+        wrap = ", periodic" if spatial.get("periodic", True) else ""
+        return (
+            f"train/val/test slabs ({shares}%) along {_AXES[spatial['axis']]} with "
+            f"{spatial['buffer']}-cell buffers{wrap}; samples are {kind}{tile}, so no test "
+            "sample lies within the buffer of a training sample"
+        )
+    words = [f"train/val/test {shares}%"]
+    group = dataset.get("group_by")
+    if group is None and dataset.get("test_rows") == "last":
+        words.append("test = the final samples in source order, train/val random from the rest")
+    elif group is None and dataset.get("test_rows") == "source":
+        words.append("test = the source's own test set, val cut at random from its training set")
+    elif group is None:
+        words.append("random by sample")
+    elif group == "box_id":
+        words.append("by simulated box (test boxes disjoint from training)")
+    else:
+        words.append(f"by {group} (no {group} value in two splits)")
+    if dataset.get("label_range") is not None:
+        low, high = dataset["label_range"]
+        words.append(f"targets cut to [{low:g}, {high:g}]")
+    if dataset.get("balance") is not None:
+        balance = dataset["balance"]
+        words.append(f"{balance['bins']} target bins balanced within each {balance['group']}")
+    return ", ".join(words)
+
+
+def require_file(key: str, path: str | None) -> str:
+    """``path`` if it names an existing file, else a :class:`ConfigError` naming ``key``."""
+    if not path or not Path(path).is_file():
+        raise ConfigError(key, f"no such file {path!r}")
+    return path
+
+
+__all__ = [
+    "MODEL_TASKS",
+    "SEARCH_DEFAULTS",
+    "TASKS",
+    "ConfigError",
+    "Shard",
+    "Study",
+    "fixed_size_spans",
+    "numbered_shards",
+    "require_file",
+    "split_note",
+]
