@@ -12,7 +12,7 @@ from sim2model.io.dataset import Dataset
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 
-#: The seed notebook's fixed-parameter test-set galaxy (its sigma 400 / 200 give SNR 30 / 60).
+#: The reference notebook's fixed-parameter test-set galaxy (its sigma 400 / 200 give SNR 30 / 60).
 SEED_TESTSET = {
     "flux": 1e5,
     "sersic_n": 3.0,

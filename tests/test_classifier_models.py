@@ -75,7 +75,7 @@ def test_mlp_parameter_count_by_hand():
 
 
 def test_mlp_on_seed_images():
-    # 69 * 69 = 4761 inputs; the seed's d = 100 tanh layer, and the default 128 units
+    # 69 * 69 = 4761 inputs; the reference's d = 100 tanh layer, and the default 128 units
     assert build_mlp((69, 69, 1), 5, hidden_units=(100,)).count_params() == 476_705
     model = build_mlp((69, 69, 1), 5, dropout=0.2)
     assert model.count_params() == 4761 * 128 + 128 + 128 * 5 + 5

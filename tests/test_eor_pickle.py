@@ -1,4 +1,4 @@
-"""Pickled 21-cm map tables (the seed's df_recode.gzip layout): ingest and loud validation."""
+"""Pickled 21-cm map tables (the reference's df_recode.gzip layout): ingest and loud validation."""
 
 import gzip
 import pickle

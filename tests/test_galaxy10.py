@@ -1,4 +1,4 @@
-"""Galaxy10 SDSS ingest (public HDF5, the seed's pickles) and the GalSim-rendered stand-in."""
+"""Galaxy10 SDSS ingest (public HDF5, the reference's pickles) and the GalSim-rendered stand-in."""
 
 import gzip
 import pickle
@@ -60,7 +60,7 @@ def write_pickle(path, content, compress=True):
 
 
 def seed_split(n_train=12, n_test=7, bands=1, seed=1, dtype=np.uint8):
-    """The seed's 4-tuple: images of 0..255 values and one-hot labels."""
+    """The reference's 4-tuple: images of 0..255 values and one-hot labels."""
     rng = np.random.default_rng(seed)
     parts = []
     for n in (n_train, n_test):
@@ -184,7 +184,7 @@ def test_three_band_pickle_selects_bands(tmp_path):
 
 
 def bad(index, value):
-    """The seed split with element ``index`` replaced by ``value``."""
+    """The reference split with element ``index`` replaced by ``value``."""
     content = list(seed_split())
     content[index] = value(content[index]) if callable(value) else value
     return tuple(content)

@@ -1,4 +1,4 @@
-"""Model registry and the Xception network of the seed notebook."""
+"""Model registry and the Xception network of the reference notebook."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from sim2model.models import MODEL_BUILDERS, build_model
 
-SEED_PARAMS = 109_304  # seed notebook's count, incl. a Normalization layer's 3 weights
+REFERENCE_PARAMS = 109_304  # reference notebook's count, incl. a Normalization layer's 3 weights
 
 
 def test_importing_models_does_not_import_keras():
@@ -22,8 +22,8 @@ def test_importing_models_does_not_import_keras():
 
 def test_xception_reproduces_seed_parameter_count():
     model = build_model("xception", (64, 64, 1), 5)
-    assert model.count_params() == SEED_PARAMS - 3
-    assert abs(model.count_params() - SEED_PARAMS) / SEED_PARAMS < 0.02
+    assert model.count_params() == REFERENCE_PARAMS - 3
+    assert abs(model.count_params() - REFERENCE_PARAMS) / REFERENCE_PARAMS < 0.02
     assert model.output_shape == (None, 5)
 
 
@@ -32,7 +32,7 @@ def test_xception_two_channel_input_predicts():
     x = np.random.default_rng(0).normal(size=(3, 64, 64, 2)).astype(np.float32)
     assert model.predict(x, verbose=0).shape == (3, 5)
     # Only the entry convolution sees the extra channel: 5 * 5 * 16 more weights.
-    assert model.count_params() == SEED_PARAMS - 3 + 400
+    assert model.count_params() == REFERENCE_PARAMS - 3 + 400
 
 
 def test_xception_relu_variant_and_classifier_head():

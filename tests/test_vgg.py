@@ -1,4 +1,4 @@
-"""The seed notebook's VGG regressor."""
+"""The reference notebook's VGG regressor."""
 
 from __future__ import annotations
 

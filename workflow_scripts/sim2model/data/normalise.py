@@ -1,8 +1,8 @@
 """Normalisation fitted on the training split only, saved as JSON, applied to every split.
 
-Targets of regression tasks are scaled per column to [-1, 1] (as the seed notebooks' MinMaxScaler),
-image-to-image targets are standardised per channel; both are inverted on predictions. Images are
-scaled by one of :data:`IMAGE_SCALINGS`.
+Targets of regression tasks are scaled per column to [-1, 1] (as the reference notebooks'
+MinMaxScaler), image-to-image targets are standardised per channel; both are inverted on
+predictions. Images are scaled by one of :data:`IMAGE_SCALINGS`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Conventions (all with :mod:`numpy.fft`, images treated as periodic):
 * Power is ``|F|**2 / (H * W)``: by Parseval its sum over all modes is the sum of squared pixels,
   and white noise of variance ``s**2`` has a flat spectrum of level ``s**2``.
 
-Flattening (the seed's flattened-power-spectrum test) replaces every Fourier amplitude by the
+Flattening (the reference's flattened-power-spectrum test) replaces every Fourier amplitude by the
 class-averaged amplitude of its radial bin and keeps the phase, so images of different classes
 share one power spectrum and only phase information tells them apart.
 """

@@ -1,4 +1,4 @@
-"""Multilayer perceptron classifier on flattened images (the galaxy10 seed's network).
+"""Multilayer perceptron classifier on flattened images (the galaxy10 reference's network).
 
 The seed flattens each 69x69x1 image to a 4761-vector and computes
 ``sigmoid(W2 tanh(W1 v + b1) + b2)``: one tanh hidden layer (``d = 100`` units there) and

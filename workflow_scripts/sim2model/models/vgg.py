@@ -1,13 +1,13 @@
-"""VGG-style regressor of the seed notebook (neutral fraction from 21 cm maps).
+"""VGG-style regressor of the reference notebook (neutral fraction from 21 cm maps).
 
-As the seed's ``make_model_VGG``: each block stacks ``convs_per_block`` bias-free 3x3
+As the reference's ``make_model_VGG``: each block stacks ``convs_per_block`` bias-free 3x3
 convolutions followed by *one* batch normalisation and a ReLU, and every block but the last
 ends in 2x2 max pooling. The last block's features are flattened and pass through
 ``dense_layers`` bias-free dense layers, each followed by batch normalisation and a ReLU, to
 a linear, bias-free output layer. Every kernel and every batch normalisation's offset (beta)
 starts Glorot-normal, and batch normalisation uses momentum 0.9, as in the seed.
 
-The defaults reproduce the seed's network: 167,123,104 parameters (7,104 of them the
+The defaults reproduce the reference's network: 167,123,104 parameters (7,104 of them the
 batch normalisations' moving statistics) for a 200x200x1 input and one output,
 20,060,320 for a 64x64x1 input.
 """
@@ -44,7 +44,7 @@ def build_vgg(
     """Build the network for ``(H, W, C)`` inputs with ``n_outputs`` linear outputs.
 
     ``filters`` gives one block per entry; ``dropout`` > 0 inserts a dropout layer before the
-    output layer (the seed has none).
+    output layer (the reference has none).
     """
     import keras
     from keras import layers

@@ -10,7 +10,7 @@ default (keras-tuner passed them ``kernel_initializer``, which tf.keras ignored)
 keras-tuner, ``kernel_size`` sizes only the entry convolution; the separable convolutions use
 ``sep_kernel_size`` (fixed at 3 in keras-tuner).
 
-The defaults reproduce the seed notebook's best model: 109,301 parameters for a 64x64x1
+The defaults reproduce the reference notebook's best model: 109,301 parameters for a 64x64x1
 input and 5 outputs (109,304 in the seed, whose count included a ``Normalization`` layer's
 mean, variance and count).
 """

@@ -1,9 +1,9 @@
-"""Reader for cosmic-ray sky files laid out like the seed's ``cr_sphere.npz``.
+"""Reader for cosmic-ray sky files laid out like the reference's ``cr_sphere.npz``.
 
 The file is a NumPy ``.npz`` archive with two arrays:
 
 * ``data``: float ``(N, P, 4)``, per event a unit arrival vector ``(x, y, z)`` and a normalised
-  energy (passed on unchanged: the seed does not say how it was normalised);
+  energy (passed on unchanged: the reference does not say how it was normalised);
 * ``label``: ``(N,)`` classes 0 (isotropic) / 1 (signal), or their one-hot encoding ``(N, 2)``.
 
 ``start``/``stop`` select a row range, so a large file can be ingested in shards. Rows are read

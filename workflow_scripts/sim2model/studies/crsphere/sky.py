@@ -1,7 +1,7 @@
 """Sky maps of cosmic-ray arrival directions and the k-NN graphs a DGCNN builds on them.
 
 Both figures use matplotlib's Hammer (equal-area) projection. Directions are converted as the
-seed's ``vec2ang``: longitude ``-atan2(y, x)`` (so longitude grows to the left, as on sky maps
+reference's ``vec2ang``: longitude ``-atan2(y, x)`` (so longitude grows to the left, as on sky maps
 seen from inside the sphere) and latitude ``atan2(z, sqrt(x^2 + y^2))``, both in radians.
 """
 

@@ -1,4 +1,4 @@
-"""Reader for 21-cm map tables pickled with pandas, laid out like the seed's ``df_recode.gzip``.
+"""Reader for pandas-pickled 21-cm map tables laid out like the reference's ``df_recode.gzip``.
 
 The file is a gzip-compressed pickle of a DataFrame with one row per map: a column of 2-D arrays
 (``maps``), the neutral fraction (``xHI``), the ``redshift`` and possibly more scalar columns

@@ -276,7 +276,7 @@ def pickle_shard(
     """Maps of part ``shard_index`` (of ``n_shards`` contiguous parts) of a pickled map table.
 
     The table's ``xHI`` is the label and also ``meta/xHI_box`` (a table holds one xHI per map).
-    Maps are multiplied by ``scale_to_mk`` (the seed's ``df_recode.gzip`` does not state its
+    Maps are multiplied by ``scale_to_mk`` (the reference's ``df_recode.gzip`` does not state its
     unit). ``meta/box_id`` comes from the column ``box_column`` (config
     ``eor21cm.pickle.box_column``; an error names the file and column when it is missing); when
     ``box_column`` is None the shard has no ``box_id`` (nothing is guessed), so it cannot be

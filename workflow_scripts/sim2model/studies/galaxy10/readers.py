@@ -1,4 +1,4 @@
-"""Readers for Galaxy10 SDSS images: the public HDF5 file and the seed's pickled train/test split.
+"""Readers for Galaxy10 SDSS images: the public HDF5 file and the reference's pickled split.
 
 Galaxy10 SDSS (Leung & Bovy, astroNN) holds 69x69 SDSS colour cutouts labelled by Galaxy Zoo
 votes: ``images`` uint8 ``(N, 69, 69, 3)`` with bands (g, r, i) along the last axis and ``ans``
@@ -7,7 +7,7 @@ votes: ``images`` uint8 ``(N, 69, 69, 3)`` with bands (g, r, i) along the last a
 ``data.pkl`` is not compressed) holds ``(train_images_raw, train_labels, test_images_raw,
 test_labels)`` with images ``(N, 69, 69, 1 or 3)`` and one-hot labels ``(N, 5)``.
 
-Pixels are scaled exactly as the seed does, ``uint8 / 256``, so ``x`` lies in ``[0, 255/256]``
+Pixels are scaled exactly as the reference does, ``uint8 / 256``, so ``x`` lies in ``[0, 255/256]``
 (float32 holds these values exactly). Classes and bands are selected before the conversion to
 float32, and the HDF5 images are read in chunks, so memory peaks at the float32 output.
 Unpickling runs code from the file: read only trusted files.
@@ -83,7 +83,7 @@ def _check_pixels(path: Path, field: str, images: np.ndarray, rows: np.ndarray) 
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
-    """Validated 0..255 pixel values as float32 ``value / 256`` (exact, as the seed scales)."""
+    """Validated 0..255 pixel values as float32 ``value / 256`` (exact, as the reference scales)."""
     return images.astype(np.float32) / np.float32(256)
 
 
@@ -129,7 +129,7 @@ def _require_file(path: Path) -> None:
 
 
 def read_galaxy10_h5(path: str | os.PathLike, *, bands: str = "g", first_id: int = 0) -> Dataset:
-    """Read the public Galaxy10 SDSS HDF5 file, keeping the seed's five classes.
+    """Read the public Galaxy10 SDSS HDF5 file, keeping the reference's five classes.
 
     Rows whose ``ans`` is in :data:`SEED_CLASSES` are kept in file order with labels remapped to
     0..4; ``bands`` "g" keeps channel 0, "gri" all three. ``meta/source_index`` is the row in
@@ -238,10 +238,10 @@ def _pickled_images(path: Path, field: str, images: Any, bands: str) -> np.ndarr
 def read_galaxy10_pickle(
     path: str | os.PathLike, *, bands: str = "g", first_id: int = 0
 ) -> tuple[Dataset, Dataset]:
-    """Read the seed's pickled split; return ``(train, test)`` datasets.
+    """Read the reference's pickled split; return ``(train, test)`` datasets.
 
     The file (gzip-compressed or plain) holds the 4-tuple :data:`PICKLE_FIELDS`. Labels are
-    one-hot rows or ids, both already in the seed's remapped order (0..4). Sample ids run from
+    one-hot rows or ids, both already in the reference's remapped order (0..4). Sample ids run from
     ``first_id`` through the training set, then the test set; ``meta/seed_split`` is 0 (train)
     or 1 (test) and ``meta/source_index`` the row in its array. Raises
     :class:`Galaxy10FileError` naming the file and field on any malformed input.

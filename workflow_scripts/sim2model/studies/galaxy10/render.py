@@ -1,4 +1,4 @@
-"""GalSim renders of the seed's five Galaxy10 morphologies as SDSS-like 69x69 cutouts.
+"""GalSim renders of the reference's five Galaxy10 morphologies as SDSS-like 69x69 cutouts.
 
 The embedded stand-in for Galaxy10 SDSS (the real file cannot be downloaded here). Every galaxy
 is an exponential disk (``galsim.InclinedExponential``, thickness ``scale_h_over_r``) plus a
@@ -26,7 +26,7 @@ of the arm amplitude at a fifth of its cost.
 Noise: Poisson on galaxy + sky (gain 1, then sky-subtracted) plus Gaussian read noise. Like an
 SDSS JPEG cutout, each image is stretched by ``asinh(Q I / peak) / asinh(Q)`` (``peak``: maximum
 of the 3x3-smoothed band-mean image, shared by the bands), clipped to [0, 1], quantised to 0..255
-and divided by 256 as the seed scales the real data. With ``bands="gri"`` (channels g, r, i)
+and divided by 256 as the reference scales the real data. With ``bands="gri"`` (channels g, r, i)
 spheroids are red (g-r 0.7-0.85), disks blue (g-r 0.35-0.6) and arms bluer still; PSF, sky and
 read noise are shared by the bands. The g channel's noise does not depend on ``bands``, its
 stretch does (the peak is band-mean).

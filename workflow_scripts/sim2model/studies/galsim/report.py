@@ -1,4 +1,4 @@
-"""GalSim study report: the seed's RMSE table, the Cramér–Rao comparison, example stamps.
+"""GalSim study report: the reference's RMSE table, the Cramér–Rao comparison, example stamps.
 
 The rule passes the ``(variant, model, evalset)`` of each evaluation input, the test set of each
 baseline fit and the variant of each dataset, in input order; no name is read from a path.
@@ -19,7 +19,7 @@ from sim2model.plots.regression import bias_std_vs_bound_figure
 from sim2model.plots.style import display_name, save_figure
 from sim2model.studies.galsim.figures import example_stamps_figure
 
-#: The seed reports flux in units of 1e5 counts in its Cramér–Rao table.
+#: The reference reports flux in units of 1e5 counts in its Cramér–Rao table.
 FLUX_UNIT = 1e5
 
 
@@ -33,7 +33,7 @@ def _check_count(what: str, keys: Sequence[object], paths: Sequence[str]) -> Non
 
 
 def rmse_table(metrics: Sequence[str], runs: Sequence[EvalRun]) -> pd.DataFrame:
-    """RMSE per target in original units: one row per (variant, model), as the seed's table.
+    """RMSE per target in original units: one row per (variant, model), as the reference's table.
 
     ``runs[i]`` is the ``(variant, model, evalset)`` of ``metrics[i]``.
     """

@@ -137,7 +137,7 @@ def turbulence_flatten(
     """Write the splits with every map's Fourier amplitudes set to the training set's mean profile.
 
     The profile is the mean radial amplitude over all training maps of all classes, so every
-    class shares one power spectrum and only the phases differ (the seed's flattened test).
+    class shares one power spectrum and only the phases differ (the reference's flattened test).
     """
     parts = [read_dataset(path) for path in splits]
     profile = radial_amplitude_profile(parts[0].x)

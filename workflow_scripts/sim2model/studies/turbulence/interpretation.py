@@ -88,7 +88,8 @@ def turbulence_smoothing(
     seed: int,
     threads: int = 1,
 ) -> None:
-    """Classify test maps of ``smoothed_class`` smoothed with increasing sigma (seed's test)."""
+    """Classify test maps of ``smoothed_class`` smoothed with increasing sigma (the reference's
+    test)."""
     ds = _slices(read_dataset(data, extra=False))
     names = list(ds.attrs["class_names"])
     if smoothed_class not in names:
