@@ -5,9 +5,8 @@ Run the embedded tiny default with `snakemake --cores all`; see README.md and do
 
 import sys
 
-import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -15,20 +14,18 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
 from sim2model.errors import ConfigError
-from sim2model.schema import check_schema
+from sim2model.schema import validate_config
 
 
 configfile: "config/config.yaml"
 
 
-# Schema first, with errors naming the deepest failing key; then Snakemake fills in defaults.
+# Schema first (config/schema.yaml and a file per study section, config/schema/<study>.yaml),
+# with errors naming the deepest failing key; then the schema's defaults are filled in.
 try:
-    check_schema(
-        config, yaml.safe_load(open(Path(workflow.basedir) / "config/schema.yaml"))
-    )
+    validate_config(config, Path(workflow.basedir) / "config/schema.yaml")
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
-validate(config, "config/schema.yaml")
 
 
 include: "rules/common.smk"
@@ -40,13 +37,12 @@ include: "rules/report.smk"
 include: "rules/search.smk"
 
 
-# A study's own rules, if it has any: rules/<study>_inputs.smk (paths, input functions, targets)
-# and rules/<study>.smk (its rules). Only the studies listed in `studies` are loaded.
+# A study's own paths, targets and rules, if it has any: rules/studies/<study>.smk. Only the
+# studies listed in `studies` are loaded.
 for _study in STUDIES:
-    for _rules in (f"rules/{_study}_inputs.smk", f"rules/{_study}.smk"):
-        if (Path(workflow.basedir) / _rules).is_file():
+    if (Path(workflow.basedir) / f"rules/studies/{_study}.smk").is_file():
 
-            include: _rules
+        include: f"rules/studies/{_study}.smk"
 
 
 rule all:

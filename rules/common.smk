@@ -17,11 +17,6 @@ try:
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
-# study -> function returning its final outputs (registered by its rules file)
-STUDY_TARGETS = {}
-# study -> function returning data products besides shards and splits
-STUDY_EXTRA_DATA = {}
-
 
 def study_seed(study, *keys, bits=63):
     """Seed derived from the global seed, the study and ``keys``."""
@@ -91,14 +86,6 @@ def planned_shard(wildcards):
         ) from None
 
 
-def dataset_paths(study, variants):
-    return expand(
-        f"{RESULTS}/{study}/dataset/{{variant}}/{{part}}",
-        variant=variants,
-        part=DATASET_PARTS,
-    )
-
-
 def study_data(study):
     """Data products whose bytes a rerun must reproduce (for the manifest)."""
     s = STUDIES[study]
@@ -108,33 +95,14 @@ def study_data(study):
             for variant in s.source_variants()
             for path in shard_paths(study, variant)
         ),
-        *dataset_paths(study, s.variants()),
-        *STUDY_EXTRA_DATA.get(study, list)(),
-    ]
-
-
-def generic_targets(study):
-    """Outputs of the generic report rules for every run of a study, by its variant's task."""
-    s = STUDIES[study]
-    figures = {
-        "regression": regression_figures,
-        "classification": classification_figures,
-        "image2image": image2image_figures,
-    }
-    tasks = {s.task(variant) for variant, _ in s.runs()}
-    return [
-        *(path for v, m in s.runs() for path in figures[s.task(v)](study, v, m)),
-        # a study of classifiers only gets the accuracy table (turbulence has its own tables)
-        *(classification_summary(study) if tasks == {"classification"} else []),
-        training_curves(study),
+        *(path for variant in s.variants() for path in s.paths.dataset(variant)),
+        *s.extra_data(),
     ]
 
 
 def study_products(study):
-    """Final products of a study: its rules file's targets (or the generic ones) and those of
-    its generator, if it has one."""
-    own = STUDY_TARGETS.get(study, lambda: generic_targets(study))()
-    return [*own, *generative_targets(study)]
+    """Final products of a study (`Study.targets`) and those of its generator, if it has one."""
+    return [*STUDIES[study].targets(), *generative_targets(study)]
 
 
 #: Name of the generator in paths (the generate stage's one model: a DDIM-sampled diffusion model).
@@ -217,32 +185,6 @@ def evaluation_data(wildcards):
     return f"{RESULTS}/{wildcards.study}/testsets/{wildcards.evalset}.h5"
 
 
-def regression_figures(study, variant, model):
-    return expand(
-        f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
-        kind=["true_vs_predicted", "error_histograms", "true_vs_error"],
-    )
-
-
-def classification_figures(study, variant, model):
-    return [f"{RESULTS}/{study}/figures/{variant}/{model}/confusion_matrix.png"]
-
-
-def image2image_figures(study, variant, model):
-    return expand(
-        f"{RESULTS}/{study}/figures/{variant}/{model}/{{kind}}.png",
-        kind=["image_panels", "power_spectra"],
-    )
-
-
-def classification_summary(study):
-    """Accuracy table (all classifiers of a study) and the example grid of image studies."""
-    return [
-        f"{RESULTS}/{study}/tables/classification.csv",
-        f"{RESULTS}/{study}/tables/classification.md",
-    ]
-
-
 def study_runs(study):
     """(variant, model) of every model a study trains."""
     return STUDIES[study].runs()
@@ -250,8 +192,7 @@ def study_runs(study):
 
 def classifier_runs(study):
     """(variant, model) of every classifier a study trains."""
-    s = STUDIES[study]
-    return [(v, m) for v, m in s.runs() if s.task(v) == "classification"]
+    return STUDIES[study].task_runs("classification")
 
 
 def classifier_predictions(wildcards):
@@ -260,10 +201,6 @@ def classifier_predictions(wildcards):
         f"{RESULTS}/{wildcards.study}/eval/{variant}/{model}/test/predictions.h5"
         for variant, model in classifier_runs(wildcards.study)
     ]
-
-
-def training_curves(study):
-    return f"{RESULTS}/{study}/figures/training_curves.png"
 
 
 def study_histories(wildcards):

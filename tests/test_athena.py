@@ -30,11 +30,11 @@ ARCHIVE = REPO.parent / "shared" / "athena" / "athena-ed4d1e3.tar.gz"
 
 def athena_study(override: dict | None = None):
     """The turbulence study of config/turbulence_athena.yaml (schema defaults filled in)."""
-    from snakemake.utils import validate as fill_defaults
+    from sim2model.schema import validate_config
 
     config = merged(merged(ATHENA_CONFIG, DEFAULT), {})
     config = merged(override or {}, config)
-    fill_defaults(config, str(REPO / "config" / "schema.yaml"))
+    validate_config(config, REPO / "config" / "schema.yaml")
     study = STUDY_CLASSES["turbulence"](config)
     study.check()
     return study

@@ -40,14 +40,15 @@ IMPLICIT = {".to_markdown(": "tabulate"}
 
 
 def parse_rules() -> dict[str, dict[str, str]]:
-    """Rule name -> {directive: text} from rules/*.smk and the Snakefile."""
+    """Rule name -> {directive: text} from the Snakefile and every rule file under rules/ (the
+    generic ones and rules/studies/*.smk); ``folder`` is where the rule's relative paths start."""
     rules = {}
-    for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+    for path in [REPO / "Snakefile", *sorted((REPO / "rules").rglob("*.smk"))]:
         text = path.read_text()
         for match in re.finditer(r"^rule (\w+):\n((?:    .*\n|\n)*)", text, re.M):
             body = match.group(2)
             directives = dict(re.findall(r"^    (\w+):\s*\n?\s*(.*)", body, re.M))
-            rules[match.group(1)] = directives
+            rules[match.group(1)] = {**directives, "folder": str(path.parent)}
     return rules
 
 
@@ -57,6 +58,7 @@ WORK_RULES = {name: d for name, d in RULES.items() if name != "all"}
 
 def test_rules_were_found():
     assert {"source_shard", "split_dataset", "train", "evaluate", "provenance"} <= set(RULES)
+    assert {"galsim_crb", "eor_tables", "turbulence_cubes", "crsphere_figures"} <= set(RULES)
 
 
 @pytest.mark.parametrize("rule", sorted(WORK_RULES))
@@ -132,8 +134,9 @@ def assert_env_provides(env_file: Path, imports: set[str], script: str) -> None:
 @pytest.mark.parametrize("rule", sorted(set(WORK_RULES) - {SOURCE_RULE}))
 def test_env_provides_every_package_the_rule_script_imports(rule):
     directives = WORK_RULES[rule]
-    env_file = (REPO / "rules" / directives["conda"].strip("\"'")).resolve()
-    script = (REPO / "rules" / directives["script"].strip("\"'")).resolve()
+    folder = Path(directives["folder"])
+    env_file = (folder / directives["conda"].strip("\"'")).resolve()
+    script = (folder / directives["script"].strip("\"'")).resolve()
     imports, scanned = third_party_imports(script)
     assert len(scanned) > 2, f"{script.name}: the scan did not follow imports into sim2model"
     assert_env_provides(env_file, imports, script.name)
@@ -248,6 +251,6 @@ def test_paper_presets_validate_and_build_a_dag(preset, tmp_path):
 
 @pytest.mark.parametrize("rule", sorted(WORK_RULES))
 def test_rule_script_and_library_function_share_the_rule_name(rule):
-    script = (REPO / "rules" / WORK_RULES[rule]["script"].strip("\"'")).resolve()
+    script = (Path(WORK_RULES[rule]["folder"]) / WORK_RULES[rule]["script"].strip("\"'")).resolve()
     assert script.stem == rule
     assert re.search(rf"run_job\(snakemake, (partial\()?{rule}\b", script.read_text())

@@ -16,7 +16,7 @@ from sim2model.schema import check_schema
 from sim2model.train.backend import configure_backend
 from sim2model.train.search import hyperparameters, make_tuner
 from sim2model.train.search_space import SearchParam, parse_param, parse_space
-from test_settings import DEFAULT, SCHEMA, merged
+from test_settings import DEFAULT, REGISTRY, SCHEMA, merged
 
 #: A small Xception space over every kind of hyperparameter.
 SPACE = {
@@ -128,7 +128,7 @@ def test_study_check_names_the_bad_search_key(search, key):
 def test_the_configured_searches_pass_the_schema_and_the_checks():
     paper = yaml.safe_load((REPO / "config" / "paper" / "galsim.yaml").read_text())
     for config in (DEFAULT, merged(paper)):
-        check_schema(config, SCHEMA)
+        check_schema(config, SCHEMA, registry=REGISTRY)
         searches = load_studies(merged({"studies": ["galsim"]}, config))["galsim"].searches()
         assert searches["xception"]["variant"] == "v2"
 
@@ -209,7 +209,7 @@ def test_tiny_search_writes_every_trial_and_the_best_values_in_the_space(searche
 def test_the_best_config_layers_over_the_config_and_changes_the_model(searched):
     best, _ = searched
     config = merged(best, merged({"studies": ["galsim"]}))
-    check_schema(config, SCHEMA)
+    check_schema(config, SCHEMA, registry=REGISTRY)
     study = load_studies(config)["galsim"]
     tuned = best["galsim"]["models"]["xception"]
     assert {k: study.models()["xception"][k] for k in tuned} == tuned

@@ -12,11 +12,22 @@ import yaml
 
 from sim2model.errors import ConfigError
 from sim2model.registry import load_studies
-from sim2model.schema import check_schema
+from sim2model.schema import check_schema, load_schema
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+SCHEMA, REGISTRY = load_schema(REPO / "config" / "schema.yaml")
+#: The schema with each study section's file in place of its reference (to walk its blocks).
+SCHEMA_TREE = {
+    **SCHEMA,
+    "properties": {
+        **SCHEMA["properties"],
+        **{
+            p.stem: yaml.safe_load(p.read_text())
+            for p in (REPO / "config" / "schema").glob("*.yaml")
+        },
+    },
+}
 
 #: (override config, the key the error must name, words the message must hold).
 CROSS_KEY_ERRORS = {
@@ -39,6 +50,10 @@ CROSS_KEY_ERRORS = {
     "spatial split with a label cut": (
         {"turbulence": {"dataset": {"label_range": [0.0, 1.0]}}},
         "turbulence.dataset.label_range", "spatial",
+    ),
+    "denoisers on a non-linear image scaling": (
+        {"galsim": {"dataset": {"image_scaling": "asinh"}}},
+        "galsim.dataset.image_scaling", "linear image scaling",
     ),
     "model on an unknown variant": (
         {"galsim": {"models": {"xception": {"arch": "xception", "variants": ["v9"]}}}},
@@ -147,7 +162,7 @@ def test_cross_key_error_stops_the_dry_run_before_any_job(case, tmp_path):
 
 
 def test_default_config_passes_every_check():
-    check_schema(DEFAULT, SCHEMA)
+    check_schema(DEFAULT, SCHEMA, registry=REGISTRY)
     assert list(load_studies(DEFAULT)) == DEFAULT["studies"]
 
 
@@ -235,7 +250,7 @@ def _one_of_blocks(node, name=()):
 
 
 def test_every_one_of_block_of_the_schema_has_a_case():
-    blocks = {block.removeprefix("properties.") for block in _one_of_blocks(SCHEMA)}
+    blocks = {block.removeprefix("properties.") for block in _one_of_blocks(SCHEMA_TREE)}
     assert blocks == set(ONE_OF_ERRORS)
 
 
@@ -243,7 +258,7 @@ def test_every_one_of_block_of_the_schema_has_a_case():
 def test_bad_value_inside_one_of_names_the_deepest_key(case):
     override, key = ONE_OF_ERRORS[case]
     with pytest.raises(ConfigError) as caught:
-        check_schema(merged(override), SCHEMA)
+        check_schema(merged(override), SCHEMA, registry=REGISTRY)
     assert caught.value.key == key, str(caught.value)
     assert "not valid under any of the given schemas" not in str(caught.value)
 

@@ -103,12 +103,11 @@ def test_turbulence_flattened_variant_reads_its_source_shards():
 
 
 def test_eor_validation_options_are_the_validators_arguments():
-    from snakemake.utils import validate as fill_defaults
-
+    from sim2model.schema import validate_config
     from sim2model.studies.eor21cm.validation import validate
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    fill_defaults(config, str(REPO / "config" / "schema.yaml"))
+    validate_config(config, REPO / "config" / "schema.yaml")
     options = STUDY_CLASSES["eor21cm"](config).validation_options()
     inspect.signature(validate).bind(0, **options)
 

@@ -1,28 +1,47 @@
-"""The studies the workflow knows: one module each, registered here by name.
+"""The studies the workflow knows: one package each under ``sim2model/studies/``, found here.
 
-To add a study, write ``sim2model/studies/<name>.py`` with a :class:`~sim2model.study.Study`
-subclass and add it to :data:`STUDY_CLASSES` (see docs/adding_a_study.md).
+A study is the package ``sim2model/studies/<name>/`` whose ``study.py`` defines the
+:class:`~sim2model.study.Study` subclass with ``name = "<name>"``; dropping such a package in
+registers it (see docs/adding_a_study.md). This is the only library module that imports the
+study packages.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
+import sim2model.studies
 from sim2model.errors import ConfigError
-from sim2model.schema import check_schema
-from sim2model.studies.crsphere.study import CRSphereStudy
-from sim2model.studies.eor21cm.study import Eor21cmStudy
-from sim2model.studies.galaxy10.study import Galaxy10Study
-from sim2model.studies.galsim.study import GalsimStudy
-from sim2model.studies.turbulence.study import TurbulenceStudy
 from sim2model.study import Study
 
+
+def discover_studies() -> dict[str, type[Study]]:
+    """Study name -> class, for every package of ``sim2model.studies`` (in name order)."""
+    found = {}
+    for package in sorted(pkgutil.iter_modules(sim2model.studies.__path__), key=lambda p: p.name):
+        if not package.ispkg:
+            continue
+        module = importlib.import_module(f"sim2model.studies.{package.name}.study")
+        classes = [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, Study) and getattr(cls, "name", None) == package.name
+        ]
+        if len(classes) != 1:
+            raise ImportError(
+                f"{module.__file__}: expected one Study subclass with name = {package.name!r}, "
+                f"found {len(classes)}"
+            )
+        found[package.name] = classes[0]
+    return found
+
+
 #: Study name (its config section and results folder) -> class.
-STUDY_CLASSES: dict[str, type[Study]] = {
-    study.name: study
-    for study in (GalsimStudy, Eor21cmStudy, TurbulenceStudy, CRSphereStudy, Galaxy10Study)
-}
+STUDY_CLASSES: dict[str, type[Study]] = discover_studies()
 
 
 def study_class(name: str) -> type[Study]:
@@ -57,8 +76,6 @@ def load_studies(config: Mapping[str, Any]) -> dict[str, Study]:
         cls = study_class(name)
         if name not in config:
             raise ConfigError(name, f"study {name!r} is listed in `studies` but has no section")
-        if cls.settings_schema is not None:
-            check_schema(config[name], cls.settings_schema, prefix=name)
         study = cls(config)
         study.check()
         studies[name] = study

@@ -1,11 +1,12 @@
 """What every study provides to the workflow: its variants, source shards, models and checks.
 
-A study is one subclass of :class:`Study` in ``sim2model/studies/<name>.py``, registered in
-``sim2model/studies/__init__.py``. The rules ask it, at parse time, which shards, variants and
-models exist; the generic ``source_shard`` job asks it to build one shard. Nothing else in the
+A study is one subclass of :class:`Study` in ``sim2model/studies/<name>/study.py``, found by
+:mod:`sim2model.registry`. The rules ask it, at parse time, which shards, variants, models and
+products exist; the generic ``source_shard`` job asks it to build one shard. Nothing else in the
 workflow knows how a study's data are made.
 
-Study modules import only the standard library at module level, so the Snakefile can load every
+Study modules import at module level only the standard library and workflow modules that need
+nothing else (errors, layout, sharding, this module, train.losses), so the Snakefile loads every
 study without numerical packages; simulators are imported inside :meth:`Study.build_shard`.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim2model.errors import ConfigError
+from sim2model.layout import StudyPaths
 from sim2model.sharding import ShardSpan, fixed_size_spans
 from sim2model.train.losses import LOSS_BY_TASK
 
@@ -124,8 +126,6 @@ class Study:
     source_env: ClassVar[str | None] = "sims"
     #: Memory of one source-shard job.
     source_mem_mb: ClassVar[int] = 2000
-    #: JSON schema of the study's config section (studies outside config/schema.yaml).
-    settings_schema: ClassVar[Mapping[str, Any] | None] = None
     #: Architectures only this study's own rules train, and the tasks each can learn.
     own_model_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
@@ -212,6 +212,10 @@ class Study:
         """(variant, model) of every model the study trains."""
         return [(v, m) for v in self.variants() for m in self.variant_models(v)]
 
+    def task_runs(self, task: str) -> list[tuple[str, str]]:
+        """(variant, model) of every run whose variant has ``task``."""
+        return [(v, m) for v, m in self.runs() if self.task(v) == task]
+
     def generative_settings(self) -> dict[str, Any] | None:
         """The study's ``generative`` block over :data:`GENERATIVE_DEFAULTS` (None: the study
         trains no generator)."""
@@ -237,6 +241,31 @@ class Study:
     def run_loss(self, variant: str, model: str) -> str:
         """Training loss of a run (its history's ``loss`` column): by default its variant's."""
         return self.training_loss(variant)
+
+    # -- results --------------------------------------------------------------------------------
+    @property
+    def paths(self) -> StudyPaths:
+        """Where the study's results go (the one spelling of every generic path)."""
+        return StudyPaths(self.name)
+
+    def generic_targets(self) -> list[str]:
+        """The generic report's outputs for every run, by its variant's task: figures, the
+        accuracy table of a study of classifiers only, and the training curves."""
+        runs = self.runs()
+        tasks = {self.task(variant) for variant, _ in runs}
+        return [
+            *(path for v, m in runs for path in self.paths.run_figures(v, m, self.task(v))),
+            *(self.paths.tables("classification") if tasks == {"classification"} else []),
+            self.paths.training_curves(),
+        ]
+
+    def targets(self) -> list[str]:
+        """The study's final products (before the generate stage's and provenance)."""
+        return self.generic_targets()
+
+    def extra_data(self) -> list[str]:
+        """Data products besides shards and splits that a rerun must reproduce (manifest)."""
+        return []
 
     # -- source ---------------------------------------------------------------------------------
     def shards(self, variant: str) -> list[Shard]:

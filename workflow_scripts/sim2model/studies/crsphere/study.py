@@ -25,6 +25,18 @@ class CRSphereStudy(Study):
             return "simulated arrival directions (isotropic vs deflected source events)"
         return "arrival directions read from an npz file"
 
+    def targets(self) -> list[str]:
+        return [
+            *self.generic_targets(),
+            self.paths.figure("roc.png"),
+            self.paths.figure("sky_maps.png"),
+            self.paths.figure("knn_graphs.png"),
+        ]
+
+    def figure_model(self) -> str:
+        """The trained model whose EdgeConv graphs the figures draw (the first of the source)."""
+        return self.variant_models(self.source)[0]
+
     def shards(self, variant: str) -> list[Shard]:
         settings = self.settings
         if self.source == "simulate":

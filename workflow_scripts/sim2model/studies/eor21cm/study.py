@@ -124,7 +124,7 @@ class Eor21cmStudy(Study):
                     f"{n}, or resize: crop (the centred {size}x{size} region)",
                 )
 
-    def targets(self) -> list[str]:
+    def target_names(self) -> list[str]:
         """Regression targets of every map (``eor21cm.targets``; unset: xHI alone)."""
         return list(self.settings.get("targets", TARGET_NAMES))
 
@@ -139,7 +139,7 @@ class Eor21cmStudy(Study):
 
     def targets_recipe(self) -> dict[str, Any]:
         """What a shard needs to know of the targets (nothing for xHI alone, the default)."""
-        targets = self.targets()
+        targets = self.target_names()
         return {} if targets == list(TARGET_NAMES) else {"targets": targets}
 
     def _source_shards(self, variant: str) -> list[Shard]:
@@ -174,6 +174,32 @@ class Eor21cmStudy(Study):
         return [
             Shard(variant, i, f"{i:04d}", None, (table["path"],), {**recipe, "index": i})
             for i in range(table["n_shards"])
+        ]
+
+    # -- report -----------------------------------------------------------------------------------
+    def report_model(self) -> str:
+        """The model whose predictions the per-redshift table and the split comparison read."""
+        return next(iter(self.models()))
+
+    def balance_bins(self) -> int:
+        """xHI bins of the balancing (10 when balancing is off), shared by the histogram figure."""
+        balance = self.dataset_settings().get("balance")
+        return balance["bins"] if balance else 10
+
+    def split_names(self) -> list[str]:
+        """How each variant's maps are split, for the split-comparison table."""
+        random = self.random_split_variant()
+        return ["random by map" if v == random else "by box" for v in self.variants()]
+
+    def targets(self) -> list[str]:
+        paths = self.paths
+        return [
+            *self.generic_targets(),
+            *paths.tables("metrics_by_redshift"),
+            paths.figure("xhi_histograms.png"),
+            paths.figure("example_maps.png"),
+            *([paths.figure("validation_21cmfast.png")] if self.source == "21cmfast" else []),
+            *(paths.tables("split_comparison") if len(self.variants()) > 1 else []),
         ]
 
     def validation_options(self) -> dict[str, Any]:
@@ -272,7 +298,7 @@ class Eor21cmStudy(Study):
                 f"{self.dataset_key('balance')}.group",
                 f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
             )
-        targets = self.targets()
+        targets = self.target_names()
         others = sorted(set(targets) - {"xHI", "zeta"})
         if self.source == "builtin" and others:
             raise ConfigError(

@@ -121,6 +121,15 @@ class Galaxy10Study(Study):
         """The file the h5 or pickle source reads: the local one, or the download's target."""
         return DOWNLOAD_PATH if self.downloads() else self.settings[self.source]["path"]
 
+    def targets(self) -> list[str]:
+        variant = self.source
+        return [
+            *self.generic_targets(),
+            *(self.paths.figure(variant, m, "examples.png") for m in self.variant_models(variant)),
+            *self.paths.tables("second_choice"),
+            self.paths.figure("accuracy_vs_step.png"),
+        ]
+
     def download_options(self) -> dict[str, Any]:
         """Arguments of the download job: mirrors in order, pinned checksum, record path."""
         h5 = self.settings["h5"]

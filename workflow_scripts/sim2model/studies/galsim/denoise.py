@@ -30,7 +30,6 @@ from sim2model.io.dataset import Dataset, read_dataset
 log = logging.getLogger(__name__)
 
 DENOISER_VAL_FRACTION = 0.1
-LINEAR_SCALINGS = ("standard", "per_channel")
 
 
 def psnr(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -99,12 +98,7 @@ def galsim_denoise(
     from sim2model.studies.galsim.figures import reconstruction_figure
     from sim2model.train.fit import predict, train_model
 
-    normaliser = Normaliser.load(norm)
-    if normaliser.image_scaling not in LINEAR_SCALINGS:
-        raise ValueError(
-            f"{norm}: image_scaling {normaliser.image_scaling!r}; the denoisers need a linear one "
-            f"{LINEAR_SCALINGS} (set galsim.dataset.image_scaling)"
-        )
+    normaliser = Normaliser.load(norm)  # a linear image scaling (GalsimStudy.check_denoisers)
     batch, rate = train_config["batch_size"], scaled_learning_rate(train_config)
     common = {"batch_size": batch, "learning_rate": rate, "seed": seed, "loss": "mse"}
 

@@ -8,6 +8,7 @@ fixed-parameter test sets (``snr30``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,12 @@ from sim2model.study import Shard, Study, numbered_shards
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
-from sim2model.studies.galsim.names import AUTOENCODER_ARCH, DENOISER_ARCHS, DENOISER_SET
+from sim2model.studies.galsim.names import (
+    AUTOENCODER_ARCH,
+    DENOISER_ARCHS,
+    DENOISER_SET,
+    LINEAR_SCALINGS,
+)
 
 
 class GalsimStudy(Study):
@@ -90,10 +96,108 @@ class GalsimStudy(Study):
         """Configured models that are conditional autoencoders (trained in three steps)."""
         return [m for m, spec in self.models().items() if spec["arch"] == AUTOENCODER_ARCH]
 
+    def model_config(self, model: str) -> dict[str, Any]:
+        """Builder options of a model (its ``variants`` list only says where it is trained)."""
+        return {key: value for key, value in self.models()[model].items() if key != "variants"}
+
+    def recipes(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The recipe of each variant or test set in ``names``."""
+        return {name: self.recipe(name) for name in names}
+
+    @staticmethod
+    def alternatives(names: list[str]) -> str:
+        """Wildcard regex matching exactly ``names`` (nothing when there are none)."""
+        return "|".join(re.escape(name) for name in names) or "(?!)"
+
     def run_loss(self, variant: str, model: str) -> str:
         if model in self.autoencoder_models():
             return "binary_crossentropy"
         return super().run_loss(variant, model)
+
+    # -- results ------------------------------------------------------------------------------
+    def testset_variant(self) -> str:
+        """The variant whose models are evaluated on the fixed-parameter test sets."""
+        return self.settings["testsets"]["model_variant"]
+
+    def rmse_runs(self) -> list[tuple[str, str, str]]:
+        """(variant, model, evalset) of each test-split evaluation the RMSE table reads."""
+        return [(variant, model, "test") for variant, model in self.runs()]
+
+    def testset_runs(self) -> list[tuple[str, str, str]]:
+        """(variant, model, evalset) of each evaluation on a fixed-parameter test set."""
+        variant = self.testset_variant()
+        return [(variant, m, t) for m in self.variant_models(variant) for t in self.testsets()]
+
+    def figure_run(self) -> int:
+        """Index in :meth:`runs` of the run the reconstruction figure shows: the first
+        non-autoencoder run of the test-set variant (else the first run)."""
+        shown, autoencoders = self.testset_variant(), self.autoencoder_models()
+        runs = enumerate(self.runs())
+        return next((i for i, (v, m) in runs if v == shown and m not in autoencoders), 0)
+
+    def crb_table(self) -> str:
+        return self.paths.dir("eval", "crb.csv")
+
+    def baseline_fits(self, testset: str) -> str:
+        """Maximum-likelihood baseline fits of a fixed-parameter test set."""
+        return self.paths.dir("eval", "baseline", f"{testset}.csv")
+
+    def denoise_variant(self) -> str | None:
+        """The variant the denoisers clean and the regressor learns (None: no denoisers block)."""
+        return (self.settings.get("denoisers") or {}).get("variant")
+
+    def denoise_output(self, denoiser: str, name: str) -> str:
+        return self.paths.dir("denoise", denoiser, name)
+
+    def denoise_figure(self, denoiser: str) -> str:
+        return self.paths.figure(f"denoise_{denoiser}.png")
+
+    def denoise_inputs(self) -> dict[str, str]:
+        """The denoisers' own set and the split denoised variant (none without a variant)."""
+        variant = self.denoise_variant()
+        if variant is None:
+            return {}
+        parts = {part: self.paths.split(variant, part) for part in ("train", "val", "test", "norm")}
+        return {"denoiser_data": self.paths.testset(DENOISER_SET), **parts}
+
+    def denoiser_config(self, denoiser: str) -> dict[str, Any]:
+        return self.settings["denoisers"]["models"][denoiser]
+
+    def regressor_config(self) -> dict[str, Any]:
+        """Builder options of the model trained on the denoised stamps."""
+        return self.model_config(self.settings["denoisers"]["regressor"])
+
+    def denoise_runs(self) -> list[tuple[str | None, str, str]]:
+        """(variant, denoiser, regressor) of each denoiser, in order."""
+        variant, block = self.denoise_variant(), self.settings.get("denoisers")
+        return [(variant, d, block["regressor"]) for d in self.denoisers()]
+
+    def reconstructions_figure(self, variant: str, model: str) -> str:
+        """Figure of an autoencoder run's reconstructed stamps."""
+        return self.paths.figure(variant, model, "reconstructions.png")
+
+    def targets(self) -> list[str]:
+        paths = self.paths
+        return [
+            *self.generic_targets(),
+            *paths.tables("rmse"),
+            *paths.tables("crb_comparison"),
+            *paths.tables("denoisers"),
+            paths.figure("crb_comparison.png"),
+            paths.figure("example_stamps.png"),
+            *paths.tables("reconstruction"),
+            paths.figure("reconstruction.png"),
+            *(self.denoise_figure(d) for d in self.denoisers()),
+            *(
+                self.reconstructions_figure(v, m)
+                for v, m in self.runs()
+                if m in self.autoencoder_models()
+            ),
+        ]
+
+    def extra_data(self) -> list[str]:
+        """The merged test sets and the denoisers' own set."""
+        return [self.paths.testset(name) for name in self.merged_sets()]
 
     def noise(self) -> str:
         """Noise of every stamp: ``ccd`` (Poisson + Gaussian) or ``gaussian`` (the reference)."""
@@ -185,3 +289,9 @@ class GalsimStudy(Study):
                     f"galsim.denoisers.models.{name}.arch",
                     f"{arch!r} is not a denoiser ({', '.join(DENOISER_ARCHS)})",
                 )
+        scaling = self.dataset_settings(block["variant"])["image_scaling"]
+        if scaling not in LINEAR_SCALINGS:
+            raise ConfigError(
+                self.dataset_key("image_scaling"),
+                f"{scaling!r}: the denoisers need a linear image scaling, one of {LINEAR_SCALINGS}",
+            )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import glob
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from sim2model.errors import ConfigError
+from sim2model.layout import SPLITS
 from sim2model.studies.turbulence.names import FLATTENED
 from sim2model.study import Shard, Study
 
@@ -193,6 +195,169 @@ class TurbulenceStudy(Study):
         source = self.flattened_source() if variant == FLATTENED else variant
         classes = self.classes()
         return [Shard(source, classes.index(c), c) for c in self.variant_classes(source)]
+
+    # -- paths and rule inputs ------------------------------------------------------------------
+    def athena_binary(self) -> str:
+        """The Athena++ binary of this configuration in the build cache folder: the config's, else
+        $SIM2MODEL_ATHENA_CACHE (CI builds it there once), else one under results/."""
+        cache = (
+            self.settings["athena"]["build"]["cache"]
+            or os.environ.get("SIM2MODEL_ATHENA_CACHE")
+            or self.paths.dir("athena", "build")
+        )
+        return f"{cache}/{self.athena_build_name()}/athena"
+
+    def athena_archive(self) -> list[str]:
+        """The local Athena++ source (archive or folder) the build reads, if any."""
+        archive = self.settings["athena"]["code"]["archive"]
+        return [archive] if archive else []
+
+    def run_snapshots(self, cls: str, realisation: int | str = 0) -> list[str]:
+        """The ``.athdf`` snapshots one surrogate job of class ``cls`` or one Athena++ run (class
+        and realisation) writes; wildcards give the rule's patterns."""
+        if self.source == "surrogate":
+            folder, count = self.paths.dir("athdf", cls), self.surrogate_snapshots()
+        elif self.source == "athena":
+            folder = self.paths.dir("athena", "runs", cls, f"r{realisation}")
+            count = self.athena_snapshots()
+        else:
+            raise ValueError(f"source {self.source} writes no snapshots")
+        return [f"{folder}/{cls}.out2.{i:05d}.athdf" for i in range(count)]
+
+    def snapshots(self, cls: str) -> list[str]:
+        """The ``.athdf`` snapshots of a class, in order (those the workflow writes, or the
+        user's files)."""
+        if self.source == "surrogate":
+            return self.run_snapshots(cls)
+        if self.source == "athena":
+            return [
+                path
+                for r in range(self.athena_realisations())
+                for path in self.run_snapshots(cls, r)
+            ]
+        return list(self.user_snapshots(cls))
+
+    def all_snapshots(self) -> list[str]:
+        """Every class's snapshots, class after class."""
+        return [path for cls in self.classes() for path in self.snapshots(cls)]
+
+    def snapshot_classes(self) -> list[str]:
+        """The class of each of :meth:`all_snapshots`."""
+        return [cls for cls in self.classes() for _ in self.snapshots(cls)]
+
+    def snapshot_of(self, wildcards: Any) -> str:
+        """The snapshot an ``athdf_to_fits`` job converts (its ``cls`` and ``index``)."""
+        return self.snapshots(wildcards.cls)[int(wildcards.index)]
+
+    def fits_cube(self, cls: str, index: int | str, variable: str) -> str:
+        """The FITS cube of one variable of snapshot ``index`` of a class."""
+        snapshot = f"s{index:03d}" if isinstance(index, int) else f"s{index}"
+        return self.paths.dir("fits", cls, snapshot, f"{variable}.fits")
+
+    def fits(self, cls: str, variable: str) -> list[str]:
+        """FITS cubes of one variable of every snapshot of a class."""
+        return [self.fits_cube(cls, i, variable) for i in range(self.n_snapshots(cls))]
+
+    def cube_inputs(self, wildcards: Any) -> dict[str, list[str]]:
+        """FITS cubes of a (variant, class) shard: inputs, and targets of an image2image one."""
+        spec = self.spec(wildcards.variant)
+        inputs = {"inputs": self.fits(wildcards.cls, spec["input"])}
+        if spec["task"] == "image2image":
+            inputs["targets"] = self.fits(wildcards.cls, spec["target"])
+        return inputs
+
+    def flattened_sources(self) -> list[str]:
+        """The train, val and test splits the flattened variant is derived from."""
+        return [self.paths.split(self.flattened_source(), part) for part in SPLITS]
+
+    def flattened_split(self, part: str) -> str:
+        """A split (or ``norm``) of the flattened variant."""
+        return self.paths.split(FLATTENED, part)
+
+    def interpretation_inputs(self) -> dict[str, str]:
+        """Model, normaliser and test split the saliency and smoothing tests read."""
+        variant = self.interpreted_variant()
+        return {
+            "model": self.paths.model(variant, self.interpreted_model()),
+            "norm": self.paths.split(variant, "norm"),
+            "data": self.paths.split(variant, "test"),
+        }
+
+    def tables_inputs(self) -> dict[str, list[str]]:
+        """What the tables read: classifiers' predictions and image2image runs' metrics."""
+        return {
+            "classifications": [
+                self.paths.evaluation(v, m, "test", "predictions.h5")
+                for v, m in self.task_runs("classification")
+            ],
+            "image2image": [
+                self.paths.evaluation(v, m, "test", "metrics.csv")
+                for v, m in self.task_runs("image2image")
+            ],
+        }
+
+    # -- products -------------------------------------------------------------------------------
+    def accuracy_table(self, suffix: str) -> str:
+        """Per-class accuracy of every classifier (``csv`` or ``md``)."""
+        return self.paths.table("per_class_accuracy", suffix)
+
+    def accuracy_figure(self) -> str:
+        return self.paths.figure("per_class_accuracy.png")
+
+    def image2image_table(self, suffix: str) -> str:
+        """Metrics of every image2image run (``csv`` or ``md``)."""
+        return self.paths.table("image2image_metrics", suffix)
+
+    def saliency_figure(self) -> str:
+        return self.paths.figure("saliency.png")
+
+    def smoothing_figure(self) -> str:
+        return self.paths.figure("smoothing.png")
+
+    def smoothing_table(self) -> str:
+        return self.paths.table("smoothing_fractions", "csv")
+
+    def athena_validation_figure(self) -> str:
+        return self.paths.figure("athena_validation.png")
+
+    def athena_validation_table(self, suffix: str) -> str:
+        """Physics checks of the Athena++ runs (``csv`` or ``md``)."""
+        return self.paths.table("athena_validation", suffix)
+
+    def targets(self) -> list[str]:
+        """Generic outputs, the tables, the interpretation tests (with a classification variant)
+        and the Athena++ validation (source athena)."""
+        return [
+            *self.generic_targets(),
+            self.accuracy_table("csv"),
+            self.accuracy_table("md"),
+            self.accuracy_figure(),
+            self.image2image_table("csv"),
+            self.image2image_table("md"),
+            *(
+                [self.saliency_figure(), self.smoothing_figure(), self.smoothing_table()]
+                if self.interpreted_variant()
+                else []
+            ),
+            *(
+                [
+                    self.athena_validation_figure(),
+                    self.athena_validation_table("csv"),
+                    self.athena_validation_table("md"),
+                ]
+                if self.source == "athena"
+                else []
+            ),
+        ]
+
+    def extra_data(self) -> list[str]:
+        """FITS cubes of every variable of every class."""
+        return [
+            path
+            for cls in self.classes()
+            for variable in self.class_variables(cls)
+            for path in self.fits(cls, variable)
+        ]
 
     # -- checks ---------------------------------------------------------------------------------
     def check(self) -> None:

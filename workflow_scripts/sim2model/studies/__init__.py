@@ -1,0 +1,1 @@
+"""One package per study: everything only that study uses (see sim2model.registry)."""
