@@ -1,7 +1,10 @@
 """Adding a study is small: a toy sixth study runs end to end through the generic stages.
 
-The steps are those of docs/adding_a_study.md: one module (tests/studies/blobs.py) copied into
-``sim2model/studies/``, two lines registering it, and a config section. No rule file.
+The steps are those of docs/adding_a_study.md: the files under tests/studies/blobs/ (a study
+package, its schema file, its rule file with one rule of its own, that rule's entry script and
+caption) copied to the same places in a fresh copy of the workflow, and a config section. No file
+of the workflow is edited: the registry finds the package, the Snakefile the rule file, the
+schema loader the schema file.
 """
 
 from __future__ import annotations
@@ -16,22 +19,44 @@ from test_workflow import REPO, copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
 
-STUDY = REPO / "tests" / "studies" / "blobs.py"
+STUDY = REPO / "tests" / "studies" / "blobs"
 CONFIG = REPO / "tests" / "configs" / "blobs.yaml"
-REGISTRATION = """
-from sim2model.studies.blobs import BlobsStudy  # noqa: E402
+GUIDE = REPO / "docs" / "adding_a_study.md"
+#: Every file adding the study takes, by its place in the workflow (docs/adding_a_study.md lists
+#: the same): new files only, no file of the workflow edited.
+STUDY_FILES = [
+    "config/schema/blobs.yaml",
+    "report/blobs_gallery.rst",
+    "rules/studies/blobs.smk",
+    "workflow_scripts/blobs_gallery.py",
+    "workflow_scripts/sim2model/studies/blobs/__init__.py",
+    "workflow_scripts/sim2model/studies/blobs/gallery.py",
+    "workflow_scripts/sim2model/studies/blobs/names.py",
+    "workflow_scripts/sim2model/studies/blobs/simulator.py",
+    "workflow_scripts/sim2model/studies/blobs/study.py",
+]
 
-STUDY_CLASSES[BlobsStudy.name] = BlobsStudy
-"""
+
+def study_files() -> list[str]:
+    return sorted(
+        str(p.relative_to(STUDY)) for p in STUDY.rglob("*") if p.is_file() and
+        "__pycache__" not in p.parts
+    )  # fmt: skip
+
+
+def test_the_guide_lists_every_file_of_the_example():
+    assert study_files() == STUDY_FILES
+    guide = GUIDE.read_text()
+    assert [f for f in STUDY_FILES if f not in guide] == []
 
 
 @pytest.fixture(scope="module")
 def blobs_run(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("blobs") / "wf")
-    studies = work / "workflow_scripts" / "sim2model" / "studies"
-    shutil.copy(STUDY, studies / "blobs.py")
-    with open(studies.parent / "registry.py", "a") as registry:
-        registry.write(REGISTRATION)
+    for rel in study_files():
+        assert not (work / rel).exists(), f"{rel}: adding a study must not edit the workflow"
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STUDY / rel, work / rel)
     snakemake(work, "--cores", "2", configfiles=(CONFIG,))
     return work
 
@@ -48,7 +73,9 @@ def test_toy_study_runs_through_the_generic_stages(blobs_run):
     assert list(table.index) == ["blobs/mlp"]
     assert table.loc["blobs/mlp", "n_test"] == len(parts["test"])
     assert 0.0 <= table.loc["blobs/mlp", "accuracy"] <= 1.0
-    for figure in ("figures/blobs/mlp/confusion_matrix.png", "figures/training_curves.png"):
+    figures = ("figures/blobs/mlp/confusion_matrix.png", "figures/training_curves.png",
+               "figures/gallery.png")  # fmt: skip
+    for figure in figures:
         assert (results / figure).read_bytes().startswith(b"\x89PNG")
     assert (results / "provenance.json").stat().st_size > 0
     manifest = (results / "MANIFEST.sha256").read_text().splitlines()
