@@ -16,7 +16,7 @@ from sim2model.io.dataset import check_dataset
 from sim2model.studies.galaxy10 import readers as galaxy10
 from sim2model.studies.galaxy10.readers import (
     CLASS_NAMES,
-    SEED_CLASSES,
+    REFERENCE_CLASSES,
     Galaxy10FileError,
     read_galaxy10_h5,
     read_galaxy10_pickle,
@@ -59,7 +59,7 @@ def write_pickle(path, content, compress=True):
     return path
 
 
-def seed_split(n_train=12, n_test=7, bands=1, seed=1, dtype=np.uint8):
+def reference_split(n_train=12, n_test=7, bands=1, seed=1, dtype=np.uint8):
     """The reference's 4-tuple: images of 0..255 values and one-hot labels."""
     rng = np.random.default_rng(seed)
     parts = []
@@ -76,7 +76,7 @@ def seed_split(n_train=12, n_test=7, bands=1, seed=1, dtype=np.uint8):
 def test_h5_keeps_the_seed_classes_remapped_with_exact_pixels(tmp_path, bands):
     images, ans = public_images()
     ds = read_galaxy10_h5(write_h5(tmp_path / "Galaxy10.h5", images, ans), bands=bands, first_id=7)
-    rows = np.flatnonzero(np.isin(ans, SEED_CLASSES))
+    rows = np.flatnonzero(np.isin(ans, REFERENCE_CLASSES))
     assert len(ds) == 20  # 4 of each of the five kept classes
     np.testing.assert_array_equal(ds.y, [REMAP[a] for a in ans[rows]])
     np.testing.assert_array_equal(ds.meta["galaxy10_class"], ans[rows])
@@ -157,7 +157,7 @@ def test_unknown_bands_option(tmp_path):
     ],
 )
 def test_pickle_train_and_test_values(tmp_path, compress, integer_labels, dtype):
-    content = list(seed_split(dtype=dtype))
+    content = list(reference_split(dtype=dtype))
     if integer_labels:
         content[1], content[3] = np.argmax(content[1], 1), np.argmax(content[3], 1)
     path = write_pickle(tmp_path / "dataG.pkl.gz", tuple(content), compress)
@@ -165,16 +165,16 @@ def test_pickle_train_and_test_values(tmp_path, compress, integer_labels, dtype)
     for ds, images, split in ((train, content[0], 0), (test, content[2], 1)):
         np.testing.assert_array_equal(ds.x, (images / 256.0).astype(np.float32))
         np.testing.assert_array_equal(ds.y, np.arange(len(ds)) % 5)
-        np.testing.assert_array_equal(ds.meta["galaxy10_class"], np.take(SEED_CLASSES, ds.y))
+        np.testing.assert_array_equal(ds.meta["galaxy10_class"], np.take(REFERENCE_CLASSES, ds.y))
         np.testing.assert_array_equal(ds.meta["source_index"], np.arange(len(ds)))
-        assert set(ds.meta["seed_split"]) == {split}
+        assert set(ds.meta["source_split"]) == {split}
     np.testing.assert_array_equal(train.meta["sample_id"], 100 + np.arange(12))
     np.testing.assert_array_equal(test.meta["sample_id"], 112 + np.arange(7))
-    assert (train.attrs["seed_split"], test.attrs["seed_split"]) == ("train", "test")
+    assert (train.attrs["source_split"], test.attrs["source_split"]) == ("train", "test")
 
 
 def test_three_band_pickle_selects_bands(tmp_path):
-    content = seed_split(bands=3)
+    content = reference_split(bands=3)
     path = write_pickle(tmp_path / "data.pkl", content, compress=False)
     g, _ = read_galaxy10_pickle(path, bands="g")
     gri, _ = read_galaxy10_pickle(path, bands="gri")
@@ -185,7 +185,7 @@ def test_three_band_pickle_selects_bands(tmp_path):
 
 def bad(index, value):
     """The reference split with element ``index`` replaced by ``value``."""
-    content = list(seed_split())
+    content = list(reference_split())
     content[index] = value(content[index]) if callable(value) else value
     return tuple(content)
 
@@ -193,7 +193,7 @@ def bad(index, value):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (seed_split()[:3], "holds a tuple of length 3, expected a 4-tuple"),
+        (reference_split()[:3], "holds a tuple of length 3, expected a 4-tuple"),
         ({"train": 1}, "holds a dict, expected a 4-tuple"),
         (bad(1, lambda y: np.vstack([y[:4], [1, 1, 0, 0, 0], y[5:]])), "'train_labels', row 4"),
         (bad(3, lambda y: np.vstack([np.zeros((1, 5)), y[1:]])), "'test_labels', row 0: one-hot"),
@@ -227,7 +227,7 @@ def test_pickle_file_problems(tmp_path):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(Galaxy10FileError, match=f"{tmp_path / name}: not a"):
             read_galaxy10_pickle(tmp_path / name)
-    one_band = write_pickle(tmp_path / "dataG.pkl.gz", seed_split())
+    one_band = write_pickle(tmp_path / "dataG.pkl.gz", reference_split())
     with pytest.raises(Galaxy10FileError, match="'train_images_raw' holds the g band only"):
         read_galaxy10_pickle(one_band, bands="gri")
 
@@ -250,7 +250,7 @@ def test_rendered_format_and_balance(rendered):
     np.testing.assert_array_equal(np.bincount(ds.y), [100] * 5)
     assert not np.array_equal(ds.y[:100], np.sort(ds.y[:100]))  # shuffled
     np.testing.assert_array_equal(ds.meta["sample_id"], 1000 + np.arange(500))
-    np.testing.assert_array_equal(ds.meta["galaxy10_class"], np.take(SEED_CLASSES, ds.y))
+    np.testing.assert_array_equal(ds.meta["galaxy10_class"], np.take(REFERENCE_CLASSES, ds.y))
     assert set(META_KEYS) < set(ds.meta) and {"flux", "seed", "source_index"} < set(ds.meta)
     smooth = np.isin(ds.y, [1, 2])
     assert np.isnan(ds.meta["inclination"][smooth]).all()
@@ -436,7 +436,7 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
     from sim2model.stages.source import source_shard
     from sim2model.studies.galaxy10.study import Galaxy10Study
 
-    path = write_pickle(tmp_path / "dataG.pkl.gz", seed_split(n_train=40, n_test=9))
+    path = write_pickle(tmp_path / "dataG.pkl.gz", reference_split(n_train=40, n_test=9))
     config = {
         "dataset": {"fractions": {"train": 0.8, "val": 0.1, "test": 0.1}},
         "galaxy10": {"source": "pickle", "bands": "g", "pickle": {"path": str(path)}},
@@ -456,7 +456,7 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
         image_scaling="none", config={}, test_rows=settings["test_rows"],
     )  # fmt: skip
     parts = {k: read_dataset(p) for k, p in out.items()}
-    assert set(parts["test"].meta["seed_split"]) == {1}
+    assert set(parts["test"].meta["source_split"]) == {1}
     np.testing.assert_array_equal(parts["test"].meta["source_index"], np.arange(9))
-    assert set(np.concatenate([parts[k].meta["seed_split"] for k in ("train", "val")])) == {0}
+    assert set(np.concatenate([parts[k].meta["source_split"] for k in ("train", "val")])) == {0}
     assert (len(parts["train"]), len(parts["val"])) == (35, 5)  # 40 in the ratio 0.8 : 0.1

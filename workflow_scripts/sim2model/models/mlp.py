@@ -1,6 +1,6 @@
 """Multilayer perceptron classifier on flattened images (the galaxy10 reference's network).
 
-The seed flattens each 69x69x1 image to a 4761-vector and computes
+The reference flattens each 69x69x1 image to a 4761-vector and computes
 ``sigmoid(W2 tanh(W1 v + b1) + b2)``: one tanh hidden layer (``d = 100`` units there) and
 five independent sigmoid outputs trained with a per-output binary cross-entropy on one-hot
 labels by plain SGD. Here the output is a softmax over the classes, trained with

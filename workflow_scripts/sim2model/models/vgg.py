@@ -5,7 +5,7 @@ convolutions followed by *one* batch normalisation and a ReLU, and every block b
 ends in 2x2 max pooling. The last block's features are flattened and pass through
 ``dense_layers`` bias-free dense layers, each followed by batch normalisation and a ReLU, to
 a linear, bias-free output layer. Every kernel and every batch normalisation's offset (beta)
-starts Glorot-normal, and batch normalisation uses momentum 0.9, as in the seed.
+starts Glorot-normal, and batch normalisation uses momentum 0.9, as in the reference.
 
 The defaults reproduce the reference's network: 167,123,104 parameters (7,104 of them the
 batch normalisations' moving statistics) for a 200x200x1 input and one output,
@@ -24,7 +24,7 @@ INITIALIZER = "glorot_normal"
 
 
 def _bn_relu(x: Any) -> Any:
-    """Batch normalisation and ReLU, configured as in the seed."""
+    """Batch normalisation and ReLU, configured as in the reference."""
     from keras import layers
 
     x = layers.BatchNormalization(momentum=0.9, beta_initializer=INITIALIZER)(x)

@@ -11,7 +11,7 @@ keras-tuner, ``kernel_size`` sizes only the entry convolution; the separable con
 ``sep_kernel_size`` (fixed at 3 in keras-tuner).
 
 The defaults reproduce the reference notebook's best model: 109,301 parameters for a 64x64x1
-input and 5 outputs (109,304 in the seed, whose count included a ``Normalization`` layer's
+input and 5 outputs (109,304 in the reference, whose count included a ``Normalization`` layer's
 mean, variance and count).
 """
 

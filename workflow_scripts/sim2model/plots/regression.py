@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
+from sim2model.eval.metrics import regression_metrics
 from sim2model.plots.style import (
     axis_label,
     display_name,
@@ -51,6 +52,11 @@ def _finite_pair(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The entries where both ``t`` and ``p`` are finite."""
     ok = np.isfinite(t) & np.isfinite(p)
     return t[ok], p[ok]
+
+
+def _panel_metrics(t: np.ndarray, p: np.ndarray) -> pd.Series:
+    """Bias, std, RMSE and R² of one target, as the tables compute them (eval.metrics)."""
+    return regression_metrics(t[:, None], p[:, None], ["target"]).iloc[0]
 
 
 def _with_unit(value: float, unit: str) -> str:
@@ -103,10 +109,8 @@ def true_vs_predicted_figure(
         ax.set(xlim=lim, ylim=lim, aspect="equal", title=labels[j])
         ax.set_xlabel(axis_label("True", units[j]))
         ax.set_ylabel(axis_label("Predicted", units[j]))
-        rmse = float(np.sqrt(np.mean((p - t) ** 2)))
-        ss_tot = float(np.sum((t - t.mean()) ** 2))
-        r2 = 1.0 - float(np.sum((p - t) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
-        _annotate(ax, [f"RMSE = {_with_unit(rmse, units[j])}", f"$R^2$ = {r2:.3f}"])
+        metrics = _panel_metrics(t, p)
+        _annotate(ax, [f"RMSE = {_with_unit(metrics.rmse, units[j])}", f"$R^2$ = {metrics.r2:.3f}"])
     if color is not None:
         fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
     if title:
@@ -134,15 +138,13 @@ def true_vs_error_figure(
     style = _scatter_style(color)
     for j, ax in enumerate(axes):
         points = ax.scatter(t_all[:, j], p_all[:, j] - t_all[:, j], **style)
-        t, p = _finite_pair(t_all[:, j], p_all[:, j])
-        err = p - t
+        metrics = _panel_metrics(*_finite_pair(t_all[:, j], p_all[:, j]))
         ax.axhline(0.0, color="k", ls="--", lw=1)
         ax.set(title=labels[j])
         ax.set_xlabel(axis_label("True", units[j]))
         ax.set_ylabel(axis_label("Predicted − true", units[j]))
-        std = float(err.std(ddof=1)) if err.size > 1 else 0.0
-        _annotate(ax, [f"bias = {_with_unit(float(err.mean()), units[j])}",
-                       f"σ = {_with_unit(std, units[j])}"])  # fmt: skip
+        _annotate(ax, [f"bias = {_with_unit(metrics.bias, units[j])}",
+                       f"σ = {_with_unit(metrics.loc['std'], units[j])}"])  # fmt: skip
     if color is not None:
         fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
     if title:
@@ -164,9 +166,9 @@ def error_histograms_figure(
     fig, axes = new_panels(t_all.shape[1])
     for j, ax in enumerate(axes):
         t, p = _finite_pair(t_all[:, j], p_all[:, j])
-        err = p - t
-        bias, std = float(err.mean()), float(err.std(ddof=1)) if err.size > 1 else 0.0
-        counts, _, _ = ax.hist(err, bins=bins, color="C0", alpha=0.85)
+        metrics = _panel_metrics(t, p)
+        bias, std = float(metrics.bias), float(metrics["std"])
+        counts, _, _ = ax.hist(p - t, bins=bins, color="C0", alpha=0.85)
         ax.set_ylim(0, 1.35 * counts.max())  # headroom for the annotation and legend
         ax.axvline(0.0, color="k", ls="--", lw=1, label="zero")
         ax.axvline(bias, color="C3", lw=1.2, label="bias")

@@ -18,7 +18,7 @@ from sim2model.provenance import stamp_attrs
 log = logging.getLogger(__name__)
 
 #: meta/ key of sources that bring their own split: 0 train, 1 test.
-SOURCE_SPLIT = "seed_split"
+SOURCE_SPLIT = "source_split"
 
 
 def merge_shards(paths: Sequence[str], *, config: object, created_by: str) -> Dataset:
@@ -157,7 +157,7 @@ def _split_index(
 def _source_test_split(
     ds: Dataset, fractions: Mapping[str, float], seed: int
 ) -> dict[str, np.ndarray]:
-    """The source's own test set (``meta/seed_split`` 1, e.g. the reference notebook's pickled
+    """The source's own test set (``meta/source_split`` 1, e.g. the reference notebook's pickled
     1,940 test images); train and val are drawn at random from the rest in the ratio of their
     fractions (``fractions['test']`` is not used)."""
     marks = _meta(ds, SOURCE_SPLIT, "test_rows=source")

@@ -1,11 +1,11 @@
 """Readers for Galaxy10 SDSS images: the public HDF5 file and the reference's pickled split.
 
-Galaxy10 SDSS (Leung & Bovy, astroNN) holds 69x69 SDSS colour cutouts labelled by Galaxy Zoo
-votes: ``images`` uint8 ``(N, 69, 69, 3)`` with bands (g, r, i) along the last axis and ``ans``
-``(N,)`` class ids 0..9. The seed study keeps five classes, :data:`SEED_CLASSES`, remapped to
-0..4 in that order (:data:`CLASS_NAMES`). Its pickle (``dataG.pkl.gz``; the 3-band
-``data.pkl`` is not compressed) holds ``(train_images_raw, train_labels, test_images_raw,
-test_labels)`` with images ``(N, 69, 69, 1 or 3)`` and one-hot labels ``(N, 5)``.
+Galaxy10 SDSS (Leung & Bovy, astroNN) holds 69x69 SDSS colour cutouts labelled by Galaxy Zoo votes:
+``images`` uint8 ``(N, 69, 69, 3)`` with bands (g, r, i) along the last axis and ``ans`` ``(N,)``
+class ids 0..9. The reference notebook keeps five classes, :data:`REFERENCE_CLASSES`, remapped to
+0..4 in that order (:data:`CLASS_NAMES`). Its pickle (``dataG.pkl.gz``; the 3-band ``data.pkl`` is
+not compressed) holds ``(train_images_raw, train_labels, test_images_raw, test_labels)`` with images
+``(N, 69, 69, 1 or 3)`` and one-hot labels ``(N, 5)``.
 
 Pixels are scaled exactly as the reference does, ``uint8 / 256``, so ``x`` lies in ``[0, 255/256]``
 (float32 holds these values exactly). Classes and bands are selected before the conversion to
@@ -27,12 +27,12 @@ import numpy as np
 from sim2model.io.dataset import Dataset
 from sim2model.studies.galaxy10.names import CLASS_NAMES
 
-SEED_CLASSES: tuple[int, ...] = (0, 1, 2, 4, 7)
+REFERENCE_CLASSES: tuple[int, ...] = (0, 1, 2, 4, 7)
 BANDS: dict[str, tuple[int, ...]] = {"g": (0,), "gri": (0, 1, 2)}
 IMAGE_SIZE = 69
 N_GALAXY10_CLASSES = 10
 PICKLE_FIELDS = ("train_images_raw", "train_labels", "test_images_raw", "test_labels")
-SPLITS = ("train", "test")  # values 0, 1 of meta/seed_split
+SPLITS = ("train", "test")  # values 0, 1 of meta/source_split
 CHUNK_ROWS = 2048  # HDF5 rows read at a time
 
 
@@ -115,7 +115,7 @@ def _dataset(
         y=labels.astype(np.int64),
         meta={
             "sample_id": first_id + np.arange(n, dtype=np.int64),
-            "galaxy10_class": np.asarray(SEED_CLASSES, dtype=np.int64)[labels],
+            "galaxy10_class": np.asarray(REFERENCE_CLASSES, dtype=np.int64)[labels],
             "source_index": source_index.astype(np.int64),
             **(meta or {}),
         },
@@ -131,11 +131,11 @@ def _require_file(path: Path) -> None:
 def read_galaxy10_h5(path: str | os.PathLike, *, bands: str = "g", first_id: int = 0) -> Dataset:
     """Read the public Galaxy10 SDSS HDF5 file, keeping the reference's five classes.
 
-    Rows whose ``ans`` is in :data:`SEED_CLASSES` are kept in file order with labels remapped to
-    0..4; ``bands`` "g" keeps channel 0, "gri" all three. ``meta/source_index`` is the row in
-    the file and ``meta/galaxy10_class`` the original id. Raises :class:`Galaxy10FileError`
-    naming the file and field when the file is missing, not HDF5, lacks ``images``/``ans``, has
-    images not shaped ``(N, 69, 69, 3)`` or pixels outside 0..255, or ids outside 0..9.
+    Rows whose ``ans`` is in :data:`REFERENCE_CLASSES` are kept in file order with labels remapped
+    to 0..4; ``bands`` "g" keeps channel 0, "gri" all three. ``meta/source_index`` is the row in the
+    file and ``meta/galaxy10_class`` the original id. Raises :class:`Galaxy10FileError` naming the
+    file and field when the file is missing, not HDF5, lacks ``images``/``ans``, has images not
+    shaped ``(N, 69, 69, 3)`` or pixels outside 0..255, or ids outside 0..9.
     """
     path = Path(path)
     channels = band_channels(bands)
@@ -158,9 +158,11 @@ def read_galaxy10_h5(path: str | os.PathLike, *, bands: str = "g", first_id: int
                 "to match 'images'"
             )
         ids = _integer_ids(path, "ans", ans[()], N_GALAXY10_CLASSES)
-        rows = np.flatnonzero(np.isin(ids, SEED_CLASSES))
+        rows = np.flatnonzero(np.isin(ids, REFERENCE_CLASSES))
         if rows.size == 0:
-            raise Galaxy10FileError(f"{path}: field 'ans' holds none of the classes {SEED_CLASSES}")
+            raise Galaxy10FileError(
+                f"{path}: field 'ans' holds none of the classes {REFERENCE_CLASSES}"
+            )
         x = np.empty((rows.size, IMAGE_SIZE, IMAGE_SIZE, len(channels)), dtype=np.float32)
         done = 0
         for start in range(0, images.shape[0], CHUNK_ROWS):
@@ -171,7 +173,7 @@ def read_galaxy10_h5(path: str | os.PathLike, *, bands: str = "g", first_id: int
             _check_pixels(path, "images", chunk, chunk_rows)
             x[done : done + chunk_rows.size] = _scaled(chunk)
             done += chunk_rows.size
-    labels = np.searchsorted(SEED_CLASSES, ids[rows])
+    labels = np.searchsorted(REFERENCE_CLASSES, ids[rows])
     return _dataset(x, labels, rows, first_id, dataset_attrs(bands, "h5"))
 
 
@@ -189,7 +191,7 @@ def _unpickle(path: Path) -> Any:
 def _pickled_labels(path: Path, field: str, labels: Any, n_images: int) -> np.ndarray:
     """Remapped labels 0..4 from one-hot ``(N, 5)`` rows or integer ids ``(N,)``."""
     labels = np.asarray(labels)
-    n_classes = len(SEED_CLASSES)
+    n_classes = len(REFERENCE_CLASSES)
     if labels.ndim == 2 and labels.shape[1] == n_classes:
         _require_real(path, field, labels)
         binary = np.all((labels == 0) | (labels == 1), axis=1)
@@ -242,7 +244,7 @@ def read_galaxy10_pickle(
 
     The file (gzip-compressed or plain) holds the 4-tuple :data:`PICKLE_FIELDS`. Labels are
     one-hot rows or ids, both already in the reference's remapped order (0..4). Sample ids run from
-    ``first_id`` through the training set, then the test set; ``meta/seed_split`` is 0 (train)
+    ``first_id`` through the training set, then the test set; ``meta/source_split`` is 0 (train)
     or 1 (test) and ``meta/source_index`` the row in its array. Raises
     :class:`Galaxy10FileError` naming the file and field on any malformed input.
     """
@@ -267,8 +269,8 @@ def read_galaxy10_pickle(
                 labels,
                 np.arange(n),
                 first_id + sum(len(p) for p in parts),
-                {**dataset_attrs(bands, "pickle"), "seed_split": split},
-                meta={"seed_split": np.full(n, split_id, dtype=np.int64)},
+                {**dataset_attrs(bands, "pickle"), "source_split": split},
+                meta={"source_split": np.full(n, split_id, dtype=np.int64)},
             )
         )
     return parts[0], parts[1]

@@ -53,7 +53,7 @@ from sim2model.io.dataset import Dataset
 from sim2model.progress import progress as progress_bar
 from sim2model.studies.galaxy10.readers import (
     CLASS_NAMES,
-    SEED_CLASSES,
+    REFERENCE_CLASSES,
     band_channels,
     dataset_attrs,
 )
@@ -374,7 +374,7 @@ def render_galaxy10_like(
     meta["flux"] = np.array([row["flux"] for row in rows], dtype=np.float64)
     meta["seed"] = np.array([row["seed"] for row in rows], dtype=np.int64)
     meta["sample_id"] = first_id + np.arange(n_samples, dtype=np.int64)
-    meta["galaxy10_class"] = np.asarray(SEED_CLASSES, dtype=np.int64)[labels]
+    meta["galaxy10_class"] = np.asarray(REFERENCE_CLASSES, dtype=np.int64)[labels]
     meta["source_index"] = np.arange(n_samples, dtype=np.int64)
     attrs = {**dataset_attrs(bands, "rendered"), "pixel_scale": settings.pixel_scale}
     return Dataset(x=x, y=labels.astype(np.int64), meta=meta, attrs=attrs)

@@ -28,9 +28,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+import galsim
 import numpy as np
 
-import galsim
 from sim2model.io.dataset import Dataset
 from sim2model.progress import progress as progress_bar
 from sim2model.studies.galsim.names import TARGET_NAMES, TARGET_UNITS

@@ -16,10 +16,10 @@ the pixel noise. The gradient is exact in flux and n and a forward difference in
 
 from __future__ import annotations
 
+import galsim
 import numpy as np
 from scipy.optimize import minimize
 
-import galsim
 from sim2model.progress import progress as progress_bar
 from sim2model.studies.galsim.galaxies import render_noiseless
 from sim2model.studies.galsim.prior import GalaxyRecipe

@@ -75,7 +75,7 @@ def crb_comparison(
 
     ``testset_runs[i]`` is the ``(variant, model, evalset)`` of the predictions
     ``testsets[i]``; ``baseline_sets[i]`` is the test set the fits ``baseline[i]`` were made
-    on. Flux columns are in units of 1e5 counts, as in the seed.
+    on. Flux columns are in units of 1e5 counts, as in the reference.
     """
     _check_count("test-set runs", testset_runs, testsets)
     _check_count("baseline test sets", baseline_sets, baseline)

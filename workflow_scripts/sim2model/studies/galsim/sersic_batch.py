@@ -36,11 +36,11 @@ from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+import galsim
 import numpy as np
 from scipy import special
 from scipy.interpolate import CubicSpline
 
-import galsim
 from sim2model.studies.galsim.prior import GalaxyRecipe
 
 TABLE_FORMAT = 1  # bump when the meaning of the stored tables changes
