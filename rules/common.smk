@@ -2,14 +2,13 @@
 
 import functools
 
+from sim2model.layout import StudyPaths
 from sim2model.seeding import derive_seed
 from sim2model.registry import load_studies
 
-RESULTS = "results"
-#: Source shard of a study's variant: the one place its path is spelled.
-SHARD = f"{RESULTS}/{{study}}/shards/{{variant}}/{{shard}}.h5"
-#: The four files of a split dataset variant.
-DATASET_PARTS = ["train.h5", "val.h5", "test.h5", "norm.json"]
+#: Path patterns of the generic rules, with the `{study}` wildcard (sim2model/layout.py spells
+#: every generic path once; a study's own paths are `STUDIES[study].paths`).
+PATHS = StudyPaths("{study}")
 
 # Every setting is checked here, before the DAG is built: a study runs iff `studies` lists it.
 try:
@@ -53,7 +52,7 @@ def monitored_data(wildcards):
     reference recipe; it chooses nothing by it); nothing otherwise."""
     if not train_config(wildcards.study).get("trainer"):
         return []
-    return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
+    return STUDIES[wildcards.study].paths.split(wildcards.variant, "test")
 
 
 def dataset_config(study, variant=None):
@@ -70,8 +69,9 @@ def shard_plan(study, variant):
 
 def shard_paths(study, variant):
     """Source shards of a variant, as the study plans them."""
+    paths = STUDIES[study].paths
     return [
-        SHARD.format(study=study, variant=shard.variant, shard=name)
+        paths.shard(shard.variant, name)
         for name, shard in shard_plan(study, variant).items()
     ]
 
@@ -118,18 +118,15 @@ def generator_inputs(wildcards):
     """The trained generator, the variant's normalisation and test split, and the classifier
     that judges the generated maps (when the study names one)."""
     study, variant, model = wildcards.study, wildcards.variant, wildcards.model
+    paths = STUDIES[study].paths
     inputs = {
-        "model": f"{RESULTS}/{study}/generators/{variant}/{model}/model.keras",
-        "generator": f"{RESULTS}/{study}/generators/{variant}/{model}/generator.json",
-        "norm": f"{RESULTS}/{study}/dataset/{variant}/norm.json",
-        "train": f"{RESULTS}/{study}/dataset/{variant}/train.h5",
-        "test": f"{RESULTS}/{study}/dataset/{variant}/test.h5",
+        "model": paths.generator(variant, model, "model.keras"),
+        "generator": paths.generator(variant, model, "generator.json"),
+        **{part: paths.split(variant, part) for part in ("norm", "train", "test")},
     }
     classifier = generative_config(study)["classifier"]
     if classifier:
-        inputs["classifier"] = (
-            f"{RESULTS}/{study}/models/{variant}/{classifier}/model.keras"
-        )
+        inputs["classifier"] = paths.model(variant, classifier)
     return inputs
 
 
@@ -138,19 +135,19 @@ def generative_targets(study):
     settings = generative_config(study)
     if settings is None:
         return []
-    variant = settings["variant"]
+    variant, paths = settings["variant"], STUDIES[study].paths
     return [
-        f"{RESULTS}/{study}/tables/generated/{variant}/{GENERATOR}.md",
-        *expand(
-            f"{RESULTS}/{study}/figures/{variant}/{GENERATOR}/{{kind}}.png",
-            kind=["generated_maps", "generated_statistics"],
+        paths.generated_table(variant, GENERATOR, "md"),
+        *(
+            paths.figure(variant, GENERATOR, f"{kind}.png")
+            for kind in ("generated_maps", "generated_statistics")
         ),
     ]
 
 
 def study_targets(study):
     """Final outputs of a study: its products and provenance."""
-    return [*study_products(study), f"{RESULTS}/{study}/provenance.json"]
+    return [*study_products(study), STUDIES[study].paths.provenance()]
 
 
 def training_threads(study):
@@ -180,9 +177,9 @@ def model_config(wildcards):
 
 
 def evaluation_data(wildcards):
-    if wildcards.evalset == "test":
-        return f"{RESULTS}/{wildcards.study}/dataset/{wildcards.variant}/test.h5"
-    return f"{RESULTS}/{wildcards.study}/testsets/{wildcards.evalset}.h5"
+    """The test split, or the merged test set an evaluation names."""
+    paths = STUDIES[wildcards.study].paths
+    return paths.evaluation_data(wildcards.variant, wildcards.evalset)
 
 
 def study_runs(study):
@@ -197,17 +194,13 @@ def classifier_runs(study):
 
 def classifier_predictions(wildcards):
     """Test-split predictions of every classifier of a study (for its accuracy table, ROC)."""
-    return [
-        f"{RESULTS}/{wildcards.study}/eval/{variant}/{model}/test/predictions.h5"
-        for variant, model in classifier_runs(wildcards.study)
-    ]
+    paths = STUDIES[wildcards.study].paths
+    return [paths.predictions(v, m) for v, m in classifier_runs(wildcards.study)]
 
 
 def study_histories(wildcards):
-    return [
-        f"{RESULTS}/{wildcards.study}/models/{variant}/{model}/history.csv"
-        for variant, model in study_runs(wildcards.study)
-    ]
+    paths = STUDIES[wildcards.study].paths
+    return [paths.model(v, m, "history.csv") for v, m in study_runs(wildcards.study)]
 
 
 # Labels and losses of a study's runs, passed to report rules as params in input order.
@@ -241,9 +234,5 @@ def search_settings(wildcards):
 def search_inputs(wildcards):
     """Train and validation splits and the normalisation of the searched variant."""
     variant = search_settings(wildcards)["variant"]
-    folder = f"{RESULTS}/{wildcards.study}/dataset/{variant}"
-    return {
-        "train": f"{folder}/train.h5",
-        "val": f"{folder}/val.h5",
-        "norm": f"{folder}/norm.json",
-    }
+    paths = STUDIES[wildcards.study].paths
+    return {part: paths.split(variant, part) for part in ("train", "val", "norm")}

@@ -5,10 +5,10 @@ rule split_dataset:
     input:
         shards=source_shards,
     output:
-        train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
-        val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
-        test=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
-        norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+        train=PATHS.split("{variant}", "train"),
+        val=PATHS.split("{variant}", "val"),
+        test=PATHS.split("{variant}", "test"),
+        norm=PATHS.split("{variant}", "norm"),
     log:
         "logs/split_dataset/{study}/{variant}.log",
     conda:
@@ -37,7 +37,7 @@ rule merge_testset:
     input:
         shards=source_shards,
     output:
-        merged=f"{RESULTS}/{{study}}/testsets/{{variant}}.h5",
+        merged=PATHS.testset("{variant}"),
     log:
         "logs/merge_testset/{study}/{variant}.log",
     conda:

@@ -5,13 +5,13 @@ classification variant, for every study with a `generative` block (sim2model/sta
 
 rule train_generator:
     input:
-        train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
-        val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
-        norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+        train=PATHS.split("{variant}", "train"),
+        val=PATHS.split("{variant}", "val"),
+        norm=PATHS.split("{variant}", "norm"),
     output:
-        model=f"{RESULTS}/{{study}}/generators/{{variant}}/{{model}}/model.keras",
-        generator=f"{RESULTS}/{{study}}/generators/{{variant}}/{{model}}/generator.json",
-        history=f"{RESULTS}/{{study}}/generators/{{variant}}/{{model}}/history.csv",
+        model=PATHS.generator("{variant}", "{model}", "model.keras"),
+        generator=PATHS.generator("{variant}", "{model}", "generator.json"),
+        history=PATHS.generator("{variant}", "{model}", "history.csv"),
     log:
         "logs/train_generator/{study}/{variant}/{model}.log",
     conda:
@@ -35,8 +35,8 @@ rule generate_maps:
     input:
         unpack(generator_inputs),
     output:
-        generated=f"{RESULTS}/{{study}}/generated/{{variant}}/{{model}}.h5",
-        csv=f"{RESULTS}/{{study}}/tables/generated/{{variant}}/{{model}}.csv",
+        generated=PATHS.generated("{variant}", "{model}"),
+        csv=PATHS.generated_table("{variant}", "{model}", "csv"),
     log:
         "logs/generate_maps/{study}/{variant}/{model}.log",
     conda:
@@ -61,17 +61,17 @@ rule generative_report:
     input:
         generated=rules.generate_maps.output.generated,
         metrics=rules.generate_maps.output.csv,
-        test=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+        test=PATHS.split("{variant}", "test"),
     output:
-        md=f"{RESULTS}/{{study}}/tables/generated/{{variant}}/{{model}}.md",
+        md=PATHS.generated_table("{variant}", "{model}", "md"),
         grid=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/generated_maps.png",
+            PATHS.figure("{variant}", "{model}", "generated_maps.png"),
             caption="../report/generated_maps.rst",
             category="{study}",
             subcategory="{variant} / {model}",
         ),
         statistics=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/generated_statistics.png",
+            PATHS.figure("{variant}", "{model}", "generated_statistics.png"),
             caption="../report/generated_statistics.rst",
             category="{study}",
             subcategory="{variant} / {model}",

@@ -3,22 +3,22 @@
 
 rule regression_figures:
     input:
-        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+        predictions=PATHS.predictions("{variant}", "{model}"),
     output:
         scatter=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/true_vs_predicted.png",
+            PATHS.figure("{variant}", "{model}", "true_vs_predicted.png"),
             caption="../report/true_vs_predicted.rst",
             category="{study}",
             subcategory="{variant} / {model}",
         ),
         errors=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/error_histograms.png",
+            PATHS.figure("{variant}", "{model}", "error_histograms.png"),
             caption="../report/error_histograms.rst",
             category="{study}",
             subcategory="{variant} / {model}",
         ),
         error_vs_true=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/true_vs_error.png",
+            PATHS.figure("{variant}", "{model}", "true_vs_error.png"),
             caption="../report/true_vs_error.rst",
             category="{study}",
             subcategory="{variant} / {model}",
@@ -43,7 +43,7 @@ rule training_curves:
         histories=study_histories,
     output:
         figure=report(
-            f"{RESULTS}/{{study}}/figures/training_curves.png",
+            PATHS.training_curves(),
             caption="../report/training_curves.rst",
             category="{study}",
             subcategory="Training",
@@ -68,7 +68,7 @@ rule manifest:
     input:
         data=lambda wc: study_data(wc.study),
     output:
-        manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
+        manifest=PATHS.manifest(),
     log:
         "logs/manifest/{study}.log",
     conda:
@@ -87,10 +87,10 @@ rule provenance:
     input:
         products=lambda wc: study_products(wc.study),
         data=lambda wc: study_data(wc.study),
-        manifest=f"{RESULTS}/{{study}}/MANIFEST.sha256",
+        manifest=PATHS.manifest(),
     output:
         record=report(
-            f"{RESULTS}/{{study}}/provenance.json",
+            PATHS.provenance(),
             caption="../report/provenance.rst",
             category="{study}",
             subcategory="Provenance",
@@ -111,10 +111,10 @@ rule provenance:
 
 rule classification_figures:
     input:
-        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
+        predictions=PATHS.predictions("{variant}", "{model}"),
     output:
         confusion=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/confusion_matrix.png",
+            PATHS.figure("{variant}", "{model}", "confusion_matrix.png"),
             caption="../report/confusion_matrix.rst",
             category="{study}",
             subcategory="{variant} / {model}",
@@ -135,17 +135,17 @@ rule classification_figures:
 
 rule image2image_figures:
     input:
-        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
-        data=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+        predictions=PATHS.predictions("{variant}", "{model}"),
+        data=PATHS.split("{variant}", "test"),
     output:
         panels=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/image_panels.png",
+            PATHS.figure("{variant}", "{model}", "image_panels.png"),
             caption="../report/image_panels.rst",
             category="{study}",
             subcategory="{variant} / {model}",
         ),
         spectra=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/power_spectra.png",
+            PATHS.figure("{variant}", "{model}", "power_spectra.png"),
             caption="../report/power_spectra.rst",
             category="{study}",
             subcategory="{variant} / {model}",
@@ -168,8 +168,8 @@ rule classification_table:
     input:
         predictions=classifier_predictions,
     output:
-        csv=f"{RESULTS}/{{study}}/tables/classification.csv",
-        md=f"{RESULTS}/{{study}}/tables/classification.md",
+        csv=PATHS.table("classification", "csv"),
+        md=PATHS.table("classification", "md"),
     log:
         "logs/classification_table/{study}.log",
     conda:
@@ -191,7 +191,7 @@ rule roc_curves:
         predictions=classifier_predictions,
     output:
         figure=report(
-            f"{RESULTS}/{{study}}/figures/roc.png",
+            PATHS.figure("roc.png"),
             caption="../report/roc.rst",
             category="{study}",
             subcategory="Classification",
@@ -213,11 +213,11 @@ rule roc_curves:
 
 rule classification_examples:
     input:
-        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/test/predictions.h5",
-        data=f"{RESULTS}/{{study}}/dataset/{{variant}}/test.h5",
+        predictions=PATHS.predictions("{variant}", "{model}"),
+        data=PATHS.split("{variant}", "test"),
     output:
         figure=report(
-            f"{RESULTS}/{{study}}/figures/{{variant}}/{{model}}/examples.png",
+            PATHS.figure("{variant}", "{model}", "examples.png"),
             caption="../report/classification_examples.rst",
             category="{study}",
             subcategory="{variant} / {model}",

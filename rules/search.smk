@@ -9,8 +9,8 @@ rule architecture_search:
     input:
         unpack(search_inputs),
     output:
-        best=f"{RESULTS}/{{study}}/search/{{model}}/best.yaml",
-        trials=f"{RESULTS}/{{study}}/search/{{model}}/trials.csv",
+        best=PATHS.search("{model}", "best.yaml"),
+        trials=PATHS.search("{model}", "trials.csv"),
     log:
         "logs/architecture_search/{study}/{model}.log",
     conda:

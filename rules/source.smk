@@ -5,7 +5,7 @@ rule source_shard:
     input:
         source_files=lambda wc: planned_shard(wc).inputs,
     output:
-        shard=SHARD,
+        shard=PATHS.shard("{variant}", "{shard}"),
     log:
         "logs/source_shard/{study}/{variant}/{shard}.log",
     wildcard_constraints:
@@ -22,6 +22,6 @@ rule source_shard:
         recipe=lambda wc: planned_shard(wc).recipe,
         seed=lambda wc: study_seed(wc.study, *planned_shard(wc).seed_keys),
         config=lambda wc: data_config(wc.study),
-        cache_dir=lambda wc: f"{RESULTS}/{wc.study}/cache",
+        cache_dir=lambda wc: STUDIES[wc.study].paths.cache(),
     script:
         "../workflow_scripts/source_shard.py"

@@ -3,13 +3,13 @@
 
 rule train:
     input:
-        train=f"{RESULTS}/{{study}}/dataset/{{variant}}/train.h5",
-        val=f"{RESULTS}/{{study}}/dataset/{{variant}}/val.h5",
-        norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+        train=PATHS.split("{variant}", "train"),
+        val=PATHS.split("{variant}", "val"),
+        norm=PATHS.split("{variant}", "norm"),
         monitor=monitored_data,
     output:
-        model=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/model.keras",
-        history=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/history.csv",
+        model=PATHS.model("{variant}", "{model}"),
+        history=PATHS.model("{variant}", "{model}", "history.csv"),
     log:
         "logs/train/{study}/{variant}/{model}.log",
     conda:
@@ -32,13 +32,15 @@ rule train:
 rule evaluate:
     input:
         # a path, not rules.train.output: a study's own rule may train the model (ruleorder)
-        model=f"{RESULTS}/{{study}}/models/{{variant}}/{{model}}/model.keras",
-        norm=f"{RESULTS}/{{study}}/dataset/{{variant}}/norm.json",
+        model=PATHS.model("{variant}", "{model}"),
+        norm=PATHS.split("{variant}", "norm"),
         data=evaluation_data,
     output:
-        predictions=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/predictions.h5",
-        metrics=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/metrics.json",
-        table=f"{RESULTS}/{{study}}/eval/{{variant}}/{{model}}/{{evalset}}/metrics.csv",
+        predictions=PATHS.evaluation(
+            "{variant}", "{model}", "{evalset}", "predictions.h5"
+        ),
+        metrics=PATHS.evaluation("{variant}", "{model}", "{evalset}", "metrics.json"),
+        table=PATHS.evaluation("{variant}", "{model}", "{evalset}", "metrics.csv"),
     log:
         "logs/evaluate/{study}/{variant}/{model}/{evalset}.log",
     conda:

@@ -59,6 +59,25 @@ class StudyPaths:
     def predictions(self, variant: str, model: str, evalset: str = "test") -> str:
         return self.evaluation(variant, model, evalset, "predictions.h5")
 
+    def generator(self, variant: str, model: str, name: str) -> str:
+        """A file of the generate stage's trained generator."""
+        return self.dir("generators", variant, model, name)
+
+    def generated(self, variant: str, model: str) -> str:
+        """The generated maps (a contract dataset)."""
+        return self.dir("generated", variant, f"{model}.h5")
+
+    def generated_table(self, variant: str, model: str, suffix: str) -> str:
+        return self.dir("tables", "generated", variant, f"{model}.{suffix}")
+
+    def search(self, model: str, name: str) -> str:
+        """A file of an architecture search (``best.yaml``, ``trials.csv``)."""
+        return self.dir("search", model, name)
+
+    def cache(self) -> str:
+        """Working files a study's jobs share (not data products)."""
+        return self.dir("cache")
+
     def figure(self, *parts: str) -> str:
         """``figures/<parts...>``; the last part is the file name."""
         return self.dir("figures", *parts)
