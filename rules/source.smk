@@ -19,6 +19,7 @@ rule source_shard:
         runtime=60,
     params:
         study=lambda wc: wc.study,
+        task=lambda wc: STUDIES[wc.study].task(wc.variant),
         recipe=lambda wc: planned_shard(wc).recipe,
         seed=lambda wc: study_seed(wc.study, *planned_shard(wc).seed_keys),
         config=lambda wc: data_config(wc.study),

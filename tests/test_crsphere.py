@@ -9,7 +9,7 @@ from scipy import stats
 
 from sim2model.io.dataset import check_dataset, read_dataset, write_dataset
 from sim2model.plots.style import save_figure
-from sim2model.provenance import stamp_attrs
+from sim2model.stages.source import stamp_shard
 from sim2model.studies.crsphere.npz import CRSphereFileError, count_rows, read_crsphere_npz
 from sim2model.studies.crsphere.simulator import (
     CRSphereSettings,
@@ -144,7 +144,7 @@ def test_shard_is_balanced_labelled_and_deterministic():
 def test_shard_meets_the_dataset_contract_and_round_trips(tmp_path):
     settings = CRSphereSettings(n_events=50)
     ds = simulate_shard(4, seed=2, first_id=0, settings=settings)
-    ds.attrs = stamp_attrs(ds.attrs, config={"crsphere": "test"}, created_by="pytest")
+    ds = stamp_shard(ds, study="crsphere", task="classification", config={"crsphere": "test"})
     check_dataset(ds)
     back = read_dataset(write_dataset(tmp_path / "shard.h5", ds))
     np.testing.assert_array_equal(back.x, ds.x)
@@ -175,7 +175,7 @@ def test_npz_ingest_returns_the_stored_values(tmp_path, seed_like_arrays, save):
     path = tmp_path / "cr_sphere.npz"
     save(path, data=data, label=label)
     ds = read_crsphere_npz(path, first_id=50)
-    ds.attrs = stamp_attrs(ds.attrs, config={}, created_by="pytest")
+    ds = stamp_shard(ds, study="crsphere", task="classification", config={})
     check_dataset(ds)
     np.testing.assert_array_equal(ds.x, data.astype(np.float32))
     np.testing.assert_array_equal(ds.y, label)
@@ -204,6 +204,7 @@ def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, sa
         source_shard(
             str(shard),
             study="crsphere",
+            task="classification",
             build_shard=CRSphereStudy.build_shard,
             recipe=plan.recipe,
             seed=0,
@@ -321,6 +322,7 @@ def test_test_rows_last_takes_exactly_the_final_npz_rows(tmp_path):
         shards.append(str(tmp_path / f"{plan.name}.h5"))
         source_shard(
             shards[-1], study="crsphere", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
+            task="classification",
             build_shard=CRSphereStudy.build_shard,
         )  # fmt: skip
     parts = {name: str(tmp_path / f"{name}.h5") for name in ("train", "val", "test")}

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim2model.io.dataset import concat_datasets, read_dataset, write_dataset
+from sim2model.stages.source import stamp_shard
 from sim2model.studies.eor21cm.maps import (
     ID_STRIDE,
     META_KEYS,
@@ -20,7 +21,6 @@ from sim2model.studies.eor21cm.maps import (
 from sim2model.studies.eor21cm.seminumerical import DensityBox, SimConfig
 from sim2model.studies.eor21cm.simfast21 import open_run
 
-PROVENANCE = {"config_hash": "abc", "code_version": "test", "created_by": "pytest", "versions": {}}
 CONFIG = SimConfig(n=32, box_mpc=48.0)
 REDSHIFTS = [8.0, 9.5]
 
@@ -33,7 +33,7 @@ def shard():
 
 
 def assert_contract(ds, tmp_path):
-    complete = replace(ds, attrs={**ds.attrs, **PROVENANCE})
+    complete = stamp_shard(ds, study="eor21cm", task="regression", config={})
     back = read_dataset(write_dataset(tmp_path / "shard.h5", complete))
     np.testing.assert_array_equal(back.x, ds.x)
     np.testing.assert_array_equal(back.y, ds.y)

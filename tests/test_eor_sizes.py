@@ -54,6 +54,7 @@ def shard_of(s: Eor21cmStudy, tmp_path: Path):
     source_shard(
         str(path),
         study="eor21cm",
+        task="regression",
         build_shard=Eor21cmStudy.build_shard,
         recipe=planned.recipe,
         seed=1,

@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sim2model.io.dataset import check_dataset
+from sim2model.stages.source import stamp_shard
 from sim2model.studies.galaxy10 import readers as galaxy10
 from sim2model.studies.galaxy10.readers import (
     CLASS_NAMES,
@@ -31,7 +32,6 @@ from sim2model.studies.galaxy10.render import (
     render_noiseless,
 )
 
-PROVENANCE = {"config_hash": "0" * 16, "code_version": "test", "created_by": "pytest"}
 REMAP = {0: 0, 1: 1, 2: 2, 4: 3, 7: 4}
 
 
@@ -87,14 +87,8 @@ def test_h5_keeps_the_seed_classes_remapped_with_exact_pixels(tmp_path, bands):
     assert ds.y.dtype == np.int64
     np.testing.assert_array_equal(ds.x, images[rows][..., :channels] / 256.0)
     assert ds.attrs["class_names"] == list(CLASS_NAMES) and ds.attrs["target_names"] == []
-    assert (ds.attrs["study"], ds.attrs["task"], ds.attrs["bands"]) == (
-        "galaxy10",
-        "classification",
-        bands,
-    )
-    check_dataset(
-        type(ds)(ds.x, ds.y, ds.meta, ds.extra, {**ds.attrs, **PROVENANCE, "versions": {}})
-    )
+    assert ds.attrs["bands"] == bands and "study" not in ds.attrs  # source_shard stamps it
+    check_dataset(stamp_shard(ds, study="galaxy10", task="classification", config={}))
 
 
 def test_h5_chunked_read_equals_one_read(tmp_path, monkeypatch):
@@ -256,9 +250,7 @@ def test_rendered_format_and_balance(rendered):
     assert np.isnan(ds.meta["inclination"][smooth]).all()
     assert np.isfinite(ds.meta["inclination"][~smooth]).all()
     assert (ds.meta["spiral_amplitude"][ds.y != 4] == 0).all()
-    check_dataset(
-        type(ds)(ds.x, ds.y, ds.meta, ds.extra, {**ds.attrs, **PROVENANCE, "versions": {}})
-    )
+    check_dataset(stamp_shard(ds, study="galaxy10", task="classification", config={}))
 
 
 def test_render_counts_differ_by_at_most_one_and_gri_has_three_bands():
@@ -448,7 +440,7 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
     shard = str(tmp_path / "0000.h5")
     source_shard(
         shard, study="galaxy10", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
-        build_shard=Galaxy10Study.build_shard,
+        task="classification", build_shard=Galaxy10Study.build_shard,
     )  # fmt: skip
     out = {k: str(tmp_path / f"{k}.h5") for k in ("train", "val", "test")}
     split_dataset(

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import SEED_TESTSET as FIXED
 from sim2model.io.dataset import read_dataset, write_dataset
+from sim2model.stages.source import stamp_shard
 from sim2model.studies.galsim import galaxies as gg
 from sim2model.studies.galsim.galaxies import (
     limit_threads,
@@ -17,8 +18,6 @@ from sim2model.studies.galsim.galaxies import (
 )
 from sim2model.studies.galsim.names import TARGET_NAMES
 from sim2model.studies.galsim.prior import FIXED_KEYS, GalaxyRecipe
-
-PROVENANCE = {"config_hash": "abc", "code_version": "test", "created_by": "pytest", "versions": {}}
 
 limit_threads(1)
 
@@ -44,11 +43,11 @@ def test_shard_follows_the_contract(shard, tmp_path):
     np.testing.assert_array_equal(shard.meta["sample_id"], 48 + np.arange(n))
     for name in ("noiseless", "psf_image"):
         assert shard.extra[name].shape == (n, 64, 64) and shard.extra[name].dtype == np.float32
-    assert shard.attrs["study"] == "galsim" and shard.attrs["task"] == "regression"
+    assert "study" not in shard.attrs and "task" not in shard.attrs  # source_shard stamps them
     assert shard.attrs["target_names"] == list(TARGET_NAMES)
     assert shard.attrs["class_names"] == []
 
-    complete = replace(shard, attrs={**shard.attrs, **PROVENANCE})
+    complete = stamp_shard(shard, study="galsim", task="regression", config={})
     back = read_dataset(write_dataset(tmp_path / "shard.h5", complete))
     np.testing.assert_array_equal(back.x, shard.x)
     np.testing.assert_array_equal(back.y, shard.y)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sim2model.io.dataset import Dataset, write_dataset
@@ -12,10 +13,20 @@ from sim2model.provenance import stamp_attrs
 log = logging.getLogger(__name__)
 
 
+def stamp_shard(ds: Dataset, *, study: str, task: str, config: object) -> Dataset:
+    """``ds`` with the contract's ``study``, ``task`` (of its variant) and provenance attributes.
+
+    A study's builder says only what its data are (names, units, classes); this stamps the rest.
+    """
+    attrs = {**ds.attrs, "study": study, "task": task}
+    return replace(ds, attrs=stamp_attrs(attrs, config=config, created_by=f"{study}_shard"))
+
+
 def source_shard(
     shard: str,
     *,
     study: str,
+    task: str,
     recipe: Mapping[str, Any],
     seed: int,
     config: object,
@@ -30,7 +41,6 @@ def source_shard(
     (listed so the workflow reruns it when they change); ``build_shard`` the study's
     :meth:`~sim2model.study.Study.build_shard` (the entry script looks it up in the registry).
     """
-    ds = build_shard(recipe, seed, cache_dir)
-    ds.attrs = stamp_attrs(ds.attrs, config=config, created_by=f"{study}_shard")
+    ds = stamp_shard(build_shard(recipe, seed, cache_dir), study=study, task=task, config=config)
     write_dataset(shard, ds)
     log.info("%s: %d samples, x %s", shard, len(ds), ds.x.shape[1:])

@@ -164,8 +164,6 @@ def read_crsphere_npz(
             "file_row": np.arange(start, start + n, dtype=np.int64),
         },
         attrs={
-            "study": "crsphere",
-            "task": "classification",
             "class_names": list(CLASS_NAMES),
             "target_names": [],
             "feature_names": [*FEATURE_NAMES[:3], "energy_normalised"],

@@ -179,8 +179,6 @@ def simulate_shard(n_samples: int, seed: int, first_id: int, settings: CRSphereS
         },
         extra={"source_index": source_index, "source_directions": source_directions},
         attrs={
-            "study": "crsphere",
-            "task": "classification",
             "class_names": list(CLASS_NAMES),
             "target_names": [],
             "feature_names": list(FEATURE_NAMES),

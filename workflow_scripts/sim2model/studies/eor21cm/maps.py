@@ -152,8 +152,6 @@ def _dataset(parts: Sequence[Part], source: str) -> Dataset:
         y=np.concatenate([labels for _, labels, _ in parts]).astype(np.float32)[:, None],
         meta=meta,
         attrs={
-            "study": "eor21cm",
-            "task": "regression",
             "target_names": list(TARGET_NAMES),
             "class_names": [],
             "units": list(TARGET_UNITS),

@@ -50,8 +50,6 @@ def band_channels(bands: str) -> tuple[int, ...]:
 def dataset_attrs(bands: str, source: str) -> dict[str, Any]:
     """The attributes every Galaxy10 dataset carries (the caller adds provenance)."""
     return {
-        "study": "galaxy10",
-        "task": "classification",
         "class_names": list(CLASS_NAMES),
         "target_names": [],
         "bands": bands,

@@ -236,8 +236,6 @@ def simulate_shard(
         meta=meta,
         extra={"noiseless": noiseless, "psf_image": psf_image},
         attrs={
-            "study": "galsim",
-            "task": "regression",
             "target_names": list(TARGET_NAMES),
             "class_names": [],
             "units": list(TARGET_UNITS),
