@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import make_dataset
 from sim2model.train.backend import configure_backend, describe_devices
 
 ROOT = Path(__file__).parents[1]
@@ -257,3 +258,32 @@ def test_learning_rate_scales_with_batch_size_when_asked():
     assert scaled_learning_rate({**base, "scale_learning_rate": "linear"}) == pytest.approx(0.032)
     sqrt = {**base, "scale_learning_rate": "sqrt", "reference_batch_size": 256}
     assert scaled_learning_rate(sqrt) == pytest.approx(2e-3)
+
+
+@pytest.mark.parametrize(("subset", "n_train", "n_val"), [(None, 20, 10), (8, 8, 4), (50, 20, 10)])
+def test_training_job_normalises_the_first_samples_of_both_splits(tmp_path, subset, n_train, n_val):
+    from sim2model.data.normalise import fit_normaliser
+    from sim2model.io.dataset import write_dataset
+    from sim2model.train.job import start_training_job
+
+    train, val = make_dataset(20, seed=1), make_dataset(10, seed=2)
+    write_dataset(tmp_path / "train.h5", train)
+    write_dataset(tmp_path / "val.h5", val)
+    normaliser = fit_normaliser(train.x, train.y, task="regression", image_scaling="standard")
+    normaliser.save(tmp_path / "norm.json")
+    job = start_training_job(
+        str(tmp_path / "train.h5"),
+        str(tmp_path / "val.h5"),
+        str(tmp_path / "norm.json"),
+        {"backend": "tensorflow", "deterministic": True},
+        seed=0,
+        subset=subset,
+    )
+    assert job.normaliser == normaliser
+    assert job.train.attrs == train.attrs and job.train.extra == {}
+    assert np.array_equal(job.train.y, train.y[:n_train])
+    assert np.array_equal(job.val.y, val.y[:n_val])
+    assert np.array_equal(job.x_train, normaliser.transform_x(train.x[:n_train]))
+    assert np.array_equal(job.y_train, normaliser.transform_y(train.y[:n_train]))
+    assert np.array_equal(job.x_val, normaliser.transform_x(val.x[:n_val]))
+    assert np.array_equal(job.y_val, normaliser.transform_y(val.y[:n_val]))

@@ -26,6 +26,7 @@ from sim2model.data.normalise import Normaliser
 from sim2model.eval.generative import generative_metrics, select_where
 from sim2model.io.dataset import Dataset, DatasetError, read_dataset, write_dataset
 from sim2model.provenance import stamp_attrs
+from sim2model.train.job import start_training_job
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,17 @@ def train_generator(
 ) -> None:
     """Fit the denoiser on (at most ``max_train_maps`` of) the train maps; write the model
     (.keras), its sampling record ``generator`` (JSON) and the loss ``history`` (CSV)."""
-    from sim2model.train.backend import configure_from_settings, log_devices
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    log_devices(log)
+    job = start_training_job(train, val, norm, train_config, seed=seed, threads=threads)
     from sim2model.generative.denoiser import build_denoiser
     from sim2model.generative.diffusion import train_denoiser
     from sim2model.generative.schedule import CosineSchedule
 
-    normaliser = Normaliser.load(norm)
-    train_ds, val_ds = read_dataset(train, extra=False), read_dataset(val, extra=False)
-    class_names = image_classes(train_ds, train)
+    class_names = image_classes(job.train, train)
+    x_train, y_train = job.x_train, job.train.y
     limit = settings.get("max_train_maps")
-    if limit is not None and limit < len(train_ds):
-        rows = np.sort(np.random.default_rng(seed).choice(len(train_ds), limit, replace=False))
-        train_ds = train_ds.subset(rows)
-    x_train, x_val = normaliser.transform_x(train_ds.x), normaliser.transform_x(val_ds.x)
+    if limit is not None and limit < len(x_train):
+        rows = np.sort(np.random.default_rng(seed).choice(len(x_train), limit, replace=False))
+        x_train, y_train = x_train[rows], y_train[rows]
     net = build_denoiser(x_train.shape[1:], len(class_names), **settings["model"])
     schedule = CosineSchedule(settings["timesteps"])
     log.info(
@@ -78,7 +74,7 @@ def train_generator(
         net.count_params(), len(x_train), x_train.shape[1:], len(class_names),
     )  # fmt: skip
     losses = train_denoiser(
-        net, x_train, train_ds.y, x_val, val_ds.y, schedule,
+        net, x_train, y_train, job.x_val, job.val.y, schedule,
         n_classes=len(class_names), epochs=settings["epochs"],
         batch_size=settings["batch_size"], learning_rate=settings["learning_rate"],
         class_dropout=settings["class_dropout"], seed=seed,

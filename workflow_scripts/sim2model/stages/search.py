@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim2model.stages.train import n_model_outputs, normalised_splits
+from sim2model.stages.train import n_model_outputs
+from sim2model.train.job import start_training_job
 from sim2model.train.losses import LOSS_BY_TASK
 from sim2model.train.search import SearchSettings, run_search
 from sim2model.train.search_space import TRAIN_KEYS, parse_space
@@ -92,14 +93,10 @@ def architecture_search(
     """Search ``search_config['space']`` for ``model`` (options ``model_config``) on the first
     ``search_config['subset']`` samples of ``variant``; write ``best`` (YAML config) and
     ``trials`` (CSV: trial, every hyperparameter, val_loss, epochs, parameters)."""
-    from sim2model.train.backend import configure_from_settings, log_devices
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    log_devices(log)
     key = f"{study}.search.{model}.space"
     params = parse_space(search_config["space"], key)
-    train_ds, x_train, y_train, x_val, y_val = normalised_splits(
-        train, val, norm, subset=search_config["subset"]
+    job = start_training_job(
+        train, val, norm, train_config, seed=seed, threads=threads, subset=search_config["subset"]
     )
     settings = SearchSettings(
         tuner=search_config["tuner"],
@@ -108,7 +105,7 @@ def architecture_search(
         patience=search_config["patience"],
         batch_size=train_config["batch_size"],
         learning_rate=train_config["learning_rate"],
-        loss=LOSS_BY_TASK[train_ds.attrs["task"]],
+        loss=LOSS_BY_TASK[job.train.attrs["task"]],
     )
     hyperband = settings.tuner == "hyperband"
     trials_note = "Hyperband brackets" if hyperband else f"{settings.max_trials} trials"
@@ -116,15 +113,15 @@ def architecture_search(
         "searching %d hyperparameters of %s (%s) with %s: %s of at most %d epochs on %d train / "
         "%d val samples",
         len(params), model, model_config["arch"], settings.tuner, trials_note, settings.epochs,
-        len(x_train), len(x_val),
+        len(job.x_train), len(job.x_val),
     )  # fmt: skip
     options = {k: v for k, v in model_config.items() if k != "arch"}
     Path(best).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".tuner-", dir=Path(best).parent) as work:
         records = run_search(
-            x_train, y_train, x_val, y_val,
+            job.x_train, job.y_train, job.x_val, job.y_val,
             arch=model_config["arch"], model_options=options,
-            n_outputs=n_model_outputs(train_ds), params=params, settings=settings,
+            n_outputs=n_model_outputs(job.train), params=params, settings=settings,
             seed=seed, directory=work,
         )  # fmt: skip
     if not records:
@@ -133,7 +130,7 @@ def architecture_search(
     values = {p.name: winner[p.name] for p in params}
     config = best_config(study, model, model_config, values)
     header = _header(
-        best, study, model, variant, settings, (len(x_train), len(x_val)), records, winner
+        best, study, model, variant, settings, (len(job.x_train), len(job.x_val)), records, winner
     )
     _write_atomic(trials, pd.DataFrame(records).to_csv(index=False))
     _write_atomic(best, header + yaml.safe_dump(config, sort_keys=False))

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
-from sim2model.data.normalise import Normaliser
-from sim2model.io.dataset import Dataset, count_samples, read_dataset
+from sim2model.io.dataset import Dataset, read_dataset
+from sim2model.train.job import start_training_job
 from sim2model.train.losses import LOSS_BY_TASK
 
 log = logging.getLogger(__name__)
@@ -45,31 +42,6 @@ def study_trainer(name: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), function)
 
 
-def normalised_splits(
-    train: str, val: str, norm: str, *, subset: int | None = None
-) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The train split (its attributes tell the task), then ``x_train, y_train, x_val, y_val``
-    normalised by ``norm``.
-
-    ``subset``: keep the first ``subset`` training samples and the same share (at least one) of
-    the first validation samples; None keeps both splits whole.
-    """
-    normaliser = Normaliser.load(norm)
-    n_train, n_val = count_samples(train), count_samples(val)
-    if subset is not None and subset < n_train:
-        n_val = max(1, math.ceil(n_val * subset / n_train))
-        n_train = subset
-    train_ds = read_dataset(train, extra=False, rows=n_train)  # the subset alone is read
-    val_ds = read_dataset(val, extra=False, rows=n_val)
-    return (
-        train_ds,
-        normaliser.transform_x(train_ds.x),
-        normaliser.transform_y(train_ds.y),
-        normaliser.transform_x(val_ds.x),
-        normaliser.transform_y(val_ds.y),
-    )
-
-
 def train(
     train: str,
     val: str,
@@ -91,16 +63,12 @@ def train(
     history_path=, settings=train_config, learning_rate=, seed=)`` with ``monitor`` (a split the
     procedure only reports on; empty when unused) normalised like the others.
     """
-    from sim2model.train.backend import configure_from_settings, log_devices
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    log_devices(log)
+    job = start_training_job(train, val, norm, train_config, seed=seed, threads=threads)
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
 
-    train_ds, x_train, y_train, x_val, y_val = normalised_splits(train, val, norm)
     arch = dict(model_config)
-    net = build_model(arch.pop("arch"), x_train.shape[1:], n_model_outputs(train_ds), **arch)
+    net = build_model(arch.pop("arch"), job.x_train.shape[1:], n_model_outputs(job.train), **arch)
     learning_rate = scaled_learning_rate(train_config)
     log.info(
         "model %s: %d parameters, compute dtype %s, learning rate %g",
@@ -110,8 +78,8 @@ def train(
     if train_config.get("trainer"):
         monitor_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
         study_trainer(train_config["trainer"])(
-            net, x_train, y_train, x_val, y_val,
-            None if monitor_ds is None else Normaliser.load(norm).transform_x(monitor_ds.x),
+            net, job.x_train, job.y_train, job.x_val, job.y_val,
+            None if monitor_ds is None else job.normaliser.transform_x(monitor_ds.x),
             None if monitor_ds is None else monitor_ds.y,
             model_path=model, history_path=history, settings=train_config,
             learning_rate=learning_rate, seed=seed,
@@ -119,10 +87,10 @@ def train(
         return
     train_model(
         net,
-        x_train,
-        y_train,
-        x_val,
-        y_val,
+        job.x_train,
+        job.y_train,
+        job.x_val,
+        job.y_val,
         model_path=model,
         history_path=history,
         epochs=train_config["epochs"],
@@ -130,6 +98,6 @@ def train(
         learning_rate=learning_rate,
         patience=train_config["patience"],
         seed=seed,
-        loss=LOSS_BY_TASK[train_ds.attrs["task"]],
+        loss=LOSS_BY_TASK[job.train.attrs["task"]],
         prefetch_workers=2 if train_config["gpus"] else 0,
     )

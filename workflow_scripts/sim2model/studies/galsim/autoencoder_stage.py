@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from sim2model.data.normalise import Normaliser
 from sim2model.io.dataset import Dataset, read_dataset
+from sim2model.train.job import start_training_job
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 TRAINING_KEYS = ("arch", "variants", "step_epochs", "patience")
 
 
-def unit_targets(ds: Dataset, normaliser: Normaliser, image_scale: float) -> dict[str, np.ndarray]:
-    """``params`` and ``image`` targets of ``ds`` in [0, 1]."""
-    params = (normaliser.transform_y(ds.y) + 1.0) / 2.0
-    image = ds.extra["noiseless"][..., None] / np.float32(image_scale)
+def unit_targets(y: np.ndarray, noiseless: np.ndarray, image_scale: float) -> dict[str, np.ndarray]:
+    """``params`` (from normalised targets ``y``) and ``image`` (``noiseless`` stamps divided by
+    ``image_scale``) targets in [0, 1]."""
+    params = (y + 1.0) / 2.0
+    image = noiseless[..., None] / np.float32(image_scale)
     return {
         "params": np.clip(params, 0.0, 1.0).astype(np.float32),
         "image": np.clip(image, 0.0, 1.0).astype(np.float32),
@@ -66,10 +67,9 @@ def galsim_autoencoder(
     ``step_epochs`` (maximum epochs of the encoder, decoder and joint steps); ``train_config``
     the shared ``batch_size`` and ``learning_rate``.
     """
-    from sim2model.train.backend import configure_from_settings, log_devices
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
-    log_devices(log)
+    job = start_training_job(
+        train, val, norm, train_config, seed=seed, threads=threads, extra=("noiseless",)
+    )
     from sim2model.plots.style import save_figure
     from sim2model.stages.train import scaled_learning_rate
     from sim2model.studies.galsim.autoencoder import (
@@ -80,12 +80,10 @@ def galsim_autoencoder(
     from sim2model.studies.galsim.autoencoder_training import train_autoencoder
     from sim2model.studies.galsim.figures import reconstruction_figure
 
-    normaliser = Normaliser.load(norm)
-    train_ds, val_ds = read_dataset(train), read_dataset(val)
-    image_scale = float(train_ds.extra["noiseless"].max())
+    image_scale = float(job.train.extra["noiseless"].max())
     options = {k: v for k, v in model_config.items() if k not in TRAINING_KEYS}
     encoder, decoder_net, autoencoder = build_conditional_autoencoder(
-        train_ds.x.shape[1:], train_ds.y.shape[1], **options
+        job.x_train.shape[1:], job.y_train.shape[1], **options
     )
     log.info(
         "conditional autoencoder: encoder %d, decoder %d parameters",
@@ -95,10 +93,10 @@ def galsim_autoencoder(
         autoencoder,
         encoder,
         decoder_net,
-        normaliser.transform_x(train_ds.x),
-        unit_targets(train_ds, normaliser, image_scale),
-        normaliser.transform_x(val_ds.x),
-        unit_targets(val_ds, normaliser, image_scale),
+        job.x_train,
+        unit_targets(job.y_train, job.train.extra["noiseless"], image_scale),
+        job.x_val,
+        unit_targets(job.y_val, job.val.extra["noiseless"], image_scale),
         epochs=model_config["step_epochs"],
         batch_size=train_config["batch_size"],
         learning_rate=scaled_learning_rate(train_config),
@@ -110,7 +108,7 @@ def galsim_autoencoder(
 
     test_ds = read_dataset(test)
     idx = np.arange(min(n_examples, len(test_ds)))
-    noisy = normaliser.transform_x(test_ds.x[idx])
+    noisy = job.normaliser.transform_x(test_ds.x[idx])
     recon = np.asarray(autoencoder.predict(noisy, verbose=0)["image"])[..., 0] * image_scale
     save_figure(
         reconstruction_figure(

@@ -26,6 +26,7 @@ import numpy as np
 
 from sim2model.data.normalise import Normaliser
 from sim2model.io.dataset import Dataset, read_dataset
+from sim2model.train.job import start_training_job
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,7 @@ def galsim_denoise(
     of the test stamps before and after denoising, and the gain) and ``parameters`` of both
     stages.
     """
-    from sim2model.train.backend import configure_from_settings
-
-    configure_from_settings(train_config, seed=seed, threads=threads)
+    job = start_training_job(train, val, norm, train_config, seed=seed, threads=threads)
     from sim2model.io.predictions import Predictions, write_predictions
     from sim2model.models import build_model
     from sim2model.plots.style import save_figure
@@ -98,7 +97,7 @@ def galsim_denoise(
     from sim2model.studies.galsim.figures import reconstruction_figure
     from sim2model.train.fit import predict, train_model
 
-    normaliser = Normaliser.load(norm)  # a linear image scaling (GalsimStudy.check_denoisers)
+    normaliser = job.normaliser  # a linear image scaling (GalsimStudy.check_denoisers)
     batch, rate = train_config["batch_size"], scaled_learning_rate(train_config)
     common = {"batch_size": batch, "learning_rate": rate, "seed": seed, "loss": "mse"}
 
@@ -113,11 +112,9 @@ def galsim_denoise(
         patience=train_config["patience"], **common,
     )  # fmt: skip
 
-    splits = {name: read_dataset(path) for name, path in (("train", train), ("val", val),
-                                                           ("test", test))}  # fmt: skip
-    denoised = {name: _denoise(net, normaliser.transform_x(ds.x), batch)
-                for name, ds in splits.items()}  # fmt: skip
-    test_ds = splits["test"]
+    test_ds = read_dataset(test)
+    inputs = {"train": job.x_train, "val": job.x_val, "test": normaliser.transform_x(test_ds.x)}
+    denoised = {name: _denoise(net, stamps, batch) for name, stamps in inputs.items()}
     noiseless = test_ds.extra["noiseless"]
     before = psnr(test_ds.x[..., 0], noiseless)
     after = psnr(_counts(normaliser, denoised["test"]), noiseless)
@@ -126,11 +123,9 @@ def galsim_denoise(
     log.info("PSNR of the test stamps: %s", quality)
 
     spec = dict(regressor_config)
-    reg = build_model(spec.pop("arch"), denoised["train"].shape[1:], splits["train"].y.shape[1],
-                      **spec)  # fmt: skip
+    reg = build_model(spec.pop("arch"), denoised["train"].shape[1:], job.y_train.shape[1], **spec)
     train_model(
-        reg, denoised["train"], normaliser.transform_y(splits["train"].y),
-        denoised["val"], normaliser.transform_y(splits["val"].y),
+        reg, denoised["train"], job.y_train, denoised["val"], job.y_val,
         model_path=regressor, history_path=regressor_history,
         epochs=train_config["epochs"], patience=train_config["patience"], **common,
     )  # fmt: skip

@@ -1,0 +1,69 @@
+"""The preamble every training job shares: backend, normaliser and normalised splits."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim2model.data.normalise import Normaliser
+from sim2model.io.dataset import Dataset, count_samples, read_dataset
+from sim2model.train.backend import configure_from_settings, log_devices
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSplits:
+    """The train and val splits as read (attributes, raw targets, extras), the normaliser and
+    the splits' samples and targets normalised by it."""
+
+    train: Dataset
+    val: Dataset
+    normaliser: Normaliser
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def start_training_job(
+    train: str,
+    val: str,
+    norm: str,
+    train_config: Mapping[str, Any],
+    *,
+    seed: int,
+    threads: int | None = None,
+    subset: int | None = None,
+    extra: bool | Iterable[str] = False,
+) -> TrainingSplits:
+    """Configure and seed the backend from ``train_config`` (a ``train`` block) and log its
+    device, then read the ``train`` and ``val`` splits and normalise them by ``norm``.
+
+    Call it before anything imports keras. ``subset``: keep the first ``subset`` training
+    samples and the same share (at least one) of the first validation samples; None keeps both
+    splits whole. ``extra``: the ``extra/`` arrays to read (see :func:`read_dataset`).
+    """
+    configure_from_settings(train_config, seed=seed, threads=threads)
+    log_devices(log)
+    normaliser = Normaliser.load(norm)
+    n_train, n_val = count_samples(train), count_samples(val)
+    if subset is not None and subset < n_train:
+        n_val = max(1, math.ceil(n_val * subset / n_train))
+        n_train = subset
+    train_ds = read_dataset(train, extra=extra, rows=n_train)  # the subset alone is read
+    val_ds = read_dataset(val, extra=extra, rows=n_val)
+    return TrainingSplits(
+        train=train_ds,
+        val=val_ds,
+        normaliser=normaliser,
+        x_train=normaliser.transform_x(train_ds.x),
+        y_train=normaliser.transform_y(train_ds.y),
+        x_val=normaliser.transform_x(val_ds.x),
+        y_val=normaliser.transform_y(val_ds.y),
+    )
