@@ -231,7 +231,7 @@ if TURB.interpreted_variant():
             runtime=30,
         params:
             caption=TURB.describe(),
-            smoothed_class=TURB.settings["interpretation"]["smoothing_class"],
+            smoothed_class=TURB.smoothing_class(),
             sigmas=TURB.settings["interpretation"]["smoothing_sigmas"],
             train_config=train_config("turbulence"),
             seed=study_seed("turbulence", "smoothing", bits=32),

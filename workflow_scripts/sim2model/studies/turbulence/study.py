@@ -13,12 +13,38 @@ import functools
 import glob
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sim2model.errors import ConfigError
 from sim2model.layout import SPLITS
+from sim2model.studies.turbulence.geometry import (
+    Mesh,
+    athdf_mesh,
+    athdf_variables,
+    check_slabs,
+    cut_axis,
+)
 from sim2model.studies.turbulence.names import FLATTENED
 from sim2model.study import Shard, Study
+
+#: The embedded default config: its turbulence values are chosen for the built-in sources' classes
+#: and boxes, so a user's own runs (source athdf) may need others (see :meth:`smoothing_class`).
+EMBEDDED_CONFIG = Path(__file__).resolve().parents[4] / "config" / "config.yaml"
+
+
+@functools.cache
+def embedded_setting(*keys: str) -> Any:
+    """The embedded default's ``turbulence.<keys...>`` setting (None where it sets none)."""
+    import yaml
+
+    try:
+        node = yaml.safe_load(EMBEDDED_CONFIG.read_text())["turbulence"]
+    except (OSError, KeyError, TypeError):
+        return None
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 class TurbulenceStudy(Study):
@@ -132,11 +158,17 @@ class TurbulenceStudy(Study):
         return list(self.cube_variants())
 
     def dataset_settings(self, variant: str | None = None) -> dict[str, Any]:
-        """A variant with ``train_on_projections`` trains and validates on projections too."""
+        """A variant with ``train_on_projections`` trains and validates on projections too; a 2D
+        mesh is cut along the axis :func:`~sim2model.studies.turbulence.geometry.cut_axis` gives."""
         settings = super().dataset_settings()
-        if variant is not None and settings.get("spatial"):
+        spatial = settings.get("spatial")
+        if spatial:
+            axis = cut_axis(self.mesh(variant), spatial)
+            if axis != spatial["axis"]:
+                settings["spatial"] = spatial = {**spatial, "axis": axis}
+        if variant is not None and spatial:
             projections = bool(self.spec(variant).get("train_on_projections", False))
-            settings["spatial"] = {**settings["spatial"], "train_on_projections": projections}
+            settings["spatial"] = {**spatial, "train_on_projections": projections}
         return settings
 
     def spec(self, variant: str) -> Mapping[str, Any]:
@@ -186,6 +218,21 @@ class TurbulenceStudy(Study):
             or next((v for v in self.cube_variants() if self.task(v) == "classification"), None)
         )
 
+    def smoothing_class(self) -> str | None:
+        """The class whose test maps the smoothing test blurs: ``interpretation.smoothing_class``;
+        for user-named classes (source athdf) where that is left at the embedded default (the
+        reference's ``mhd``) and no label of :meth:`interpreted_variant` is so named, the first
+        label."""
+        configured = self.settings["interpretation"].get("smoothing_class")
+        variant = self.interpreted_variant()
+        if self.source != "athdf" or not variant:
+            return configured
+        names = self.class_names(variant)
+        default = embedded_setting("interpretation", "smoothing_class")
+        if configured in (None, default) and configured not in names:
+            return names[0]
+        return configured
+
     def interpreted_model(self) -> str:
         """The first model trained on :meth:`interpreted_variant`."""
         return self.variant_models(self.interpreted_variant())[0]
@@ -195,6 +242,21 @@ class TurbulenceStudy(Study):
         source = self.flattened_source() if variant == FLATTENED else variant
         classes = self.classes()
         return [Shard(source, classes.index(c), c) for c in self.variant_classes(source)]
+
+    # -- mesh geometry --------------------------------------------------------------------------
+    def mesh(self, variant: str | None = None) -> Mesh:
+        """The mesh of the cubes ``variant`` (None: every class) is cut from: the built-in
+        sources' configured box, else the header of its first snapshot (source athdf; the
+        others are checked against it by :meth:`check`)."""
+        if self.source in ("surrogate", "athena"):
+            cells = self.settings[self.source]["cells"]
+            return Mesh((cells, cells, cells), f"turbulence.{self.source}.cells = {cells}")
+        cls = (self.classes() if variant is None else self.variant_classes(variant))[0]
+        return athdf_mesh(self.snapshots(cls)[0], f"turbulence.classes.{cls}.snapshots")
+
+    def spatial_key(self, option: str) -> str:
+        """Dotted config key of option ``option`` of the spatial split."""
+        return f"{self.dataset_key('spatial')}.{option}"
 
     # -- paths and rule inputs ------------------------------------------------------------------
     def athena_binary(self) -> str:
@@ -408,7 +470,7 @@ class TurbulenceStudy(Study):
                 "turbulence.interpretation.variant",
                 f"{interpreted!r} is not a classification variant of {self.variants()}",
             )
-        smoothed = self.settings["interpretation"]["smoothing_class"]
+        smoothed = self.smoothing_class()
         if interpreted and smoothed not in self.class_names(interpreted):
             raise ConfigError(
                 "turbulence.interpretation.smoothing_class",
@@ -416,6 +478,42 @@ class TurbulenceStudy(Study):
                 f"{self.class_names(interpreted)}",
             )
         super().check()
+        for variant in self.cube_variants():
+            if self.source == "athdf":
+                self._check_snapshots(variant)
+            self._check_geometry(variant)
+
+    def _check_snapshots(self, variant: str) -> None:
+        """Source athdf: from the headers, every snapshot of a variant's classes has the mesh of
+        the first and holds (or derives) the variant's input and target variables."""
+        spec, first = self.spec(variant), self.mesh(variant)
+        names = {"input": spec["input"], **({"target": spec["target"]} if "target" in spec else {})}
+        for cls in self.variant_classes(variant):
+            key = f"turbulence.classes.{cls}.snapshots"
+            for path in self.snapshots(cls):
+                mesh = athdf_mesh(path, key)
+                if mesh.shape != first.shape:
+                    raise ConfigError(
+                        key,
+                        f"the snapshots of variant {variant!r} must share one mesh, but "
+                        f"{mesh.describe()} and {first.describe()}",
+                    )
+                available = athdf_variables(path)
+                for option, name in names.items():
+                    if name not in available:
+                        raise ConfigError(
+                            f"turbulence.variants.{variant}.{option}",
+                            f"{path} has no variable {name!r} (it has {available})",
+                        )
+
+    def _check_geometry(self, variant: str) -> None:
+        """The variant's slabs, tiles and projections fit its mesh (the dataset stage's checks,
+        before the DAG: see :func:`~sim2model.studies.turbulence.geometry.check_slabs`)."""
+        settings = self.dataset_settings(variant)
+        if settings.get("spatial"):
+            check_slabs(
+                self.mesh(variant), settings["spatial"], settings["fractions"], self.spatial_key
+            )
 
     def _check_athena(self) -> None:
         """Classes, mesh decomposition, MPI ranks and the source of the Athena++ block."""
