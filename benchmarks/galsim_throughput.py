@@ -1,6 +1,6 @@
 """GalSim galaxy stamps per second on one core: continuous vs discretised Sérsic index vs batched.
 
-First the accepted stamps of :func:`simulate_shard` on the default recipe, once with ``n_grid=0``
+First the accepted stamps of :func:`simulate_shard` on the default prior, once with ``n_grid=0``
 (continuous n: a new Sérsic table for every draw) and once with ``n_grid=1000`` after the grid's
 tables have been built (a one-off cost per process, reported on its own line). Then the noiseless
 renders alone, side by side on the same prior draws: GalSim with continuous n, GalSim with the
@@ -37,24 +37,24 @@ from sim2model.studies.galsim.galaxies import (  # noqa: E402
     render_noiseless,
     simulate_shard,
 )
-from sim2model.studies.galsim.prior import GalaxyRecipe  # noqa: E402
+from sim2model.studies.galsim.prior import GalaxyPrior  # noqa: E402
 
 
 def _rate(
-    recipe: GalaxyRecipe, n_images: int, seed: int, tables_dir: str | None = None
+    prior: GalaxyPrior, n_images: int, seed: int, tables_dir: str | None = None
 ) -> tuple[float, float]:
     """Seconds taken and accepted images per second for one shard."""
     start = time.perf_counter()
-    simulate_shard(recipe, n_images, seed, tables_dir=tables_dir)
+    simulate_shard(prior, n_images, seed, tables_dir=tables_dir)
     seconds = time.perf_counter() - start
     return seconds, n_images / seconds
 
 
-def _draws(recipe: GalaxyRecipe, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _draws(prior: GalaxyPrior, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``count`` prior draws: parameters (count, 5) and PSF FWHMs (count,)."""
     rng = np.random.default_rng(seed)
-    grid = recipe.n_values()
-    draws = [_draw_params(rng, recipe, grid) for _ in range(count)]
+    grid = prior.n_values()
+    draws = [_draw_params(rng, prior, grid) for _ in range(count)]
     return np.array([d[0] for d in draws]), np.array([d[1] for d in draws])
 
 
@@ -66,32 +66,32 @@ def _render_rate(render: Callable[[], object], count: int) -> tuple[float, float
     return seconds, count / seconds
 
 
-def _galsim_renders(params: np.ndarray, fwhm: np.ndarray, recipe: GalaxyRecipe) -> None:
+def _galsim_renders(params: np.ndarray, fwhm: np.ndarray, prior: GalaxyPrior) -> None:
     for p, f in zip(params, fwhm, strict=True):
-        render_noiseless(p, f, recipe, keep_profile=recipe.n_grid > 0)
+        render_noiseless(p, f, prior, keep_profile=prior.n_grid > 0)
 
 
-def compare_renderers(recipe: GalaxyRecipe, n_images: int, batch_factor: int, seed: int) -> None:
+def compare_renderers(prior: GalaxyPrior, n_images: int, batch_factor: int, seed: int) -> None:
     """Print noiseless stamps per second of the three renderers on the same prior draws."""
-    continuous_recipe = replace(recipe, n_grid=0)
-    params, fwhm = _draws(continuous_recipe, n_images, seed)
-    continuous = _render_rate(lambda: _galsim_renders(params, fwhm, continuous_recipe), n_images)
-    params, fwhm = _draws(recipe, batch_factor * n_images, seed)
+    continuous_prior = replace(prior, n_grid=0)
+    params, fwhm = _draws(continuous_prior, n_images, seed)
+    continuous = _render_rate(lambda: _galsim_renders(params, fwhm, continuous_prior), n_images)
+    params, fwhm = _draws(prior, batch_factor * n_images, seed)
     head = params[:n_images], fwhm[:n_images]
-    cached = _render_rate(lambda: _galsim_renders(*head, recipe), n_images)
+    cached = _render_rate(lambda: _galsim_renders(*head, prior), n_images)
     with tempfile.TemporaryDirectory() as cache_dir:
         start = time.perf_counter()
-        sersic_batch.load_tables(recipe.n_values(), cache_dir)
+        sersic_batch.load_tables(prior.n_values(), cache_dir)
         build = time.perf_counter() - start
         start = time.perf_counter()
-        tables = sersic_batch.load_tables(recipe.n_values(), cache_dir)
+        tables = sersic_batch.load_tables(prior.n_values(), cache_dir)
         load = time.perf_counter() - start
-    sersic_batch.render_batch(params[:8], fwhm[:8], recipe, tables)  # per-FWHM setup
+    sersic_batch.render_batch(params[:8], fwhm[:8], prior, tables)  # per-FWHM setup
     batched = _render_rate(
-        lambda: sersic_batch.render_batch(params, fwhm, recipe, tables), len(params)
+        lambda: sersic_batch.render_batch(params, fwhm, prior, tables), len(params)
     )
 
-    print(f"\nnoiseless renders, same prior draws (n_grid={recipe.n_grid} except continuous n)")
+    print(f"\nnoiseless renders, same prior draws (n_grid={prior.n_grid} except continuous n)")
     print(f"{'renderer':<26}{'images':>8}{'seconds':>10}{'img/s':>10}{'x cached':>10}")
     for name, count, (seconds, rate) in (
         ("GalSim, continuous n", n_images, continuous),
@@ -117,16 +117,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     limit_threads(1)
-    recipe = GalaxyRecipe(psf_fwhm=tuple(args.psf_fwhm))
-    continuous = _rate(replace(recipe, n_grid=0), args.n_images, args.seed)
-    discrete_recipe = replace(recipe, n_grid=args.n_grid)
+    prior = GalaxyPrior(psf_fwhm=tuple(args.psf_fwhm))
+    continuous = _rate(replace(prior, n_grid=0), args.n_images, args.seed)
+    discrete_prior = replace(prior, n_grid=args.n_grid)
     start = time.perf_counter()
-    n_tables = preload_profiles(discrete_recipe)
+    n_tables = preload_profiles(discrete_prior)
     preload = time.perf_counter() - start
-    discrete = _rate(discrete_recipe, args.n_images, args.seed)
+    discrete = _rate(discrete_prior, args.n_images, args.seed)
     with tempfile.TemporaryDirectory() as cache_dir:
-        sersic_batch.load_tables(discrete_recipe.n_values(), cache_dir)  # built once per grid
-        batched = _rate(discrete_recipe, 10 * args.n_images, args.seed, tables_dir=cache_dir)
+        sersic_batch.load_tables(discrete_prior.n_values(), cache_dir)  # built once per grid
+        batched = _rate(discrete_prior, 10 * args.n_images, args.seed, tables_dir=cache_dir)
 
     print("accepted stamps of simulate_shard (rendering, SNR cut, noise, PSF image)")
     print(f"{'mode':<30}{'images':>8}{'seconds':>10}{'img/s':>10}{'x warm':>8}")
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"one-off table build: {n_tables} Sérsic tables in {preload:.1f} s per process")
     break_even = preload / (1 / continuous[1] - 1 / discrete[1])
     print(f"a fresh process overtakes continuous n after ~{break_even:.0f} images")
-    compare_renderers(discrete_recipe, args.n_images, args.batch_factor, args.seed)
+    compare_renderers(discrete_prior, args.n_images, args.batch_factor, args.seed)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ rule source_shard:
     params:
         study=lambda wc: wc.study,
         task=lambda wc: STUDIES[wc.study].task(wc.variant),
-        recipe=lambda wc: planned_shard(wc).recipe,
+        plan=lambda wc: planned_shard(wc).plan,
         seed=lambda wc: study_seed(wc.study, *planned_shard(wc).seed_keys),
         config=lambda wc: data_config(wc.study),
         cache_dir=lambda wc: STUDIES[wc.study].paths.cache(),

@@ -200,13 +200,13 @@ def test_sharded_npz_ingest_covers_every_row_once(tmp_path, seed_like_arrays, sa
     planned = CRSphereStudy({"crsphere": settings}).shards("npz")
     assert [shard.inputs for shard in planned] == [(str(path),)] * 5
     shards = [tmp_path / f"{i}.h5" for i in range(5)]
-    for plan, shard in zip(planned, shards, strict=True):
+    for one, shard in zip(planned, shards, strict=True):
         source_shard(
             str(shard),
             study="crsphere",
             task="classification",
             build_shard=CRSphereStudy.build_shard,
-            recipe=plan.recipe,
+            plan=one.plan,
             seed=0,
             config={},
             cache_dir=str(tmp_path),
@@ -318,10 +318,10 @@ def test_test_rows_last_takes_exactly_the_final_npz_rows(tmp_path):
     np.savez(path, data=ds.x.astype(np.float64), label=ds.y)
     settings = {"source": "npz", "npz": {"path": str(path), "n_shards": 3}}
     shards = []
-    for plan in CRSphereStudy({"crsphere": settings}).shards("npz"):
-        shards.append(str(tmp_path / f"{plan.name}.h5"))
+    for planned in CRSphereStudy({"crsphere": settings}).shards("npz"):
+        shards.append(str(tmp_path / f"{planned.name}.h5"))
         source_shard(
-            shards[-1], study="crsphere", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
+            shards[-1], study="crsphere", plan=planned.plan, seed=0, config={}, cache_dir=".",
             task="classification",
             build_shard=CRSphereStudy.build_shard,
         )  # fmt: skip

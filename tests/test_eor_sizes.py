@@ -56,7 +56,7 @@ def shard_of(s: Eor21cmStudy, tmp_path: Path):
         study="eor21cm",
         task="regression",
         build_shard=Eor21cmStudy.build_shard,
-        recipe=planned.recipe,
+        plan=planned.plan,
         seed=1,
         config={},
         cache_dir=str(tmp_path),

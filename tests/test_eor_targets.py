@@ -37,11 +37,11 @@ def test_maps_carry_every_target_in_order():
         with_targets(ds, ["xHI", "M_TURN"])
 
 
-def test_targets_reach_the_shard_recipe_and_are_checked():
-    assert "targets" not in eor_study().shards("builtin")[0].recipe  # xHI alone: shards as before
+def test_targets_reach_the_shard_plan_and_are_checked():
+    assert "targets" not in eor_study().shards("builtin")[0].plan  # xHI alone: shards as before
     study = eor_study(targets=["xHI", "zeta"])
     study.check()
-    assert study.shards("builtin")[0].recipe["targets"] == ["xHI", "zeta"]
+    assert study.shards("builtin")[0].plan["targets"] == ["xHI", "zeta"]
     with pytest.raises(ConfigError, match="built-in boxes carry xHI and zeta, not .'F_STAR10'"):
         eor_study(targets=["xHI", "F_STAR10"]).check()
     with pytest.raises(ConfigError, match="list xHI first"):

@@ -436,10 +436,10 @@ def test_the_pickles_own_test_set_is_kept_and_val_is_cut_from_its_training_part(
     study = Galaxy10Study(config)
     settings = study.dataset_settings("pickle")
     assert settings["test_rows"] == "source" and "source's own test set" in study.describe()
-    (plan,) = study.shards("pickle")
+    (planned,) = study.shards("pickle")
     shard = str(tmp_path / "0000.h5")
     source_shard(
-        shard, study="galaxy10", recipe=plan.recipe, seed=0, config={}, cache_dir=".",
+        shard, study="galaxy10", plan=planned.plan, seed=0, config={}, cache_dir=".",
         task="classification", build_shard=Galaxy10Study.build_shard,
     )  # fmt: skip
     out = {k: str(tmp_path / f"{k}.h5") for k in ("train", "val", "test")}

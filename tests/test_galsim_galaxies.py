@@ -17,20 +17,20 @@ from sim2model.studies.galsim.galaxies import (
     simulate_shard,
 )
 from sim2model.studies.galsim.names import TARGET_NAMES
-from sim2model.studies.galsim.prior import FIXED_KEYS, GalaxyRecipe
+from sim2model.studies.galsim.prior import FIXED_KEYS, GalaxyPrior
 
 limit_threads(1)
 
 
 @pytest.fixture(scope="module")
-def recipe():
+def prior():
     # a coarse grid keeps the number of Sérsic tables to build (~40 ms each) small
-    return GalaxyRecipe(n_grid=20, psf_fwhm=(0.4, 0.8))
+    return GalaxyPrior(n_grid=20, psf_fwhm=(0.4, 0.8))
 
 
 @pytest.fixture(scope="module")
-def shard(recipe):
-    return simulate_shard(recipe, 24, seed=7, first_id=48)
+def shard(prior):
+    return simulate_shard(prior, 24, seed=7, first_id=48)
 
 
 def test_shard_follows_the_contract(shard, tmp_path):
@@ -55,12 +55,12 @@ def test_shard_follows_the_contract(shard, tmp_path):
     assert back.attrs["target_names"] == list(TARGET_NAMES)
 
 
-def test_draws_respect_the_prior_and_the_snr_cut(shard, recipe):
+def test_draws_respect_the_prior_and_the_snr_cut(shard, prior):
     flux, n, r, g1, g2 = shard.y.T
     assert np.all((flux >= 0.3e5) & (flux <= 4e5))
     assert np.all((r >= np.float32(0.1)) & (r <= np.float32(0.6)))
     assert np.all(np.hypot(g1, g2) <= 0.67 + 1e-6)
-    assert np.all(np.isin(n, recipe.n_values().astype(np.float32)))
+    assert np.all(np.isin(n, prior.n_values().astype(np.float32)))
     assert np.all((shard.meta["psf_fwhm"] >= 0.4) & (shard.meta["psf_fwhm"] <= 0.8))
     assert np.all((shard.meta["sigma"] >= 200) & (shard.meta["sigma"] <= 400))
     snr = shard.meta["snr"]
@@ -89,30 +89,30 @@ def test_psf_image_is_the_unit_flux_moffat(shard):
     assert shard.extra["psf_image"].sum(axis=(1, 2)) == pytest.approx(1.0, abs=0.02)
 
 
-def test_same_seed_is_bit_identical_and_other_seeds_differ(recipe, shard):
-    again = simulate_shard(recipe, 24, seed=7, first_id=48)
+def test_same_seed_is_bit_identical_and_other_seeds_differ(prior, shard):
+    again = simulate_shard(prior, 24, seed=7, first_id=48)
     for a, b in [(shard.x, again.x), (shard.y, again.y)]:
         assert a.tobytes() == b.tobytes()
     for key in shard.meta:
         assert shard.meta[key].tobytes() == again.meta[key].tobytes()
     for key in shard.extra:
         assert shard.extra[key].tobytes() == again.extra[key].tobytes()
-    other = simulate_shard(recipe, 24, seed=8)
+    other = simulate_shard(prior, 24, seed=8)
     assert not np.array_equal(other.y, shard.y)
     assert not np.array_equal(other.x, shard.x)
 
 
-def test_psf_channel(recipe):
-    ds = simulate_shard(replace(recipe, psf_channel=True), 3, seed=1)
+def test_psf_channel(prior):
+    ds = simulate_shard(replace(prior, psf_channel=True), 3, seed=1)
     assert ds.x.shape == (3, 64, 64, 2)
     np.testing.assert_array_equal(ds.x[..., 1], ds.extra["psf_image"])
 
 
 def test_continuous_n_is_off_grid_and_not_cached():
     before = len(gg._UNIT_SERSIC)
-    ds = simulate_shard(GalaxyRecipe(n_grid=0), 4, seed=3)
+    ds = simulate_shard(GalaxyPrior(n_grid=0), 4, seed=3)
     assert len(gg._UNIT_SERSIC) == before
-    grid = GalaxyRecipe().n_values().astype(np.float32)
+    grid = GalaxyPrior().n_values().astype(np.float32)
     assert not np.any(np.isin(ds.y[:, 1], grid))
 
 
@@ -128,10 +128,10 @@ def test_continuous_n_is_off_grid_and_not_cached():
     ],
 )
 def test_cached_profile_matches_a_fresh_sersic(n, r, g1, g2, fwhm):
-    recipe = GalaxyRecipe()
+    prior = GalaxyPrior()
     params = np.array([1e5, n, r, g1, g2])
-    cached = render_noiseless(params, fwhm, recipe, keep_profile=True)
-    again = render_noiseless(params, fwhm, recipe, keep_profile=True)
+    cached = render_noiseless(params, fwhm, prior, keep_profile=True)
+    again = render_noiseless(params, fwhm, prior, keep_profile=True)
     galaxy = galsim.Sersic(n, half_light_radius=r, flux=1e5).shear(g1=g1, g2=g2)
     fresh = galsim.Convolve(galaxy, galsim.Moffat(beta=2.0, fwhm=fwhm))
     fresh = fresh.drawImage(nx=64, ny=64, scale=0.23).array
@@ -143,8 +143,8 @@ def test_cached_profile_matches_a_fresh_sersic(n, r, g1, g2, fwhm):
 
 @pytest.mark.parametrize(("sigma", "snr"), [(400.0, 29.95), (200.0, 59.90)])
 def test_fixed_test_sets(sigma, snr):
-    recipe = GalaxyRecipe(fixed={**FIXED, "sigma": sigma})
-    ds = simulate_shard(recipe, 6, seed=11)
+    prior = GalaxyPrior(fixed={**FIXED, "sigma": sigma})
+    ds = simulate_shard(prior, 6, seed=11)
     np.testing.assert_allclose(ds.meta["snr"], snr, atol=0.01)
     np.testing.assert_array_equal(ds.meta["sigma"], sigma)
     expected = np.float32([FIXED[k] for k in TARGET_NAMES])
@@ -155,31 +155,31 @@ def test_fixed_test_sets(sigma, snr):
 
 
 def test_snr_cut_can_reject_everything():
-    recipe = GalaxyRecipe(n_grid=1, snr=(1e6, 2e6))
+    prior = GalaxyPrior(n_grid=1, snr=(1e6, 2e6))
     with pytest.raises(RuntimeError, match="SNR cut"):
-        simulate_shard(recipe, 1, seed=0)
+        simulate_shard(prior, 1, seed=0)
 
 
 def test_preload_builds_every_grid_profile():
-    recipe = GalaxyRecipe(sersic_n=(1.0, 2.0), n_grid=5)
-    assert preload_profiles(recipe) == 5
-    assert all((float(n), None) in gg._UNIT_SERSIC for n in recipe.n_values())
-    assert preload_profiles(replace(recipe, n_grid=0)) == 0
+    prior = GalaxyPrior(sersic_n=(1.0, 2.0), n_grid=5)
+    assert preload_profiles(prior) == 5
+    assert all((float(n), None) in gg._UNIT_SERSIC for n in prior.n_values())
+    assert preload_profiles(replace(prior, n_grid=0)) == 0
 
 
-def test_recipe_validation():
-    assert GalaxyRecipe(flux=[1.0, 2.0]).flux == (1.0, 2.0)
+def test_prior_validation():
+    assert GalaxyPrior(flux=[1.0, 2.0]).flux == (1.0, 2.0)
     with pytest.raises(ValueError, match="lower bound"):
-        GalaxyRecipe(half_light_radius=(0.6, 0.1))
+        GalaxyPrior(half_light_radius=(0.6, 0.1))
     with pytest.raises(ValueError, match="n_grid"):
-        GalaxyRecipe(n_grid=-1)
+        GalaxyPrior(n_grid=-1)
     with pytest.raises(ValueError, match="fixed"):
-        GalaxyRecipe(fixed=FIXED)  # sigma missing
+        GalaxyPrior(fixed=FIXED)  # sigma missing
     assert set(FIXED_KEYS) == {*FIXED, "sigma"}
 
 
-def test_gaussian_noise_has_constant_variance(recipe):
-    ds = simulate_shard(replace(recipe, noise="gaussian"), 8, seed=7)
+def test_gaussian_noise_has_constant_variance(prior):
+    ds = simulate_shard(replace(prior, noise="gaussian"), 8, seed=7)
     residual = ds.x[..., 0] - ds.extra["noiseless"].astype(np.float64)
     variance = ds.meta["sigma"][:, None, None] ** 2
     assert np.mean(residual**2 / variance) == pytest.approx(1.0, abs=0.02)
@@ -190,16 +190,16 @@ def test_gaussian_noise_has_constant_variance(recipe):
 
 def test_unknown_noise_is_refused():
     with pytest.raises(ValueError, match="noise"):
-        GalaxyRecipe(noise="poisson")
+        GalaxyPrior(noise="poisson")
 
 
 def test_noiseless_variant_sees_the_noiseless_stamp():
     from sim2model.studies.galsim.study import GalsimStudy
 
-    recipe = {"recipe": {"n_grid": 5, "stamp_size": 16}, "count": 3, "first": 0, "variant": "v0",
-              "index": 0, "renderer": "galsim", "input": "noiseless"}  # fmt: skip
-    ds = GalsimStudy.build_shard(recipe, 5, "")
+    plan = {"prior": {"n_grid": 5, "stamp_size": 16}, "count": 3, "first": 0, "variant": "v0",
+            "index": 0, "renderer": "galsim", "input": "noiseless"}  # fmt: skip
+    ds = GalsimStudy.build_shard(plan, 5, "")
     np.testing.assert_array_equal(ds.x[..., 0], ds.extra["noiseless"])
-    noisy = GalsimStudy.build_shard({**recipe, "input": "noisy"}, 5, "")
+    noisy = GalsimStudy.build_shard({**plan, "input": "noisy"}, 5, "")
     np.testing.assert_array_equal(noisy.extra["noiseless"], ds.extra["noiseless"])
     assert not np.array_equal(noisy.x, ds.x)

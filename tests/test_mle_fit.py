@@ -9,18 +9,18 @@ from conftest import SEED_TESTSET as FIXED
 from sim2model.studies.galsim.crb import cramer_rao_bound
 from sim2model.studies.galsim.galaxies import limit_threads, render_noiseless, simulate_shard
 from sim2model.studies.galsim.mle_fit import default_bounds, fit_image, fit_images
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 limit_threads(1)
 
 
 @pytest.fixture(scope="module")
-def recipe():
-    return GalaxyRecipe()
+def prior():
+    return GalaxyPrior()
 
 
-def test_default_bounds_are_the_prior(recipe):
-    assert default_bounds(recipe) == [
+def test_default_bounds_are_the_prior(prior):
+    assert default_bounds(prior) == [
         (0.3e5, 4e5),
         (0.5, 6.0),
         (0.1, 0.6),
@@ -37,33 +37,33 @@ def test_default_bounds_are_the_prior(recipe):
         [0.6e5, 5.2, 0.15, -0.1, -0.4],
     ],
 )
-def test_noiseless_image_gives_back_the_truth(recipe, truth):
+def test_noiseless_image_gives_back_the_truth(prior, truth):
     truth = np.array(truth)
-    image = render_noiseless(truth, 0.5, recipe)
+    image = render_noiseless(truth, 0.5, prior)
     start = time.perf_counter()
-    fit = fit_image(image, 0.5, 200.0, recipe)
+    fit = fit_image(image, 0.5, 200.0, prior)
     assert time.perf_counter() - start < 10
     np.testing.assert_allclose(fit[:3], truth[:3], rtol=2e-3)
     np.testing.assert_allclose(fit[3:], truth[3:], atol=1e-3)
 
 
-def test_bounds_and_start_are_respected(recipe):
+def test_bounds_and_start_are_respected(prior):
     truth = np.array([1e5, 3.0, 0.3, -0.069, 0.15])
-    image = render_noiseless(truth, 0.5, recipe)
-    bounds = default_bounds(recipe)
+    image = render_noiseless(truth, 0.5, prior)
+    bounds = default_bounds(prior)
     bounds[1] = (2.0, 2.0)  # n held fixed, away from the truth
-    fit = fit_image(image, 0.5, 200.0, recipe, x0=truth, bounds=bounds)
+    fit = fit_image(image, 0.5, 200.0, prior, x0=truth, bounds=bounds)
     assert fit[1] == 2.0
     assert all(lo <= v <= hi for v, (lo, hi) in zip(fit, bounds, strict=True))
 
 
-def test_noisy_fits_are_unbiased_at_the_crb(recipe):
+def test_noisy_fits_are_unbiased_at_the_crb(prior):
     sigma, n = 200.0, 8
-    ds = simulate_shard(GalaxyRecipe(fixed={**FIXED, "sigma": sigma}), n, seed=3)
-    fits = fit_images(ds.x[..., 0], ds.meta["psf_fwhm"], ds.meta["sigma"], recipe)
+    ds = simulate_shard(GalaxyPrior(fixed={**FIXED, "sigma": sigma}), n, seed=3)
+    fits = fit_images(ds.x[..., 0], ds.meta["psf_fwhm"], ds.meta["sigma"], prior)
     assert fits.shape == (n, 5)
     error = fits - ds.y
-    crb = cramer_rao_bound(ds.y[0].astype(np.float64), 0.5, sigma, recipe)
+    crb = cramer_rao_bound(ds.y[0].astype(np.float64), 0.5, sigma, prior)
     assert np.all(np.abs(error.mean(axis=0)) < 3 * crb / np.sqrt(n))
     assert np.all(np.sqrt(np.mean(error**2, axis=0)) < 2 * crb)
     assert not np.allclose(fits, fits[0])  # each fit follows its own noise

@@ -8,7 +8,7 @@ from sim2model.studies.galsim import sersic_batch as sb
 from sim2model.studies.galsim.crb import default_steps, fisher_matrix
 from sim2model.studies.galsim.galaxies import _draw_params, limit_threads
 from sim2model.studies.galsim.galaxies import render_noiseless as galsim_render
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 limit_threads(1)
 
@@ -16,7 +16,7 @@ PEAK_TOL = 1e-3  # max |batched - GalSim| as a fraction of the stamp's peak
 FLUX_TOL = 1e-4  # relative difference of the stamp's total flux
 CRB_TOL = 0.01
 
-RECIPE = GalaxyRecipe(psf_fwhm=(0.5, 1.0), n_grid=12)
+PRIOR = GalaxyPrior(psf_fwhm=(0.5, 1.0), n_grid=12)
 
 
 def corners() -> tuple[np.ndarray, np.ndarray]:
@@ -33,15 +33,15 @@ def corners() -> tuple[np.ndarray, np.ndarray]:
 
 def prior_draws(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    draws = [_draw_params(rng, RECIPE, RECIPE.n_values()) for _ in range(count)]
+    draws = [_draw_params(rng, PRIOR, PRIOR.n_values()) for _ in range(count)]
     return np.array([d[0] for d in draws]), np.array([d[1] for d in draws])
 
 
 def compare(params: np.ndarray, fwhm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per stamp: max |difference| / GalSim's peak, and the relative flux difference."""
     tables = sb.build_tables(np.unique(params[:, 1]))
-    batched = sb.render_batch(params, fwhm, RECIPE, tables)
-    reference = np.array([galsim_render(p, f, RECIPE) for p, f in zip(params, fwhm, strict=True)])
+    batched = sb.render_batch(params, fwhm, PRIOR, tables)
+    reference = np.array([galsim_render(p, f, PRIOR) for p, f in zip(params, fwhm, strict=True)])
     peak = np.abs(batched - reference).max(axis=(1, 2)) / reference.max(axis=(1, 2))
     flux = batched.sum(axis=(1, 2)) / reference.sum(axis=(1, 2)) - 1
     return peak, flux
@@ -70,8 +70,8 @@ def test_fft_sizes_are_galsims(monkeypatch):
 
     monkeypatch.setattr(galsim.GSObject, "drawFFT_makeKImage", spy)
     for p, f in zip(params, fwhm, strict=True):
-        galsim_render(p, f, RECIPE)
-    sizes = sb.fft_sizes(params, fwhm, RECIPE, sb.build_tables(np.unique(params[:, 1])))
+        galsim_render(p, f, PRIOR)
+    sizes = sb.fft_sizes(params, fwhm, PRIOR, sb.build_tables(np.unique(params[:, 1])))
     np.testing.assert_array_equal(sizes, used)
     assert sizes.max() > 2 * sizes.min()  # both the shared and the split lattices are exercised
 
@@ -107,9 +107,9 @@ def test_cramer_rao_bounds_agree(truth, psf_fwhm):
     truth, sigma = np.array(truth), 200.0
     n, dn = truth[1], default_steps(truth)[1]
     tables = sb.build_tables(np.array([n - dn, n, n + dn]))
-    batched = fisher(lambda p: sb.render_batch(p, psf_fwhm, RECIPE, tables), truth, sigma)
+    batched = fisher(lambda p: sb.render_batch(p, psf_fwhm, PRIOR, tables), truth, sigma)
     # GalSim, same differences, and the same Gaussian pixel noise as `fisher` above
-    reference = fisher_matrix(truth, psf_fwhm, sigma, RECIPE, noise="gaussian")
+    reference = fisher_matrix(truth, psf_fwhm, sigma, PRIOR, noise="gaussian")
     bound = np.sqrt(np.diag(np.linalg.inv(batched)))
     np.testing.assert_allclose(bound, np.sqrt(np.diag(np.linalg.inv(reference))), rtol=CRB_TOL)
 
@@ -139,12 +139,12 @@ def test_table_cache_is_reused_and_rebuilt_when_the_grid_changes(tmp_path, monke
 def test_rejects_bad_input():
     tables = sb.build_tables(np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match="not in the tables"):
-        sb.render_batch([[1e5, 1.5, 0.3, 0.0, 0.0]], 0.5, RECIPE, tables)
-    odd = GalaxyRecipe(stamp_size=63)
+        sb.render_batch([[1e5, 1.5, 0.3, 0.0, 0.0]], 0.5, PRIOR, tables)
+    odd = GalaxyPrior(stamp_size=63)
     with pytest.raises(ValueError, match="even"):
         sb.render_batch([[1e5, 1.0, 0.3, 0.0, 0.0]], 0.5, odd, tables)
     with pytest.raises(ValueError, match="shears"):
-        sb.render_batch([[1e5, 1.0, 0.3, 0.8, 0.7]], 0.5, RECIPE, tables)
+        sb.render_batch([[1e5, 1.0, 0.3, 0.8, 0.7]], 0.5, PRIOR, tables)
     with pytest.raises(ValueError, match="increasing"):
         sb.build_tables(np.array([2.0, 1.0]))
 
@@ -153,9 +153,9 @@ def test_both_renderers_accept_the_same_draws_and_add_the_same_noise(tmp_path):
     """simulate_shard with GalSim and with the batched renderer: same galaxies, same noise."""
     from sim2model.studies.galsim.galaxies import simulate_shard
 
-    recipe = GalaxyRecipe(n_grid=50, psf_fwhm=(0.5, 1.0), sigma=(200.0, 400.0))
-    reference = simulate_shard(recipe, 80, seed=7)
-    batched = simulate_shard(recipe, 80, seed=7, tables_dir=tmp_path)
+    prior = GalaxyPrior(n_grid=50, psf_fwhm=(0.5, 1.0), sigma=(200.0, 400.0))
+    reference = simulate_shard(prior, 80, seed=7)
+    batched = simulate_shard(prior, 80, seed=7, tables_dir=tmp_path)
     assert reference.attrs["n_draws"] == batched.attrs["n_draws"] > 80  # the SNR cut rejected some
     np.testing.assert_array_equal(reference.y, batched.y)
     np.testing.assert_array_equal(reference.meta["seed"], batched.meta["seed"])

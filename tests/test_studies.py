@@ -29,18 +29,18 @@ def test_every_study_plans_shards_that_cover_its_samples_once():
         assert ids == list(range(galsim.n_samples(variant)))
     eor = studies["eor21cm"].shards("builtin")
     per_shard = DEFAULT["eor21cm"]["builtin"]["boxes_per_shard"]
-    assert [s.recipe["first"] for s in eor] == [i * per_shard for i in range(len(eor))]
+    assert [s.plan["first"] for s in eor] == [i * per_shard for i in range(len(eor))]
     assert [s.name for s in eor] == [f"{i:04d}" for i in range(len(eor))]
     assert all(s.seed_keys == ("shard", "builtin", s.index) for s in eor)
 
 
-def test_galsim_recipes_build_the_simulator_recipe():
-    from sim2model.studies.galsim.prior import GalaxyRecipe
+def test_galsim_priors_build_the_simulator_prior():
+    from sim2model.studies.galsim.prior import GalaxyPrior
 
     galsim = STUDY_CLASSES["galsim"](DEFAULT)
-    v3 = GalaxyRecipe(**galsim.shards("v3")[0].recipe["recipe"])
+    v3 = GalaxyPrior(**galsim.shards("v3")[0].plan["prior"])
     assert v3.psf_channel and v3.psf_fwhm == (0.5, 1.0) and v3.fixed is None
-    snr30 = GalaxyRecipe(**galsim.recipe("snr30"))
+    snr30 = GalaxyPrior(**galsim.prior("snr30"))
     assert snr30.fixed["sigma"] == DEFAULT["galsim"]["testsets"]["sets"]["snr30"]["sigma"]
 
 
@@ -77,16 +77,16 @@ def test_galsim_noiseless_variant_denoisers_and_autoencoder():
     galsim = load_studies(DEFAULT)["galsim"]
     assert galsim.variants()[0] == "noiseless" and galsim.variant_input("noiseless") == "noiseless"
     assert galsim.variant_input("v1") == "noisy"
-    assert galsim.shards("noiseless")[0].recipe["input"] == "noiseless"
+    assert galsim.shards("noiseless")[0].plan["input"] == "noiseless"
     assert DENOISER_SET in galsim.source_variants() and DENOISER_SET not in galsim.variants()
-    # the denoisers' own images follow the regressed variant's recipe, with their own seeds
-    assert galsim.recipe(DENOISER_SET) == galsim.recipe(DEFAULT["galsim"]["denoisers"]["variant"])
+    # the denoisers' own images follow the regressed variant's prior, with their own seeds
+    assert galsim.prior(DENOISER_SET) == galsim.prior(DEFAULT["galsim"]["denoisers"]["variant"])
     assert galsim.shards(DENOISER_SET)[0].seed_keys == ("shard", DENOISER_SET, 0)
     assert galsim.denoisers() == ["edsr", "rdn"]
     assert ("v2", "autoencoder") in galsim.runs()
     assert galsim.run_loss("v2", "autoencoder") == "binary_crossentropy"
     assert galsim.run_loss("v2", "xception") == "mse"
-    assert galsim.recipe("v1")["noise"] == DEFAULT["galsim"]["noise"]
+    assert galsim.prior("v1")["noise"] == DEFAULT["galsim"]["noise"]
 
 
 def test_turbulence_flattened_variant_reads_its_source_shards():

@@ -19,7 +19,7 @@ rule galsim_crb:
         mem_mb=1000,
         runtime=10,
     params:
-        recipes=GALSIM.recipes(GALSIM.testsets()),
+        priors=GALSIM.priors(GALSIM.testsets()),
     script:
         "../../workflow_scripts/galsim_crb.py"
 
@@ -38,7 +38,7 @@ rule galsim_baseline:
         mem_mb=1000,
         runtime=60,
     params:
-        recipe=lambda wc: GALSIM.recipe(wc.testset),
+        prior=lambda wc: GALSIM.prior(wc.testset),
         n_fits=GALSIM.settings["baseline_fits"],
     script:
         "../../workflow_scripts/galsim_baseline.py"
@@ -69,7 +69,7 @@ rule galsim_reconstruction:
         runtime=30,
     params:
         runs=GALSIM.runs(),
-        recipes=GALSIM.recipes(GALSIM.variants()),
+        priors=GALSIM.priors(GALSIM.variants()),
         figure_run=GALSIM.figure_run(),
         n_images=GALSIM.settings.get("reconstruction_images", 16),
         pixel_scale=GALSIM.settings["pixel_scale"],

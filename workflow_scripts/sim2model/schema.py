@@ -85,7 +85,7 @@ def load_schema(core: str | os.PathLike[str]) -> tuple[dict[str, Any], Any]:
 
 def _validator_with_defaults(validator_class: Any) -> Any:
     """``validator_class`` that also fills in every ``default`` of a property it visits (the
-    jsonschema FAQ's recipe, as ``snakemake.utils.validate`` applies it)."""
+    jsonschema FAQ's pattern, as ``snakemake.utils.validate`` applies it)."""
     from jsonschema import validators
 
     validate_properties = validator_class.VALIDATORS["properties"]

@@ -81,7 +81,7 @@ class Shard:
 
     ``name`` is the shard file's stem, ``span`` the samples it holds (None when only the job can
     count them), ``inputs`` the files it reads (so the workflow reruns it when they change) and
-    ``recipe`` the plain, JSON-like arguments :meth:`Study.build_shard` needs.
+    ``plan`` the plain, JSON-like arguments :meth:`Study.build_shard` needs (its build plan).
     """
 
     variant: str
@@ -89,7 +89,7 @@ class Shard:
     name: str
     span: ShardSpan | None = None
     inputs: tuple[str, ...] = ()
-    recipe: Mapping[str, Any] = field(default_factory=dict)
+    plan: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def seed_keys(self) -> tuple[Any, ...]:
@@ -98,9 +98,9 @@ class Shard:
 
 
 def numbered_shards(
-    variant: str, spans: Sequence[ShardSpan], recipe: Mapping[str, Any], inputs: Sequence[str] = ()
+    variant: str, spans: Sequence[ShardSpan], plan: Mapping[str, Any], inputs: Sequence[str] = ()
 ) -> list[Shard]:
-    """Shards ``0000``, ``0001``, ... of ``variant``, each with its span in its recipe."""
+    """Shards ``0000``, ``0001``, ... of ``variant``, each with its span in its plan."""
     return [
         Shard(
             variant,
@@ -108,7 +108,7 @@ def numbered_shards(
             f"{span.index:04d}",
             span,
             tuple(inputs),
-            {**recipe, "index": span.index, "first": span.first, "count": span.count},
+            {**plan, "index": span.index, "first": span.first, "count": span.count},
         )
         for span in spans
     ]
@@ -277,8 +277,8 @@ class Study:
         return 1
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
-        """Make the samples of one shard from its ``recipe`` (runs inside the job).
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        """Make the samples of one shard from its ``plan`` (runs inside the job).
 
         ``cache_dir`` is a folder the study's shard jobs may share (e.g. lookup tables that are
         costly to build); nothing in it is a data product.

@@ -27,20 +27,20 @@ def source_shard(
     *,
     study: str,
     task: str,
-    recipe: Mapping[str, Any],
+    plan: Mapping[str, Any],
     seed: int,
     config: object,
     cache_dir: str,
     build_shard: Callable[[Mapping[str, Any], int, str], Dataset],
     source_files: Sequence[str] = (),
 ) -> None:
-    """Build one shard of ``study`` from its ``recipe`` and write it to ``shard``.
+    """Build one shard of ``study`` from its ``plan`` and write it to ``shard``.
 
-    ``recipe`` is what the study's ``shards()`` planned for this shard at parse time;
+    ``plan`` is what the study's ``shards()`` planned for this shard at parse time;
     ``cache_dir`` a folder the study's shard jobs share; ``source_files`` the files it reads
     (listed so the workflow reruns it when they change); ``build_shard`` the study's
     :meth:`~sim2model.study.Study.build_shard` (the entry script looks it up in the registry).
     """
-    ds = stamp_shard(build_shard(recipe, seed, cache_dir), study=study, task=task, config=config)
+    ds = stamp_shard(build_shard(plan, seed, cache_dir), study=study, task=task, config=config)
     write_dataset(shard, ds)
     log.info("%s: %d samples, x %s", shard, len(ds), ds.x.shape[1:])

@@ -41,27 +41,27 @@ class CRSphereStudy(Study):
         settings = self.settings
         if self.source == "simulate":
             spans = fixed_size_spans(settings["n_samples"], settings["shard_size"])
-            recipe = {"source": "simulate", "simulate": dict(settings["simulate"])}
-            return numbered_shards(variant, spans, recipe)
+            plan = {"source": "simulate", "simulate": dict(settings["simulate"])}
+            return numbered_shards(variant, spans, plan)
         path, n_shards = settings["npz"]["path"], settings["npz"]["n_shards"]
-        recipe = {"source": "npz", "path": path, "n_shards": n_shards}
+        plan = {"source": "npz", "path": path, "n_shards": n_shards}
         return [
-            Shard(variant, i, f"{i:04d}", None, (path,), {**recipe, "index": i})
+            Shard(variant, i, f"{i:04d}", None, (path,), {**plan, "index": i})
             for i in range(n_shards)
         ]
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
-        if recipe["source"] == "simulate":
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        if plan["source"] == "simulate":
             from sim2model.studies.crsphere.simulator import CRSphereSettings, simulate_shard
 
-            settings = CRSphereSettings(**recipe["simulate"])
-            return simulate_shard(recipe["count"], seed, recipe["first"], settings)
+            settings = CRSphereSettings(**plan["simulate"])
+            return simulate_shard(plan["count"], seed, plan["first"], settings)
         from sim2model.sharding import even_spans
         from sim2model.studies.crsphere.npz import count_rows, read_crsphere_npz
 
-        path = recipe["path"]
-        span = even_spans(count_rows(path), recipe["n_shards"])[recipe["index"]]
+        path = plan["path"]
+        span = even_spans(count_rows(path), plan["n_shards"])[plan["index"]]
         return read_crsphere_npz(path, first_id=span.first, start=span.first, stop=span.stop)
 
     def check(self) -> None:

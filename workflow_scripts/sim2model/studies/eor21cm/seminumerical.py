@@ -1,6 +1,6 @@
 """Built-in semi-numerical reionization simulator: density, neutral fraction and 21-cm boxes.
 
-Recipe (21cmFAST-like excursion set, numpy/scipy only):
+Method (21cmFAST-like excursion set, numpy/scipy only):
 
 * **Density.** A Gaussian random field with the linear matter power spectrum of a flat LCDM
   cosmology (Planck 2018 parameters, Eisenstein & Hu 1998 no-wiggle transfer function,

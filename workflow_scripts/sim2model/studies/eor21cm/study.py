@@ -131,13 +131,11 @@ class Eor21cmStudy(Study):
     def shards(self, variant: str) -> list[Shard]:
         """The source's shards (the random-split variant reads the same files)."""
         return [
-            Shard(
-                s.variant, s.index, s.name, s.span, s.inputs, {**s.recipe, **self.targets_recipe()}
-            )
+            Shard(s.variant, s.index, s.name, s.span, s.inputs, {**s.plan, **self.targets_plan()})
             for s in self._source_shards(self.samples_variant(variant))
         ]
 
-    def targets_recipe(self) -> dict[str, Any]:
+    def targets_plan(self) -> dict[str, Any]:
         """What a shard needs to know of the targets (nothing for xHI alone, the default)."""
         targets = self.target_names()
         return {} if targets == list(TARGET_NAMES) else {"targets": targets}
@@ -154,8 +152,8 @@ class Eor21cmStudy(Study):
             sim = settings[source]
             per_shard = sim["boxes_per_shard"]
             spans = fixed_size_spans(sim["n_shards"] * per_shard, per_shard)
-            recipe = {**maps, "redshifts": settings["redshifts"], "simulator": dict(sim)}
-            return numbered_shards(variant, spans, recipe)
+            plan = {**maps, "redshifts": settings["redshifts"], "simulator": dict(sim)}
+            return numbered_shards(variant, spans, plan)
         if source == "simfast21":
             runs = settings["simfast21"]["runs"]
             return [
@@ -163,7 +161,7 @@ class Eor21cmStudy(Study):
                 for span, run in zip(fixed_size_spans(len(runs), 1), runs, strict=True)
             ]
         table = settings["pickle"]
-        recipe = {
+        plan = {
             "source": source,
             "path": table["path"],
             "n_shards": table["n_shards"],
@@ -172,7 +170,7 @@ class Eor21cmStudy(Study):
             "box_column": table.get("box_column"),
         }
         return [
-            Shard(variant, i, f"{i:04d}", None, (table["path"],), {**recipe, "index": i})
+            Shard(variant, i, f"{i:04d}", None, (table["path"],), {**plan, "index": i})
             for i in range(table["n_shards"])
         ]
 
@@ -216,38 +214,38 @@ class Eor21cmStudy(Study):
         }
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         from sim2model.studies.eor21cm import maps as eor_maps
 
-        source, index = recipe["source"], recipe["index"]
+        source, index = plan["source"], plan["index"]
         if source == "pickle":
             ds = eor_maps.pickle_shard(
-                recipe["path"],
+                plan["path"],
                 shard_index=index,
-                n_shards=recipe["n_shards"],
-                image_size=recipe["image_size"],
-                scale_to_mk=recipe["scale_to_mk"],
-                box_column=recipe["box_column"],
+                n_shards=plan["n_shards"],
+                image_size=plan["image_size"],
+                scale_to_mk=plan["scale_to_mk"],
+                box_column=plan["box_column"],
             )
         else:
             maps = {
-                "slices_per_box": recipe["slices_per_box"],
-                "image_size": recipe["image_size"],
-                "resize": recipe["resize"],
+                "slices_per_box": plan["slices_per_box"],
+                "image_size": plan["image_size"],
+                "resize": plan["resize"],
             }
             if source == "simfast21":
                 ds = eor_maps.simfast21_shard(
-                    [recipe["run"]], first_box_id=recipe["first"], progress=True, **maps
+                    [plan["run"]], first_box_id=plan["first"], progress=True, **maps
                 )
             elif source == "builtin":
                 from sim2model.studies.eor21cm.seminumerical import SimConfig
 
-                sim = recipe["simulator"]
+                sim = plan["simulator"]
                 ds = eor_maps.builtin_shard(
                     seed,
-                    n_boxes=recipe["count"],
-                    first_box_id=recipe["first"],
-                    redshifts=recipe["redshifts"],
+                    n_boxes=plan["count"],
+                    first_box_id=plan["first"],
+                    redshifts=plan["redshifts"],
                     xhi_bounds=tuple(sim["xhi_range"]),
                     config=SimConfig(n=sim["box_cells"], box_mpc=sim["box_mpc"]),
                     history=sim.get("history", "balanced"),
@@ -257,12 +255,12 @@ class Eor21cmStudy(Study):
             else:
                 from sim2model.studies.eor21cm.backend_21cmfast import twentyonecmfast_shard
 
-                sim = recipe["simulator"]
+                sim = plan["simulator"]
                 ds = twentyonecmfast_shard(
                     seed,
-                    n_boxes=recipe["count"],
-                    first_box_id=recipe["first"],
-                    redshifts=recipe["redshifts"],
+                    n_boxes=plan["count"],
+                    first_box_id=plan["first"],
+                    redshifts=plan["redshifts"],
                     box_cells=sim["box_cells"],
                     box_mpc=sim["box_mpc"],
                     threads=sim["threads"],
@@ -270,8 +268,8 @@ class Eor21cmStudy(Study):
                     **maps,
                 )
         ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
-        if "targets" in recipe:
-            ds = eor_maps.with_targets(ds, recipe["targets"])
+        if "targets" in plan:
+            ds = eor_maps.with_targets(ds, plan["targets"])
         return ds
 
     def check(self) -> None:

@@ -86,32 +86,32 @@ class Galaxy10Study(Study):
             spans = fixed_size_spans(render["n_samples"], render["shard_size"])
             return numbered_shards(variant, spans, {"source": source, "bands": bands})
         path = self.source_path()
-        recipe = {"source": source, "bands": bands, "path": path, "index": 0}
+        plan = {"source": source, "bands": bands, "path": path, "index": 0}
         if self.downloads():
             options = self.download_options()
-            recipe |= {"sha256": options["sha256"], "record": options["record"]}
-        return [Shard(variant, 0, "0000", None, (path,), recipe)]  # the whole file fits in memory
+            plan |= {"sha256": options["sha256"], "record": options["record"]}
+        return [Shard(variant, 0, "0000", None, (path,), plan)]  # the whole file fits in memory
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
-        source, bands = recipe["source"], recipe["bands"]
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        source, bands = plan["source"], plan["bands"]
         if source == "render":
             from sim2model.studies.galaxy10.render import render_galaxy10_like
 
             return render_galaxy10_like(
-                recipe["count"], seed, first_id=recipe["first"], bands=bands, progress=True
+                plan["count"], seed, first_id=plan["first"], bands=bands, progress=True
             )
         if source == "h5":
             from sim2model.io.download import verify_sha256
             from sim2model.studies.galaxy10.readers import read_galaxy10_h5
 
-            if "record" in recipe:  # a downloaded file is checked on every read
-                verify_sha256(recipe["path"], recipe["sha256"], recipe["record"])
-            return read_galaxy10_h5(recipe["path"], bands=bands)
+            if "record" in plan:  # a downloaded file is checked on every read
+                verify_sha256(plan["path"], plan["sha256"], plan["record"])
+            return read_galaxy10_h5(plan["path"], bands=bands)
         from sim2model.io.dataset import concat_datasets
         from sim2model.studies.galaxy10.readers import read_galaxy10_pickle
 
-        return concat_datasets(list(read_galaxy10_pickle(recipe["path"], bands=bands)))
+        return concat_datasets(list(read_galaxy10_pickle(plan["path"], bands=bands)))
 
     def downloads(self) -> bool:
         """Whether the h5 source is downloaded (no local ``h5.path`` given)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim2model.studies.galsim.galaxies import CCD_GAIN, pixel_variance, render_noiseless
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 
 def default_steps(params: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def default_steps(params: np.ndarray) -> np.ndarray:
 def image_jacobian(
     params: np.ndarray,
     psf_fwhm: float,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     steps: np.ndarray | None = None,
 ) -> np.ndarray:
     """Derivatives ``(5, H * W)`` of the noiseless stamp in each parameter (physical units)."""
@@ -38,8 +38,8 @@ def image_jacobian(
     for i, step in enumerate(steps):
         delta = np.zeros_like(params)
         delta[i] = step
-        plus = render_noiseless(params + delta, psf_fwhm, recipe)
-        minus = render_noiseless(params - delta, psf_fwhm, recipe)
+        plus = render_noiseless(params + delta, psf_fwhm, prior)
+        minus = render_noiseless(params - delta, psf_fwhm, prior)
         rows.append(((plus - minus) / (2 * step)).ravel())
     return np.array(rows)
 
@@ -59,17 +59,17 @@ def fisher_matrix(
     params: np.ndarray,
     psf_fwhm: float,
     sigma: float,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     steps: np.ndarray | None = None,
     noise: str | None = None,
 ) -> np.ndarray:
     """The ``(5, 5)`` Fisher information of ``params`` (``TARGET_NAMES`` order, physical units).
 
-    ``noise`` (``gaussian`` or ``ccd``) defaults to the recipe's.
+    ``noise`` (``gaussian`` or ``ccd``) defaults to the prior's.
     """
-    jacobian = image_jacobian(params, psf_fwhm, recipe, steps)
-    image = render_noiseless(np.asarray(params, dtype=np.float64), psf_fwhm, recipe)
-    return fisher_from_jacobian(jacobian, image, sigma, noise or recipe.noise)
+    jacobian = image_jacobian(params, psf_fwhm, prior, steps)
+    image = render_noiseless(np.asarray(params, dtype=np.float64), psf_fwhm, prior)
+    return fisher_from_jacobian(jacobian, image, sigma, noise or prior.noise)
 
 
 def bound_from_fisher(fisher: np.ndarray) -> np.ndarray:
@@ -81,12 +81,12 @@ def cramer_rao_bound(
     params: np.ndarray,
     psf_fwhm: float,
     sigma: float,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     steps: np.ndarray | None = None,
     noise: str | None = None,
 ) -> np.ndarray:
     """Lowest standard deviation of any unbiased estimator of each parameter: ``(5,)``.
 
-    ``noise`` (``gaussian`` or ``ccd``) defaults to the recipe's.
+    ``noise`` (``gaussian`` or ``ccd``) defaults to the prior's.
     """
-    return bound_from_fisher(fisher_matrix(params, psf_fwhm, sigma, recipe, steps, noise))
+    return bound_from_fisher(fisher_matrix(params, psf_fwhm, sigma, prior, steps, noise))

@@ -3,7 +3,7 @@
 One job per denoiser:
 
 1. train the denoiser (EDSR or RDN at scale 1) noisy -> noiseless on its own simulated set,
-   drawn with the regression variant's recipe but its own seeds (so no image the regressor is
+   drawn with the regression variant's prior but its own seeds (so no image the regressor is
    tested on is ever seen by the denoiser); 10% of that set is its validation split;
 2. report the PSNR of the variant's held-out test stamps before and after denoising;
 3. train the regressor (the study's Xception settings) on the denoised train/val splits of the

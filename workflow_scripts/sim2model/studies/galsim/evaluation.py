@@ -13,16 +13,16 @@ import pandas as pd
 
 from sim2model.io.dataset import read_dataset
 from sim2model.studies.galsim.names import TARGET_NAMES
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 log = logging.getLogger(__name__)
 
 
-def galsim_crb(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
+def galsim_crb(table: str, *, priors: Mapping[str, Mapping[str, Any]]) -> None:
     """Cramér–Rao bound of each target at every fixed-parameter test set (CSV).
 
-    ``recipes`` maps each test set's name to its ``GalaxyRecipe`` keyword arguments. ``crb`` is
-    the bound for the recipe's noise (named in column ``noise``); ``crb_gaussian`` and
+    ``priors`` maps each test set's name to its ``GalaxyPrior`` keyword arguments. ``crb`` is
+    the bound for the prior's noise (named in column ``noise``); ``crb_gaussian`` and
     ``crb_ccd`` give both, so the table shows how far the Poisson term moves the bound.
     """
     from sim2model.studies.galsim.crb import bound_from_fisher, fisher_from_jacobian, image_jacobian
@@ -30,20 +30,20 @@ def galsim_crb(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
     from sim2model.studies.galsim.prior import NOISE_MODELS
 
     rows = []
-    for name, options in recipes.items():
-        recipe = GalaxyRecipe(**options)
-        fixed = recipe.fixed
+    for name, options in priors.items():
+        prior = GalaxyPrior(**options)
+        fixed = prior.fixed
         params = np.array([fixed[k] for k in TARGET_NAMES])
-        jacobian = image_jacobian(params, fixed["psf_fwhm"], recipe)
-        image = render_noiseless(params, fixed["psf_fwhm"], recipe)
+        jacobian = image_jacobian(params, fixed["psf_fwhm"], prior)
+        image = render_noiseless(params, fixed["psf_fwhm"], prior)
         bounds = {
             noise: bound_from_fisher(fisher_from_jacobian(jacobian, image, fixed["sigma"], noise))
             for noise in NOISE_MODELS
         }
         for j, target in enumerate(TARGET_NAMES):
             rows.append(
-                {"testset": name, "target": target, "crb": bounds[recipe.noise][j],
-                 "noise": recipe.noise}
+                {"testset": name, "target": target, "crb": bounds[prior.noise][j],
+                 "noise": prior.noise}
                 | {f"crb_{noise}": bound[j] for noise, bound in bounds.items()}
             )  # fmt: skip
     frame = pd.DataFrame(rows)
@@ -52,20 +52,18 @@ def galsim_crb(table: str, *, recipes: Mapping[str, Mapping[str, Any]]) -> None:
     log.info("Cramér–Rao bounds:\n%s", frame.to_string(index=False))
 
 
-def galsim_baseline(data: str, fits: str, *, recipe: Mapping[str, Any], n_fits: int) -> None:
+def galsim_baseline(data: str, fits: str, *, prior: Mapping[str, Any], n_fits: int) -> None:
     """L-BFGS-B maximum-likelihood fits of the first ``n_fits`` images of a test set (CSV).
 
-    ``recipe`` holds the test set's ``GalaxyRecipe`` keyword arguments.
+    ``prior`` holds the test set's ``GalaxyPrior`` keyword arguments.
     """
     from sim2model.studies.galsim.mle_fit import fit_images
 
     ds = read_dataset(data, extra=False)
     n = min(n_fits, len(ds))
-    recipe = GalaxyRecipe(**recipe)
+    prior = GalaxyPrior(**prior)
     images = ds.x[:n, :, :, 0].astype(np.float64)
-    fitted = fit_images(
-        images, recipe.fixed["psf_fwhm"], recipe.fixed["sigma"], recipe, progress=True
-    )
+    fitted = fit_images(images, prior.fixed["psf_fwhm"], prior.fixed["sigma"], prior, progress=True)
     frame = pd.DataFrame(fitted.reshape(n, len(TARGET_NAMES)), columns=TARGET_NAMES)
     frame.insert(0, "sample_id", ds.meta["sample_id"][:n])
     frame.to_csv(fits, index=False, float_format="%.8g")
@@ -81,21 +79,21 @@ def central_value(images: np.ndarray) -> np.ndarray:
     return images[..., rows, cols].mean(axis=(-2, -1))
 
 
-def rerender(params: np.ndarray, psf_fwhm: np.ndarray, recipe: GalaxyRecipe) -> np.ndarray:
-    """GalSim noiseless stamps ``(N, H, W)`` of parameter rows (clipped to the recipe's prior,
+def rerender(params: np.ndarray, psf_fwhm: np.ndarray, prior: GalaxyPrior) -> np.ndarray:
+    """GalSim noiseless stamps ``(N, H, W)`` of parameter rows (clipped to the prior,
     the shear to ``|g| <= shear max``), each with its own PSF FWHM."""
     from sim2model.studies.galsim.galaxies import render_noiseless
 
-    lower = np.array([recipe.flux[0], recipe.sersic_n[0], recipe.half_light_radius[0]])
-    upper = np.array([recipe.flux[1], recipe.sersic_n[1], recipe.half_light_radius[1]])
+    lower = np.array([prior.flux[0], prior.sersic_n[0], prior.half_light_radius[0]])
+    upper = np.array([prior.flux[1], prior.sersic_n[1], prior.half_light_radius[1]])
     images = []
     for row, fwhm in zip(np.asarray(params, dtype=np.float64), psf_fwhm, strict=True):
         p = row.copy()
         p[:3] = np.clip(p[:3], lower, upper)
         g = np.hypot(p[3], p[4])
-        if g > recipe.shear[1]:
-            p[3:] *= recipe.shear[1] / g
-        images.append(render_noiseless(p, float(fwhm), recipe))
+        if g > prior.shear[1]:
+            p[3:] *= prior.shear[1] / g
+        images.append(render_noiseless(p, float(fwhm), prior))
     return np.array(images)
 
 
@@ -107,7 +105,7 @@ def galsim_reconstruction(
     figure: str,
     *,
     runs: Sequence[Sequence[str]],
-    recipes: Mapping[str, Mapping[str, Any]],
+    priors: Mapping[str, Mapping[str, Any]],
     figure_run: int,
     n_images: int,
     pixel_scale: float,
@@ -116,7 +114,7 @@ def galsim_reconstruction(
     """Re-render test galaxies from each model's predicted parameters with GalSim.
 
     ``runs[i]`` is the ``(variant, model)`` of ``predictions[i]``, whose test split is
-    ``data[i]``; ``recipes`` maps each variant to its ``GalaxyRecipe`` arguments (same PSF and
+    ``data[i]``; ``priors`` maps each variant to its ``GalaxyPrior`` arguments (same PSF and
     pixel scale as the stamps). The table gives, over the first ``n_images`` test galaxies, the
     mean central-pixel residual (re-rendered − noiseless) in counts and relative to the
     noiseless centre, beside the mean Sérsic-index error; the figure shows run ``figure_run``.
@@ -135,8 +133,8 @@ def galsim_reconstruction(
         if not np.array_equal(pred.meta["sample_id"], ds.meta["sample_id"]):
             raise ValueError(f"{pred_path} does not predict the samples of {data_path}")
         n = min(n_images, len(ds))
-        recipe = GalaxyRecipe(**recipes[variant])
-        remade = rerender(pred.y_pred[:n], ds.meta["psf_fwhm"][:n], recipe)
+        prior = GalaxyPrior(**priors[variant])
+        remade = rerender(pred.y_pred[:n], ds.meta["psf_fwhm"][:n], prior)
         truth = ds.extra["noiseless"][:n].astype(np.float64)
         centre_true, centre_model = central_value(truth), central_value(remade)
         rows.append(

@@ -1,13 +1,13 @@
-"""GalSim Sérsic galaxy stamps: the recipe, a shard simulator and a noiseless renderer.
+"""GalSim Sérsic galaxy stamps: the prior, a shard simulator and a noiseless renderer.
 
 Each draw is a Sérsic galaxy (flux, index n, half-light radius, reduced shear g1/g2) convolved
 with a Moffat (beta=2) PSF and the pixel, drawn on a square stamp (64x64 at 0.23"/px by default).
-Noise (``GalaxyRecipe.noise``) is ``ccd``, ``galsim.CCDNoise(sky_level=0, gain=1,
+Noise (``GalaxyPrior.noise``) is ``ccd``, ``galsim.CCDNoise(sky_level=0, gain=1,
 read_noise=sigma)``: Poisson noise on the galaxy counts plus Gaussian noise of standard deviation
 ``sigma`` (per-pixel variance ``sigma**2 + I / gain``), or ``gaussian``,
 ``galsim.GaussianNoise(sigma=sigma)`` as in the reference notebook. The SNR,
 ``sqrt(sum(I**2)) / sigma`` of the noiseless image ``I``, counts the Gaussian part only; draws
-outside the recipe's SNR window are rejected before any noise is drawn. Fixed-parameter recipes
+outside the prior's SNR window are rejected before any noise is drawn. Fixed-parameter priors
 (``fixed``) skip the cut.
 
 Speed: a Sérsic profile builds lookup tables (~40 ms) the first time it is drawn and GalSim keeps
@@ -34,7 +34,7 @@ import numpy as np
 from sim2model.io.dataset import Dataset
 from sim2model.progress import progress as progress_bar
 from sim2model.studies.galsim.names import TARGET_NAMES, TARGET_UNITS
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 MIN_ACCEPTANCE = 1e-3  # give up when fewer draws than this pass the SNR cut
 CCD_GAIN = 1.0  # electrons per count of the ccd noise model
@@ -73,7 +73,7 @@ def _psf_image(fwhm: float, size: int, scale: float) -> np.ndarray:
 def render_noiseless(
     params: np.ndarray,
     psf_fwhm: float,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     keep_profile: bool = False,
     gsparams: galsim.GSParams | None = None,
 ) -> np.ndarray:
@@ -86,14 +86,14 @@ def render_noiseless(
     flux, n, r, g1, g2 = (float(p) for p in params)
     unit = _unit_sersic(n, keep_profile, gsparams)
     galaxy = unit.dilate(r).withFlux(flux).shear(g1=g1, g2=g2)
-    size = recipe.stamp_size
-    image = galsim.ImageD(size, size, scale=recipe.pixel_scale)
+    size = prior.stamp_size
+    image = galsim.ImageD(size, size, scale=prior.pixel_scale)
     galsim.Convolve(galaxy, _psf(float(psf_fwhm), gsparams)).drawImage(image)
     return image.array
 
 
 def noise_model(noise: str, deviate: galsim.BaseDeviate, sigma: float) -> galsim.BaseNoise:
-    """The GalSim noise of ``GalaxyRecipe.noise`` with Gaussian standard deviation ``sigma``."""
+    """The GalSim noise of ``GalaxyPrior.noise`` with Gaussian standard deviation ``sigma``."""
     if noise == "ccd":
         return galsim.CCDNoise(deviate, sky_level=0.0, gain=CCD_GAIN, read_noise=sigma)
     return galsim.GaussianNoise(deviate, sigma=sigma)
@@ -107,45 +107,45 @@ def pixel_variance(noiseless: np.ndarray, sigma: float, noise: str) -> np.ndarra
     return variance
 
 
-def preload_profiles(recipe: GalaxyRecipe) -> int:
+def preload_profiles(prior: GalaxyPrior) -> int:
     """Build and keep the Sérsic tables of every grid value of n; return how many.
 
     Costs ~40 ms per value; processes forked afterwards inherit the tables.
     """
-    grid = recipe.n_values()
+    grid = prior.n_values()
     for n in grid if grid is not None else ():
-        params = np.array([1.0, n, np.mean(recipe.half_light_radius), 0.0, 0.0])
-        render_noiseless(params, recipe.psf_fwhm[0], recipe, keep_profile=True)
+        params = np.array([1.0, n, np.mean(prior.half_light_radius), 0.0, 0.0])
+        render_noiseless(params, prior.psf_fwhm[0], prior, keep_profile=True)
     return 0 if grid is None else grid.size
 
 
 def _draw_params(
-    rng: np.random.Generator, recipe: GalaxyRecipe, grid: np.ndarray | None
+    rng: np.random.Generator, prior: GalaxyPrior, grid: np.ndarray | None
 ) -> tuple[np.ndarray, float, float]:
     """One prior draw: (params in TARGET_NAMES order, PSF FWHM, noise sigma)."""
-    if recipe.fixed is not None:
-        fixed = recipe.fixed
+    if prior.fixed is not None:
+        fixed = prior.fixed
         params = np.array([fixed[k] for k in TARGET_NAMES], dtype=np.float64)
         return params, float(fixed["psf_fwhm"]), float(fixed["sigma"])
-    n = grid[rng.integers(grid.size)] if grid is not None else rng.uniform(*recipe.sersic_n)
-    r = rng.uniform(*recipe.half_light_radius)
-    flux = rng.uniform(*recipe.flux)
-    g = rng.uniform(*recipe.shear)
+    n = grid[rng.integers(grid.size)] if grid is not None else rng.uniform(*prior.sersic_n)
+    r = rng.uniform(*prior.half_light_radius)
+    flux = rng.uniform(*prior.flux)
+    g = rng.uniform(*prior.shear)
     beta = rng.uniform(0.0, np.pi)
     params = np.array([flux, n, r, g * np.cos(2 * beta), g * np.sin(2 * beta)])
-    return params, rng.uniform(*recipe.psf_fwhm), rng.uniform(*recipe.sigma)
+    return params, rng.uniform(*prior.psf_fwhm), rng.uniform(*prior.sigma)
 
 
 #: Candidate draws rendered together; the same for every renderer, so they accept the same draws.
 DRAW_CHUNK = 64
 
 
-def _galsim_renderer(recipe: GalaxyRecipe, grid: np.ndarray | None):
+def _galsim_renderer(prior: GalaxyPrior, grid: np.ndarray | None):
     """Render a chunk of draws one by one with GalSim (the reference)."""
 
     def render(params: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
         return np.stack(
-            [render_noiseless(p, f, recipe, keep_profile=grid is not None) for p, f in
+            [render_noiseless(p, f, prior, keep_profile=grid is not None) for p, f in
              zip(params, fwhm, strict=True)]
         )  # fmt: skip
 
@@ -153,7 +153,7 @@ def _galsim_renderer(recipe: GalaxyRecipe, grid: np.ndarray | None):
 
 
 def simulate_shard(
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     n_samples: int,
     seed: int,
     first_id: int = 0,
@@ -165,20 +165,20 @@ def simulate_shard(
     Galaxies are drawn from the prior in chunks of :data:`DRAW_CHUNK` and rendered by GalSim, or,
     when ``tables_dir`` is given, by the batched renderer of
     :mod:`sim2model.studies.galsim.sersic_batch` (its Sérsic tables cached in that folder; n must be
-    on the recipe's grid). Draws, the SNR cut and the noise use separate random streams of ``seed``,
+    on the prior's grid). Draws, the SNR cut and the noise use separate random streams of ``seed``,
     so both renderers accept the same draws and add the same noise. The returned attributes hold
     study, task, target and class names and units only; the caller adds the provenance attributes
     the contract requires.
     """
     params_rng, noise_rng = (np.random.default_rng([seed, stream]) for stream in (0, 1))
-    grid = recipe.n_values()
+    grid = prior.n_values()
     if tables_dir is None:
-        render = _galsim_renderer(recipe, grid)
+        render = _galsim_renderer(prior, grid)
     else:
         from sim2model.studies.galsim.sersic_batch import load_tables, render_batch
 
-        if recipe.fixed is not None:
-            n_values = np.array([recipe.fixed["sersic_n"]], dtype=np.float64)
+        if prior.fixed is not None:
+            n_values = np.array([prior.fixed["sersic_n"]], dtype=np.float64)
         elif grid is None:
             raise ValueError("the batched renderer needs a grid of n (galsim.n_grid > 0)")
         else:
@@ -186,9 +186,9 @@ def simulate_shard(
         tables = load_tables(n_values, tables_dir)
 
         def render(params: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
-            return render_batch(params, fwhm, recipe, tables)
+            return render_batch(params, fwhm, prior, tables)
 
-    size, channels = recipe.stamp_size, 2 if recipe.psf_channel else 1
+    size, channels = prior.stamp_size, 2 if prior.psf_channel else 1
     x = np.empty((n_samples, size, size, channels), dtype=np.float32)
     y = np.empty((n_samples, len(TARGET_NAMES)), dtype=np.float32)
     noiseless = np.empty((n_samples, size, size), dtype=np.float32)
@@ -204,7 +204,7 @@ def simulate_shard(
         while i < n_samples:
             if n_draws > n_samples / MIN_ACCEPTANCE:
                 raise RuntimeError(f"under {MIN_ACCEPTANCE:.1%} of draws pass the SNR cut")
-            draws = [_draw_params(params_rng, recipe, grid) for _ in range(DRAW_CHUNK)]
+            draws = [_draw_params(params_rng, prior, grid) for _ in range(DRAW_CHUNK)]
             params = np.array([d[0] for d in draws])
             fwhms = np.array([d[1] for d in draws])
             images = render(params, fwhms)
@@ -213,15 +213,15 @@ def simulate_shard(
                     break
                 n_draws += 1
                 snr = float(np.sqrt(np.sum(image**2)) / sigma)
-                if recipe.fixed is None and not recipe.snr[0] <= snr <= recipe.snr[1]:
+                if prior.fixed is None and not prior.snr[0] <= snr <= prior.snr[1]:
                     continue
                 noise_seed = int(noise_rng.integers(1, 2**31))
-                noisy = galsim.ImageD(image.copy(), scale=recipe.pixel_scale)
+                noisy = galsim.ImageD(image.copy(), scale=prior.pixel_scale)
                 deviate = galsim.BaseDeviate(noise_seed)
-                noisy.addNoise(noise_model(recipe.noise, deviate, sigma))
+                noisy.addNoise(noise_model(prior.noise, deviate, sigma))
                 x[i, :, :, 0] = noisy.array
-                psf_image[i] = _psf_image(fwhm, size, recipe.pixel_scale)
-                if recipe.psf_channel:
+                psf_image[i] = _psf_image(fwhm, size, prior.pixel_scale)
+                if prior.psf_channel:
                     x[i, :, :, 1] = psf_image[i]
                 y[i] = p
                 noiseless[i] = image

@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 
 from sim2model.progress import progress as progress_bar
 from sim2model.studies.galsim.galaxies import render_noiseless
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 FLUX_UNIT = 1e5
 N_NODES = 221  # node spacing 0.025 over the default n range [0.5, 6]
@@ -33,30 +33,30 @@ GSPARAMS = galsim.GSParams(folding_threshold=2e-2)
 Bounds = list[tuple[float, float]]
 
 
-def default_bounds(recipe: GalaxyRecipe) -> Bounds:
-    """The recipe's prior ranges, in physical units; each shear component within ``+-|g|max``."""
-    g_max = recipe.shear[1]
+def default_bounds(prior: GalaxyPrior) -> Bounds:
+    """The prior's ranges, in physical units; each shear component within ``+-|g|max``."""
+    g_max = prior.shear[1]
     return [
-        recipe.flux,
-        recipe.sersic_n,
-        recipe.half_light_radius,
+        prior.flux,
+        prior.sersic_n,
+        prior.half_light_radius,
         (-g_max, g_max),
         (-g_max, g_max),
     ]
 
 
 def _unit_images(
-    n: float, r: float, g1: float, g2: float, psf_fwhm: float, recipe: GalaxyRecipe
+    n: float, r: float, g1: float, g2: float, psf_fwhm: float, prior: GalaxyPrior
 ) -> np.ndarray:
     """Unit-flux image at one n node and its forward differences in r, g1, g2: ``(4, H, W)``."""
     base = np.array([1.0, n, r, g1, g2])
-    images = [render_noiseless(base, psf_fwhm, recipe, keep_profile=True, gsparams=GSPARAMS)]
+    images = [render_noiseless(base, psf_fwhm, prior, keep_profile=True, gsparams=GSPARAMS)]
     for i in (2, 3, 4):
         step = base.copy()
         step[i] += STEP
         images.append(
             (
-                render_noiseless(step, psf_fwhm, recipe, keep_profile=True, gsparams=GSPARAMS)
+                render_noiseless(step, psf_fwhm, prior, keep_profile=True, gsparams=GSPARAMS)
                 - images[0]
             )
             / STEP
@@ -65,15 +65,15 @@ def _unit_images(
 
 
 def _model_and_jacobian(
-    theta: np.ndarray, psf_fwhm: float, recipe: GalaxyRecipe, nodes: np.ndarray
+    theta: np.ndarray, psf_fwhm: float, prior: GalaxyPrior, nodes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model image and its derivatives ``(5, H, W)`` in the scaled parameters ``theta``."""
     flux, n, r, g1, g2 = theta
     k = int(np.clip(np.searchsorted(nodes, n) - 1, 0, max(nodes.size - 2, 0)))
     lo, hi = nodes[k], nodes[min(k + 1, nodes.size - 1)]
     t = (n - lo) / (hi - lo) if hi > lo else 0.0
-    a = _unit_images(lo, r, g1, g2, psf_fwhm, recipe)
-    b = _unit_images(hi, r, g1, g2, psf_fwhm, recipe) if hi > lo else a
+    a = _unit_images(lo, r, g1, g2, psf_fwhm, prior)
+    b = _unit_images(hi, r, g1, g2, psf_fwhm, prior) if hi > lo else a
     unit = (1 - t) * a + t * b
     scale = flux * FLUX_UNIT
     d_n = scale * (b[0] - a[0]) / (hi - lo) if hi > lo else np.zeros_like(a[0])
@@ -85,7 +85,7 @@ def fit_image(
     noisy: np.ndarray,
     psf_fwhm: float,
     sigma: float,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     x0: np.ndarray | None = None,
     bounds: Bounds | None = None,
 ) -> np.ndarray:
@@ -94,7 +94,7 @@ def fit_image(
     ``x0`` and ``bounds`` are in physical units; by default the fit starts at the centre of the
     prior in n and r, zero shear and the flux summed over the stamp, and is bounded by the prior.
     """
-    bounds = default_bounds(recipe) if bounds is None else bounds
+    bounds = default_bounds(prior) if bounds is None else bounds
     unit = np.array([FLUX_UNIT, 1.0, 1.0, 1.0, 1.0])
     lower, upper = np.array(bounds, dtype=np.float64).T
     if x0 is None:
@@ -104,7 +104,7 @@ def fit_image(
     image = np.asarray(noisy, dtype=np.float64)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        model, jacobian = _model_and_jacobian(theta, psf_fwhm, recipe, nodes)
+        model, jacobian = _model_and_jacobian(theta, psf_fwhm, prior, nodes)
         residual = (image - model) / sigma
         gradient = -np.tensordot(jacobian, residual, axes=2) / sigma
         return 0.5 * float(np.sum(residual**2)), gradient
@@ -124,7 +124,7 @@ def fit_images(
     images: np.ndarray,
     psf_fwhm: float | np.ndarray,
     sigma: float | np.ndarray,
-    recipe: GalaxyRecipe,
+    prior: GalaxyPrior,
     progress: bool = False,
 ) -> np.ndarray:
     """Fit ``(N, H, W)`` stamps; ``psf_fwhm`` and ``sigma`` are scalars or per-image arrays."""
@@ -134,6 +134,6 @@ def fit_images(
     fits = np.empty((n, 5))
     with progress_bar(n, "L-BFGS-B fits", enabled=progress) as bar:
         for i in range(n):
-            fits[i] = fit_image(images[i], fwhm[i], sigmas[i], recipe)
+            fits[i] = fit_image(images[i], fwhm[i], sigmas[i], prior)
             bar.update()
     return fits

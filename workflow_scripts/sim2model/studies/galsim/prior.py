@@ -16,7 +16,7 @@ Range = tuple[float, float]
 
 
 @dataclass(frozen=True)
-class GalaxyRecipe:
+class GalaxyPrior:
     """Prior ranges ``(lo, hi)`` (``lo == hi`` means fixed) and stamp settings.
 
     ``flux`` is in counts, radii and FWHM in arcsec, ``shear`` bounds ``|g|`` (its angle is
@@ -46,16 +46,14 @@ class GalaxyRecipe:
         for name in RANGE_FIELDS:
             lo, hi = (float(v) for v in getattr(self, name))
             if lo > hi:
-                raise ValueError(f"GalaxyRecipe.{name}: lower bound {lo} exceeds {hi}")
+                raise ValueError(f"GalaxyPrior.{name}: lower bound {lo} exceeds {hi}")
             object.__setattr__(self, name, (lo, hi))
         if self.n_grid < 0:
-            raise ValueError(f"GalaxyRecipe.n_grid must be >= 0, got {self.n_grid}")
+            raise ValueError(f"GalaxyPrior.n_grid must be >= 0, got {self.n_grid}")
         if self.noise not in NOISE_MODELS:
-            raise ValueError(
-                f"GalaxyRecipe.noise must be one of {NOISE_MODELS}, got {self.noise!r}"
-            )
+            raise ValueError(f"GalaxyPrior.noise must be one of {NOISE_MODELS}, got {self.noise!r}")
         if self.fixed is not None and set(self.fixed) != set(FIXED_KEYS):
-            raise ValueError(f"GalaxyRecipe.fixed must give exactly {FIXED_KEYS}, got {self.fixed}")
+            raise ValueError(f"GalaxyPrior.fixed must give exactly {FIXED_KEYS}, got {self.fixed}")
 
     def n_values(self) -> np.ndarray | None:
         """The grid of Sérsic indices, or None for continuous n."""

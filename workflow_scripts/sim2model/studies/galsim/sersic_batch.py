@@ -41,7 +41,7 @@ import numpy as np
 from scipy import special
 from scipy.interpolate import CubicSpline
 
-from sim2model.studies.galsim.prior import GalaxyRecipe
+from sim2model.studies.galsim.prior import GalaxyPrior
 
 TABLE_FORMAT = 1  # bump when the meaning of the stored tables changes
 MOFFAT_BETA = 2.0
@@ -213,7 +213,7 @@ def _min_fft_size(stamp_size: int) -> int:
 
 
 def fft_sizes(
-    params: np.ndarray, psf_fwhm: np.ndarray | float, recipe: GalaxyRecipe, tables: SersicTables
+    params: np.ndarray, psf_fwhm: np.ndarray | float, prior: GalaxyPrior, tables: SersicTables
 ) -> np.ndarray:
     """GalSim's FFT size N for each galaxy (the rule of ``drawImage``, in pixel units)."""
     params = np.atleast_2d(params)
@@ -221,17 +221,17 @@ def fft_sizes(
     *_, major, _ = _jacobian(params)
     stepk_gal = tables.stepk[tables.rows(params[:, 1])] / major
     stepk_psf = np.array([_moffat(float(f)).stepk for f in fwhm])
-    stepk = (stepk_gal**-2 + stepk_psf**-2) ** -0.5 / (1.0 / recipe.pixel_scale)
+    stepk = (stepk_gal**-2 + stepk_psf**-2) ** -0.5 / (1.0 / prior.pixel_scale)
     stepk = math.pi / (math.pi / stepk + math.hypot(-0.5, -0.5))  # the half-pixel offset
     stepk = (stepk**-2 + math.pi**-2) ** -0.5  # the pixel
     sizes = np.ceil(2 * math.pi / stepk * (1.0 - 1e-12)).astype(np.int64)
-    sizes = np.maximum(2 * ((sizes + 1) // 2), recipe.stamp_size)
-    smallest = _min_fft_size(recipe.stamp_size)
+    sizes = np.maximum(2 * ((sizes + 1) // 2), prior.stamp_size)
+    smallest = _min_fft_size(prior.stamp_size)
     return np.array([max(_good_fft_size(int(size)), smallest) for size in sizes])
 
 
 @dataclass(frozen=True)
-class _Plan:
+class _FftPlan:
     """A k region of one lattice, shared by the galaxies drawn on it.
 
     The region is ``ix in [0, h]``, ``iy in [-h, h]``, a half plane (each k stands for -k too).
@@ -250,10 +250,10 @@ class _Plan:
 
 
 @lru_cache(maxsize=32)
-def _plan(
+def _fft_plan(
     fwhm: float, n_fft: int, half_width: float, window: str, k_c: float, stamp: int, scale: float
-) -> _Plan:
-    """Plan of ``|kx|, |ky| <= half_width`` on the lattice of period ``n_fft`` pixels.
+) -> _FftPlan:
+    """FFT plan of ``|kx|, |ky| <= half_width`` on the lattice of period ``n_fft`` pixels.
 
     ``window``: "all" (the whole transform), "low" (times W) or "high" (times 1 - W).
     """
@@ -272,7 +272,7 @@ def _plan(
         low = np.exp(-((k / k_c) ** WINDOW_POWER))
         weight *= low if window == "low" else 1.0 - low
     pos = scale * (np.arange(stamp // 2) + 0.5)
-    return _Plan(
+    return _FftPlan(
         h=h,
         basis=np.stack([kx**2, 2 * kx * ky, ky**2]).reshape(3, -1).astype(np.float32),
         weight=weight.reshape(1, -1).astype(np.float32),
@@ -301,19 +301,19 @@ def _sersic(q: np.ndarray, rows: np.ndarray, tables: SersicTables) -> np.ndarray
 
 
 def _draw(
-    plan: _Plan, shape: np.ndarray, rows: np.ndarray, tables: SersicTables, size: int
+    fft_plan: _FftPlan, shape: np.ndarray, rows: np.ndarray, tables: SersicTables, size: int
 ) -> np.ndarray:
-    """The plan's part of unit-flux stamps ``(B, size, size)`` (float32)."""
-    h, half = plan.h, size // 2
-    values = _sersic(shape.astype(np.float32) @ plan.basis, rows, tables)
-    values *= plan.weight
+    """The FFT plan's part of unit-flux stamps ``(B, size, size)`` (float32)."""
+    h, half = fft_plan.h, size // 2
+    values = _sersic(shape.astype(np.float32) @ fft_plan.basis, rows, tables)
+    values *= fft_plan.weight
     values = values.reshape(-1, h + 1, 2 * h + 1)
     upper, lower = values[:, :, h:], values[:, :, h::-1]
     even, odd = upper + lower, upper - lower  # ky >= 0: cos and sin parts
     even[:, :, 0] *= 0.5
     # sum at (x, y) > 0: C = sum cos(kx x) even cos(ky y), S = sum sin(kx x) odd sin(ky y)
-    c = plan.cos_x @ (even.reshape(-1, h + 1) @ plan.cos_y).reshape(-1, h + 1, half)
-    s = plan.sin_x @ (odd.reshape(-1, h + 1) @ plan.sin_y).reshape(-1, h + 1, half)
+    c = fft_plan.cos_x @ (even.reshape(-1, h + 1) @ fft_plan.cos_y).reshape(-1, h + 1, half)
+    s = fft_plan.sin_x @ (odd.reshape(-1, h + 1) @ fft_plan.sin_y).reshape(-1, h + 1, half)
     c, s = c.transpose(0, 2, 1), s.transpose(0, 2, 1)  # (B, y, x)
     out = np.empty((shape.shape[0], size, size), dtype=np.float32)
     out[:, half:, half:] = c - s  # image(x, y) = C(|x|, |y|) - sign(x y) S(|x|, |y|)
@@ -324,7 +324,7 @@ def _draw(
 
 
 def render_batch(
-    params: np.ndarray, psf_fwhm: np.ndarray | float, recipe: GalaxyRecipe, tables: SersicTables
+    params: np.ndarray, psf_fwhm: np.ndarray | float, prior: GalaxyPrior, tables: SersicTables
 ) -> np.ndarray:
     """Noiseless stamps ``(B, size, size)`` float64 for ``params`` (B, 5) in TARGET_NAMES order.
 
@@ -337,11 +337,11 @@ def render_batch(
     if np.any(params[:, 2] <= 0) or np.any(np.hypot(params[:, 3], params[:, 4]) >= 1):
         raise ValueError("half-light radii must be positive and shears |g| < 1")
     fwhm = np.broadcast_to(np.asarray(psf_fwhm, dtype=np.float64), params.shape[:1])
-    size, scale = recipe.stamp_size, recipe.pixel_scale
+    size, scale = prior.stamp_size, prior.pixel_scale
     if size % 2:
         raise ValueError("render_batch draws even-sized stamps only")
     rows = tables.rows(params[:, 1])
-    n_fft = fft_sizes(params, fwhm, recipe, tables)
+    n_fft = fft_sizes(params, fwhm, prior, tables)
     shared = _min_fft_size(size)
     a, b, d, *_ = _jacobian(params)
     # q = |J k|**2, J = [[a, b], [b, d]]: (a^2 + b^2) kx^2 + b (a + d) 2 kx ky + (b^2 + d^2) ky^2
@@ -350,21 +350,21 @@ def render_batch(
     dk = 2 * math.pi / (shared * scale)
     out = np.zeros((params.shape[0], size, size))
 
-    def add(plan: _Plan, chosen: np.ndarray) -> None:
+    def add(fft_plan: _FftPlan, chosen: np.ndarray) -> None:
         for start in range(0, chosen.size, CHUNK):
             idx = chosen[start : start + CHUNK]
-            out[idx] += _draw(plan, shape[idx], rows[idx], tables, size)
+            out[idx] += _draw(fft_plan, shape[idx], rows[idx], tables, size)
 
     for f in np.unique(fwhm):
         # GalSim sums the square |kx|, |ky| <= max(Nyquist, maxk rounded up to the lattice)
         half_width = max(math.pi / scale, math.ceil(_moffat(float(f)).maxk / dk) * dk)
         whole = np.flatnonzero((fwhm == f) & (n_fft == shared))
         if whole.size:
-            add(_plan(float(f), shared, half_width, "all", k_c, size, scale), whole)
+            add(_fft_plan(float(f), shared, half_width, "all", k_c, size, scale), whole)
         split = np.flatnonzero((fwhm == f) & (n_fft > shared))
         if split.size:
-            add(_plan(float(f), shared, half_width, "high", k_c, size, scale), split)
+            add(_fft_plan(float(f), shared, half_width, "high", k_c, size, scale), split)
         for n in np.unique(n_fft[split]):
-            low = _plan(float(f), int(n), WINDOW_REACH * k_c, "low", k_c, size, scale)
+            low = _fft_plan(float(f), int(n), WINDOW_REACH * k_c, "low", k_c, size, scale)
             add(low, split[n_fft[split] == n])
     return out * params[:, 0, None, None]

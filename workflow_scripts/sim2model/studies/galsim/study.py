@@ -63,11 +63,11 @@ class GalsimStudy(Study):
     def source_variants(self) -> list[str]:
         return [*self.variants(), *self.merged_sets()]
 
-    def recipe(self, name: str) -> dict[str, Any]:
-        """Keyword arguments of the ``GalaxyRecipe`` of a variant or fixed-parameter test set."""
+    def prior(self, name: str) -> dict[str, Any]:
+        """Keyword arguments of the ``GalaxyPrior`` of a variant or fixed-parameter test set."""
         settings = self.settings
         if name == DENOISER_SET:
-            return self.recipe(settings["denoisers"]["variant"])
+            return self.prior(settings["denoisers"]["variant"])
         scale = settings["flux_scale"]
         common = {
             "flux": tuple(scale * f for f in settings["flux_factor"]),
@@ -100,9 +100,9 @@ class GalsimStudy(Study):
         """Builder options of a model (its ``variants`` list only says where it is trained)."""
         return {key: value for key, value in self.models()[model].items() if key != "variants"}
 
-    def recipes(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        """The recipe of each variant or test set in ``names``."""
-        return {name: self.recipe(name) for name in names}
+    def priors(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The prior of each variant or test set in ``names``."""
+        return {name: self.prior(name) for name in names}
 
     @staticmethod
     def alternatives(names: list[str]) -> str:
@@ -215,38 +215,38 @@ class GalsimStudy(Study):
 
     def shards(self, variant: str) -> list[Shard]:
         spans = fixed_size_spans(self.n_samples(variant), self.settings["shard_size"])
-        recipe = {
+        plan = {
             "variant": variant,
-            "recipe": self.recipe(variant),
+            "prior": self.prior(variant),
             "renderer": self.renderer(),
             "input": self.variant_input(variant),
         }
-        return numbered_shards(variant, spans, recipe)
+        return numbered_shards(variant, spans, plan)
 
     def renderer(self) -> str:
         """``galsim`` (the reference) or ``batched`` (the NumPy renderer validated against it)."""
         return self.settings.get("renderer", "galsim")
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         from sim2model.studies.galsim.galaxies import limit_threads, simulate_shard
-        from sim2model.studies.galsim.prior import GalaxyRecipe
+        from sim2model.studies.galsim.prior import GalaxyPrior
 
         limit_threads(1)
         ds = simulate_shard(
-            GalaxyRecipe(**recipe["recipe"]),
-            recipe["count"],
+            GalaxyPrior(**plan["prior"]),
+            plan["count"],
             seed,
-            recipe["first"],
+            plan["first"],
             progress=True,
-            tables_dir=cache_dir if recipe.get("renderer") == "batched" else None,
+            tables_dir=cache_dir if plan.get("renderer") == "batched" else None,
         )
-        if recipe.get("input", "noisy") == "noiseless":
+        if plan.get("input", "noisy") == "noiseless":
             ds.x[..., 0] = ds.extra["noiseless"]
         ds.attrs = {
             **ds.attrs,
-            "variant": recipe["variant"],
-            "shard_index": recipe["index"],
+            "variant": plan["variant"],
+            "shard_index": plan["index"],
             "seed": seed,
         }
         return ds

@@ -29,9 +29,7 @@ class BlobsStudy(Study):
         return numbered_shards(variant, spans, {"noise": self.settings["noise"]})
 
     @staticmethod
-    def build_shard(recipe: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+    def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
         from sim2model.studies.blobs.simulator import simulate_blobs
 
-        return simulate_blobs(
-            recipe["count"], seed, first_id=recipe["first"], noise=recipe["noise"]
-        )
+        return simulate_blobs(plan["count"], seed, first_id=plan["first"], noise=plan["noise"])
