@@ -4,16 +4,15 @@ Its targets and paths are the study's (`Eor21cmStudy.targets`, `.paths`); includ
 study is listed in `studies`.
 """
 
-EOR = STUDIES["eor21cm"]
-EOR_PATHS = EOR.paths
+EOR21CM = STUDIES["eor21cm"]
 
 
 rule eor_tables:
     input:
-        predictions=EOR_PATHS.predictions(EOR.source, EOR.report_model()),
+        predictions=EOR21CM.paths.predictions(EOR21CM.source, EOR21CM.report_model()),
     output:
-        table_csv=EOR_PATHS.table("metrics_by_redshift", "csv"),
-        table_md=EOR_PATHS.table("metrics_by_redshift", "md"),
+        table_csv=EOR21CM.paths.table("metrics_by_redshift", "csv"),
+        table_md=EOR21CM.paths.table("metrics_by_redshift", "md"),
     log:
         "logs/eor_tables/tables.log",
     conda:
@@ -23,24 +22,27 @@ rule eor_tables:
         mem_mb=1000,
         runtime=10,
     params:
-        caption=EOR.describe(),
+        caption=EOR21CM.describe(),
     script:
         "../../workflow_scripts/eor_tables.py"
 
 
 rule eor_figures:
     input:
-        shards=shard_paths("eor21cm", EOR.source),
-        splits=[EOR_PATHS.split(EOR.source, part) for part in ("train", "val", "test")],
+        shards=shard_paths("eor21cm", EOR21CM.source),
+        splits=[
+            EOR21CM.paths.split(EOR21CM.source, part)
+            for part in ("train", "val", "test")
+        ],
     output:
         histograms=report(
-            EOR_PATHS.figure("xhi_histograms.png"),
+            EOR21CM.paths.figure("xhi_histograms.png"),
             caption="../../report/eor_histograms.rst",
             category="eor21cm",
             subcategory="Data",
         ),
         maps=report(
-            EOR_PATHS.figure("example_maps.png"),
+            EOR21CM.paths.figure("example_maps.png"),
             caption="../../report/eor_maps.rst",
             category="eor21cm",
             subcategory="Data",
@@ -54,9 +56,9 @@ rule eor_figures:
         mem_mb=2000,
         runtime=10,
     params:
-        caption=EOR.describe(),
-        bins=EOR.balance_bins(),
-        value_range=EOR.dataset_settings().get("label_range") or [0.0, 1.0],
+        caption=EOR21CM.describe(),
+        bins=EOR21CM.balance_bins(),
+        value_range=EOR21CM.dataset_settings().get("label_range") or [0.0, 1.0],
     script:
         "../../workflow_scripts/eor_figures.py"
 
@@ -64,7 +66,7 @@ rule eor_figures:
 rule eor_validation:
     output:
         figure=report(
-            EOR_PATHS.figure("validation_21cmfast.png"),
+            EOR21CM.paths.figure("validation_21cmfast.png"),
             caption="../../report/eor_validation.rst",
             category="eor21cm",
             subcategory="Validation",
@@ -73,13 +75,13 @@ rule eor_validation:
         "logs/eor_validation/validation.log",
     conda:
         "../../envs/21cmfast.yaml"
-    threads: EOR.settings["21cmfast"]["threads"]
+    threads: EOR21CM.settings["21cmfast"]["threads"]
     resources:
         mem_mb=2000,
         runtime=15,
     params:
-        caption=EOR.describe(),
-        options=EOR.validation_options(),
+        caption=EOR21CM.describe(),
+        options=EOR21CM.validation_options(),
         seed=study_seed("eor21cm", "validation"),
     script:
         "../../workflow_scripts/eor_validation.py"
@@ -88,12 +90,13 @@ rule eor_validation:
 rule eor_split_comparison:
     input:
         predictions=[
-            EOR_PATHS.predictions(v, EOR.report_model()) for v in EOR.variants()
+            EOR21CM.paths.predictions(v, EOR21CM.report_model())
+            for v in EOR21CM.variants()
         ],
-        trains=[EOR_PATHS.split(v, "train") for v in EOR.variants()],
+        trains=[EOR21CM.paths.split(v, "train") for v in EOR21CM.variants()],
     output:
-        table_csv=EOR_PATHS.table("split_comparison", "csv"),
-        table_md=EOR_PATHS.table("split_comparison", "md"),
+        table_csv=EOR21CM.paths.table("split_comparison", "csv"),
+        table_md=EOR21CM.paths.table("split_comparison", "md"),
     log:
         "logs/eor_split_comparison/tables.log",
     conda:
@@ -103,7 +106,7 @@ rule eor_split_comparison:
         mem_mb=1000,
         runtime=10,
     params:
-        splits=EOR.split_names(),
-        caption=EOR.describe(),
+        splits=EOR21CM.split_names(),
+        caption=EOR21CM.describe(),
     script:
         "../../workflow_scripts/eor_split_comparison.py"

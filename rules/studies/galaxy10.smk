@@ -4,8 +4,6 @@ Its targets and paths are the study's (`Galaxy10Study.targets`, `.paths`); inclu
 study is listed in `studies`.
 """
 
-from sim2model.studies.galaxy10.names import DOWNLOAD_PATH as GALAXY10_DOWNLOAD
-
 GALAXY10 = STUDIES["galaxy10"]
 
 
@@ -42,7 +40,7 @@ rule galaxy10_report:
 
 rule galaxy10_download:
     output:
-        data=GALAXY10_DOWNLOAD,
+        data=GALAXY10.download_path,
     log:
         "logs/galaxy10_download/download.log",
     conda:

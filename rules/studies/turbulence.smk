@@ -4,14 +4,14 @@ Its paths, rule inputs and targets are the study's (`TurbulenceStudy`, `.paths`)
 when the study is listed in `studies`.
 """
 
-TURB = STUDIES["turbulence"]
+TURBULENCE = STUDIES["turbulence"]
 
 
-if TURB.source == "surrogate":
+if TURBULENCE.source == "surrogate":
 
     rule turbulence_surrogate:
         output:
-            snapshots=TURB.run_snapshots("{cls}"),
+            snapshots=TURBULENCE.run_snapshots("{cls}"),
         log:
             "logs/turbulence_surrogate/{cls}.log",
         conda:
@@ -22,8 +22,8 @@ if TURB.source == "surrogate":
             runtime=30,
         params:
             transport=lambda wc: wc.cls,
-            cells=TURB.settings["surrogate"]["cells"],
-            block_cells=TURB.settings["surrogate"]["block_cells"],
+            cells=TURBULENCE.settings["surrogate"]["cells"],
+            block_cells=TURBULENCE.settings["surrogate"]["block_cells"],
             seeds=lambda wc, output: [
                 study_seed("turbulence", "surrogate", wc.cls, i)
                 for i in range(len(output))
@@ -32,13 +32,13 @@ if TURB.source == "surrogate":
             "../../workflow_scripts/turbulence_surrogate.py"
 
 
-if TURB.source == "athena":
+if TURBULENCE.source == "athena":
 
     rule turbulence_athena_build:
         input:
-            TURB.athena_archive(),
+            TURBULENCE.athena_archive(),
         output:
-            binary=TURB.athena_binary(),
+            binary=TURBULENCE.athena_binary(),
         log:
             "logs/turbulence_athena_build/build.log",
         conda:
@@ -48,17 +48,17 @@ if TURB.source == "athena":
             mem_mb=2000,
             runtime=30,
         params:
-            code=TURB.settings["athena"]["code"],
-            flags=TURB.athena_flags(),
+            code=TURBULENCE.settings["athena"]["code"],
+            flags=TURBULENCE.athena_flags(),
             jobs=lambda wc, threads: threads,
         script:
             "../../workflow_scripts/turbulence_athena_build.py"
 
     rule turbulence_athena_run:
         input:
-            binary=TURB.athena_binary(),
+            binary=TURBULENCE.athena_binary(),
         output:
-            snapshots=TURB.run_snapshots("{cls}", "{realisation}"),
+            snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}"),
         log:
             "logs/turbulence_athena_run/{cls}/r{realisation}.log",
         wildcard_constraints:
@@ -68,30 +68,30 @@ if TURB.source == "athena":
         threads: 1
         resources:
             mem_mb=4000,
-            tasks=TURB.settings["athena"]["ranks"],
-            runtime=TURB.athena_runtime_minutes(),
+            tasks=TURBULENCE.settings["athena"]["ranks"],
+            runtime=TURBULENCE.athena_runtime_minutes(),
         params:
-            athinput=lambda wc: TURB.athena_input(
+            athinput=lambda wc: TURBULENCE.athena_input(
                 wc.cls,
                 study_seed("turbulence", "athena", int(wc.realisation), bits=31),
             ),
-            tlim=TURB.athena_tlim(),
+            tlim=TURBULENCE.athena_tlim(),
             ranks=lambda wc, resources: resources.tasks,
         script:
             "../../workflow_scripts/turbulence_athena_run.py"
 
     rule turbulence_athena_validation:
         input:
-            snapshots=TURB.all_snapshots(),
+            snapshots=TURBULENCE.all_snapshots(),
         output:
             figure=report(
-                TURB.athena_validation_figure(),
+                TURBULENCE.athena_validation_figure(),
                 caption="../../report/turbulence_athena_validation.rst",
                 category="turbulence",
                 subcategory="Simulations",
             ),
-            table_csv=TURB.athena_validation_table("csv"),
-            table_md=TURB.athena_validation_table("md"),
+            table_csv=TURBULENCE.athena_validation_table("csv"),
+            table_md=TURBULENCE.athena_validation_table("md"),
         log:
             "logs/turbulence_athena_validation/validation.log",
         conda:
@@ -101,18 +101,18 @@ if TURB.source == "athena":
             mem_mb=4000,
             runtime=20,
         params:
-            snapshot_classes=TURB.snapshot_classes(),
-            target_mach=TURB.settings["athena"]["physics"]["mach"],
-            caption=TURB.describe(),
+            snapshot_classes=TURBULENCE.snapshot_classes(),
+            target_mach=TURBULENCE.settings["athena"]["physics"]["mach"],
+            caption=TURBULENCE.describe(),
         script:
             "../../workflow_scripts/turbulence_athena_validation.py"
 
 
 rule athdf_to_fits:
     input:
-        snapshot=TURB.snapshot_of,
+        snapshot=TURBULENCE.snapshot_of,
     output:
-        fits=TURB.fits_cube("{cls}", "{index}", "{variable}"),
+        fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}"),
     log:
         "logs/athdf_to_fits/{cls}/{index}/{variable}.log",
     wildcard_constraints:
@@ -131,9 +131,9 @@ rule athdf_to_fits:
 
 rule turbulence_cubes:
     input:
-        unpack(TURB.cube_inputs),
+        unpack(TURBULENCE.cube_inputs),
     output:
-        shard=TURB.paths.shard("{variant}", "{cls}"),
+        shard=TURBULENCE.paths.shard("{variant}", "{cls}"),
     log:
         "logs/turbulence_cubes/{variant}/{cls}.log",
     conda:
@@ -143,28 +143,28 @@ rule turbulence_cubes:
         mem_mb=4000,
         runtime=20,
     params:
-        spec=lambda wc: TURB.spec(wc.variant),
-        class_index=lambda wc: TURB.class_id(wc.variant, wc.cls),
-        shard_index=lambda wc: TURB.classes().index(wc.cls),
-        class_names=lambda wc: TURB.class_names(wc.variant),
+        spec=lambda wc: TURBULENCE.spec(wc.variant),
+        class_index=lambda wc: TURBULENCE.class_id(wc.variant, wc.cls),
+        shard_index=lambda wc: TURBULENCE.classes().index(wc.cls),
+        class_names=lambda wc: TURBULENCE.class_names(wc.variant),
         config=data_config("turbulence"),
     script:
         "../../workflow_scripts/turbulence_cubes.py"
 
 
 # The flattened variant (only when one is derived from a classification variant).
-if TURB.flattened_source():
+if TURBULENCE.flattened_source():
 
     ruleorder: turbulence_flatten > split_dataset
 
     rule turbulence_flatten:
         input:
-            splits=TURB.flattened_sources(),
+            splits=TURBULENCE.flattened_sources(),
         output:
-            train=TURB.flattened_split("train"),
-            val=TURB.flattened_split("val"),
-            test=TURB.flattened_split("test"),
-            norm=TURB.flattened_split("norm"),
+            train=TURBULENCE.flattened_split("train"),
+            val=TURBULENCE.flattened_split("val"),
+            test=TURBULENCE.flattened_split("test"),
+            norm=TURBULENCE.flattened_split("norm"),
         log:
             "logs/turbulence_flatten/flatten.log",
         conda:
@@ -174,21 +174,21 @@ if TURB.flattened_source():
             mem_mb=4000,
             runtime=20,
         params:
-            image_scaling=TURB.dataset_settings()["image_scaling"],
+            image_scaling=TURBULENCE.dataset_settings()["image_scaling"],
             config=data_config("turbulence"),
         script:
             "../../workflow_scripts/turbulence_flatten.py"
 
 
 # Interpretation of the classifier (only when a classification variant exists).
-if TURB.interpreted_variant():
+if TURBULENCE.interpreted_variant():
 
     rule turbulence_saliency:
         input:
-            **TURB.interpretation_inputs(),
+            **TURBULENCE.interpretation_inputs(),
         output:
             figure=report(
-                TURB.saliency_figure(),
+                TURBULENCE.saliency_figure(),
                 caption="../../report/turbulence_saliency.rst",
                 category="turbulence",
                 subcategory="Interpretation",
@@ -202,8 +202,8 @@ if TURB.interpreted_variant():
             mem_mb=4000,
             runtime=30,
         params:
-            caption=TURB.describe(),
-            per_class=TURB.settings["interpretation"]["saliency_per_class"],
+            caption=TURBULENCE.describe(),
+            per_class=TURBULENCE.settings["interpretation"]["saliency_per_class"],
             train_config=train_config("turbulence"),
             seed=study_seed("turbulence", "saliency", bits=32),
             threads=lambda wc, threads: threads,
@@ -212,15 +212,15 @@ if TURB.interpreted_variant():
 
     rule turbulence_smoothing:
         input:
-            **TURB.interpretation_inputs(),
+            **TURBULENCE.interpretation_inputs(),
         output:
             figure=report(
-                TURB.smoothing_figure(),
+                TURBULENCE.smoothing_figure(),
                 caption="../../report/turbulence_smoothing.rst",
                 category="turbulence",
                 subcategory="Interpretation",
             ),
-            table=TURB.smoothing_table(),
+            table=TURBULENCE.smoothing_table(),
         log:
             "logs/turbulence_smoothing/smoothing.log",
         conda:
@@ -230,9 +230,9 @@ if TURB.interpreted_variant():
             mem_mb=4000,
             runtime=30,
         params:
-            caption=TURB.describe(),
-            smoothed_class=TURB.smoothing_class(),
-            sigmas=TURB.settings["interpretation"]["smoothing_sigmas"],
+            caption=TURBULENCE.describe(),
+            smoothed_class=TURBULENCE.smoothing_class(),
+            sigmas=TURBULENCE.settings["interpretation"]["smoothing_sigmas"],
             train_config=train_config("turbulence"),
             seed=study_seed("turbulence", "smoothing", bits=32),
             threads=lambda wc, threads: threads,
@@ -242,18 +242,18 @@ if TURB.interpreted_variant():
 
 rule turbulence_tables:
     input:
-        **TURB.tables_inputs(),
+        **TURBULENCE.tables_inputs(),
     output:
-        accuracy_csv=TURB.accuracy_table("csv"),
-        accuracy_md=TURB.accuracy_table("md"),
+        accuracy_csv=TURBULENCE.accuracy_table("csv"),
+        accuracy_md=TURBULENCE.accuracy_table("md"),
         accuracy_figure=report(
-            TURB.accuracy_figure(),
+            TURBULENCE.accuracy_figure(),
             caption="../../report/turbulence_accuracy.rst",
             category="turbulence",
             subcategory="Classification",
         ),
-        image2image_csv=TURB.image2image_table("csv"),
-        image2image_md=TURB.image2image_table("md"),
+        image2image_csv=TURBULENCE.image2image_table("csv"),
+        image2image_md=TURBULENCE.image2image_table("md"),
     log:
         "logs/turbulence_tables/tables.log",
     conda:
@@ -263,8 +263,8 @@ rule turbulence_tables:
         mem_mb=2000,
         runtime=10,
     params:
-        caption=TURB.describe(),
-        classification_labels=run_labels(TURB.task_runs("classification")),
-        image2image_labels=run_labels(TURB.task_runs("image2image")),
+        caption=TURBULENCE.describe(),
+        classification_labels=run_labels(TURBULENCE.task_runs("classification")),
+        image2image_labels=run_labels(TURBULENCE.task_runs("image2image")),
     script:
         "../../workflow_scripts/turbulence_tables.py"

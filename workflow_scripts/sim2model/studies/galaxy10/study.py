@@ -130,6 +130,9 @@ class Galaxy10Study(Study):
             self.paths.figure("accuracy_vs_step.png"),
         ]
 
+    #: Where ``source: h5`` without a local path downloads the public file (names.DOWNLOAD_PATH).
+    download_path = DOWNLOAD_PATH
+
     def download_options(self) -> dict[str, Any]:
         """Arguments of the download job: mirrors in order, pinned checksum, record path."""
         h5 = self.settings["h5"]
