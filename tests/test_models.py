@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim2model.models import MODEL_BUILDERS, build_model
+from sim2model.models import ARCHITECTURES, build_model
 
 REFERENCE_PARAMS = 109_304  # reference notebook's count, incl. a Normalization layer's 3 weights
 
@@ -53,4 +53,4 @@ def test_xception_rejects_unknown_activation():
 def test_unknown_model_name_lists_known_models():
     with pytest.raises(ValueError, match="unknown model 'resnet'.*xception"):
         build_model("resnet", (64, 64, 1), 5)
-    assert "xception" in MODEL_BUILDERS
+    assert "xception" in ARCHITECTURES

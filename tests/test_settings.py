@@ -55,6 +55,14 @@ CROSS_KEY_ERRORS = {
         {"galsim": {"dataset": {"image_scaling": "asinh"}}},
         "galsim.dataset.image_scaling", "linear image scaling",
     ),
+    "architecture not in the model registry": (
+        {"galsim": {"models": {"xception": {"arch": "resnet"}}}},
+        "galsim.models.xception.arch", "unknown model 'resnet'",
+    ),
+    "denoiser that is not a denoiser": (
+        {"galsim": {"denoisers": {"models": {"edsr": {"arch": "unet"}}}}},
+        "galsim.denoisers.models.edsr.arch", "not a denoiser",
+    ),
     "model on an unknown variant": (
         {"galsim": {"models": {"xception": {"arch": "xception", "variants": ["v9"]}}}},
         "galsim.models.xception.variants", "'v9'",
@@ -108,6 +116,14 @@ CROSS_KEY_ERRORS = {
     ),
     "unknown study": ({"studies": ["galsim", "galaxy11"]}, "studies", "galaxy11"),
     "unknown top-level key": ({"galsim_extra": {"a": 1}}, "galsim_extra", "unknown top-level key"),
+    "turbulence tile larger than the surrogate box": (
+        {"turbulence": {"dataset": {"spatial": {"tile": 128}}}},
+        "turbulence.dataset.spatial.tile", "turbulence.surrogate.cells = 64",
+    ),
+    "turbulence projections deeper than the test slab": (
+        {"turbulence": {"dataset": {"spatial": {"projection_depth": 9}}}},
+        "turbulence.dataset.spatial.projection_depth", "deeper than the test slab (8 of 64",
+    ),
 }  # fmt: skip
 
 
@@ -142,7 +158,7 @@ def test_cross_key_error_names_the_key(case, tmp_path):
 #: (a shared section, a study's cross-key check, a missing file, the top level).
 DRY_RUN_CASES = [
     "fractions sum to 1.2", "unknown test-set model variant", "missing pickle",
-    "unknown top-level key",
+    "unknown top-level key", "turbulence tile larger than the surrogate box",
 ]  # fmt: skip
 
 
@@ -213,11 +229,12 @@ ONE_OF_ERRORS = {
     "galaxy10.h5.path": ({"galaxy10": {"h5": {"path": 3}}}, "galaxy10.h5.path"),
     "galaxy10.pickle.path": ({"galaxy10": {"pickle": {"path": 3}}}, "galaxy10.pickle.path"),
     "galsim.denoisers.models.*": (
-        {"galsim": {"denoisers": {"models": {"edsr": {"arch": "unet"}}}}},
-        "galsim.denoisers.models.edsr.arch",
+        {"galsim": {"denoisers": {"models": {"edsr": {"arch": "edsr", "epochs": 0}}}}},
+        "galsim.denoisers.models.edsr.epochs",
     ),
     "models_block.*": (
-        {"galsim": {"models": {"xception": {"arch": "resnet"}}}}, "galsim.models.xception.arch",
+        {"galsim": {"models": {"xception": {"arch": "xception", "variants": []}}}},
+        "galsim.models.xception.variants",
     ),
     "search_block.*": (
         {"galsim": {"search": {"xception": {"tuner": "grid"}}}}, "galsim.search.xception.tuner",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim2model.models import MODEL_BUILDERS, build_model
+from sim2model.models import ARCHITECTURES, build_model
 from sim2model.models.vgg import build_vgg
 
 # Seed architecture on 64x64 maps: 1,170,720 conv + 16,777,216 + 2 * 1,048,576 + 1,024 dense
@@ -54,4 +54,4 @@ def test_rejects_inputs_without_channel_axis():
 
 
 def test_registry_lists_vgg():
-    assert MODEL_BUILDERS["vgg"] is build_vgg
+    assert ARCHITECTURES["vgg"].build is build_vgg

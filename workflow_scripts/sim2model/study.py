@@ -12,7 +12,6 @@ study without numerical packages; simulators are imported inside :meth:`Study.bu
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,19 +28,6 @@ if TYPE_CHECKING:
 
 #: Tasks a dataset variant can have; the loss and the report follow from it.
 TASKS = ("regression", "classification", "image2image")
-
-#: Tasks each registered model architecture can be trained for.
-MODEL_TASKS = {
-    "cnn_classifier": ("classification",),
-    "dgcnn": ("classification",),
-    "edsr": ("image2image",),
-    "mlp": ("classification",),
-    "rdn": ("image2image",),
-    "unet": ("image2image",),
-    "vgg": ("regression",),
-    "xception": ("regression", "classification"),
-}
-
 
 #: Settings of the generate stage that a study's ``generative`` block leaves unset
 #: (config/schema.yaml describes each; the schema cannot hold them: the block may be null).
@@ -331,7 +317,7 @@ class Study:
     def check_models(self) -> None:
         """Every model names a known architecture, existing variants and a task it can learn."""
         variants, declared = self.variants(), self.declared_variants()
-        model_tasks = {**MODEL_TASKS, **self.own_model_tasks}
+        model_tasks = {**model_tasks_of_registry(), **self.own_model_tasks}
         for name, spec in self.models().items():
             key = f"{self.name}.models.{name}"
             arch = spec["arch"]
@@ -380,21 +366,18 @@ class Study:
         over a space of that builder's keywords and training settings."""
         if not self.searches():
             return
+        from sim2model.models import ARCHITECTURES as architectures
         from sim2model.train.search_space import TUNERS, check_space
-
-        # By name: only the builders' signatures are read here, and the builder modules import
-        # keras inside their bodies, so this check needs no deep-learning package.
-        builders = importlib.import_module("sim2model.models").MODEL_BUILDERS
 
         for model, settings in self.searches().items():
             key = f"{self.name}.search.{model}"
             if model not in self.models():
                 raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
             arch = self.models()[model]["arch"]
-            if arch not in builders:
+            if arch not in architectures:
                 raise ConfigError(
                     key, f"{arch} is trained by the study's own rule; a search needs one of "
-                    f"{sorted(builders)}",
+                    f"{sorted(architectures)}",
                 )  # fmt: skip
             trained = self.trained_variants(model)
             if settings["variant"] not in trained:
@@ -411,10 +394,21 @@ class Study:
                 raise ConfigError(f"{key}.tuner", f"one of {TUNERS}, got {settings['tuner']!r}")
             if "space" not in settings:
                 raise ConfigError(f"{key}.space", "missing: the hyperparameters to search")
-            check_space(settings["space"], builders[arch], f"{key}.space")
+            check_space(settings["space"], architectures[arch].build, f"{key}.space")
 
 
 _AXES = ("z", "y", "x")
+
+
+def model_tasks_of_registry() -> dict[str, tuple[str, ...]]:
+    """Tasks each registered architecture can learn (sim2model.models.ARCHITECTURES).
+
+    Imported when a check runs; the builder modules import keras inside their bodies, so reading
+    the registry needs no deep-learning package.
+    """
+    from sim2model.models import ARCHITECTURES
+
+    return {name: arch.tasks for name, arch in ARCHITECTURES.items()}
 
 
 def split_note(dataset: Mapping[str, Any]) -> str:
@@ -463,7 +457,6 @@ def require_file(key: str, path: str | None) -> str:
 
 
 __all__ = [
-    "MODEL_TASKS",
     "SEARCH_DEFAULTS",
     "TASKS",
     "ConfigError",

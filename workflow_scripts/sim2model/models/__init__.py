@@ -1,4 +1,7 @@
-"""Model registry: build a network by its configured ``arch`` name.
+"""Model registry: every architecture the generic train rule builds, by its ``arch`` name.
+
+:data:`ARCHITECTURES` is the one list of architecture names: the config checks, the search and
+:func:`build_model` all read it.
 
 Builders import keras inside their bodies, so importing this package does not import keras
 before :func:`sim2model.train.backend.configure_backend` has chosen the backend.
@@ -7,6 +10,7 @@ before :func:`sim2model.train.backend.configure_backend` has chosen the backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim2model.models.cnn_classifier import build_cnn_classifier
@@ -20,15 +24,24 @@ from sim2model.models.xception import build_xception
 if TYPE_CHECKING:
     import keras
 
-MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    "cnn_classifier": build_cnn_classifier,
-    "dgcnn": build_dgcnn,
-    "edsr": build_edsr,
-    "mlp": build_mlp,
-    "rdn": build_rdn,
-    "unet": build_unet,
-    "vgg": build_vgg,
-    "xception": build_xception,
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered network: its builder and the tasks it can be trained for."""
+
+    build: Callable[..., keras.Model]
+    tasks: tuple[str, ...]
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "cnn_classifier": Architecture(build_cnn_classifier, ("classification",)),
+    "dgcnn": Architecture(build_dgcnn, ("classification",)),
+    "edsr": Architecture(build_edsr, ("image2image",)),
+    "mlp": Architecture(build_mlp, ("classification",)),
+    "rdn": Architecture(build_rdn, ("image2image",)),
+    "unet": Architecture(build_unet, ("image2image",)),
+    "vgg": Architecture(build_vgg, ("regression",)),
+    "xception": Architecture(build_xception, ("regression", "classification")),
 }
 
 
@@ -41,9 +54,9 @@ def build_model(
     and predictions keep full precision; otherwise the builder's model is returned as it is.
     """
     try:
-        builder = MODEL_BUILDERS[name]
+        builder = ARCHITECTURES[name].build
     except KeyError:
-        known = ", ".join(sorted(MODEL_BUILDERS))
+        known = ", ".join(sorted(ARCHITECTURES))
         raise ValueError(f"unknown model {name!r}; known models: {known}") from None
     model = builder(input_shape, n_outputs, **kwargs)
     import keras
