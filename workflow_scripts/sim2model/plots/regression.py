@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
@@ -57,6 +58,21 @@ def _finite_pair(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _panel_metrics(t: np.ndarray, p: np.ndarray) -> pd.Series:
     """Bias, std, RMSE and R² of one target, as the tables compute them (eval.metrics)."""
     return regression_metrics(t[:, None], p[:, None], ["target"]).iloc[0]
+
+
+def _finish(
+    fig: Figure,
+    axes: Sequence[Axes],
+    colored: PathCollection | None,
+    color_label: str,
+    title: str | None,
+) -> Figure:
+    """One shared colourbar for the ``colored`` points (if any) and the figure's title."""
+    if colored is not None:
+        fig.colorbar(colored, ax=axes, label=color_label, shrink=0.9)
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def _with_unit(value: float, unit: str) -> str:
@@ -111,11 +127,7 @@ def true_vs_predicted_figure(
         ax.set_ylabel(axis_label("Predicted", units[j]))
         metrics = _panel_metrics(t, p)
         _annotate(ax, [f"RMSE = {_with_unit(metrics.rmse, units[j])}", f"$R^2$ = {metrics.r2:.3f}"])
-    if color is not None:
-        fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
-    if title:
-        fig.suptitle(title)
-    return fig
+    return _finish(fig, axes, points if color is not None else None, color_label, title)
 
 
 @styled
@@ -145,11 +157,7 @@ def true_vs_error_figure(
         ax.set_ylabel(axis_label("Predicted − true", units[j]))
         _annotate(ax, [f"bias = {_with_unit(metrics.bias, units[j])}",
                        f"σ = {_with_unit(metrics.loc['std'], units[j])}"])  # fmt: skip
-    if color is not None:
-        fig.colorbar(points, ax=axes, label=color_label, shrink=0.9)
-    if title:
-        fig.suptitle(title)
-    return fig
+    return _finish(fig, axes, points if color is not None else None, color_label, title)
 
 
 @styled
