@@ -16,7 +16,7 @@ python=${PYTHON:-.venv/bin/python}
 binary=$("$python" - <<'PY'
 import os, sys, yaml
 sys.path.insert(0, "workflow_scripts")
-from sim2model.sims.athena import build_key, configure_flags
+from sim2model.studies.turbulence.athena import build_key, configure_flags
 athena = yaml.safe_load(open("config/schema.yaml"))["properties"]["turbulence"]["properties"]["athena"]
 build = athena["properties"]["build"]["properties"]
 commit = athena["properties"]["code"]["properties"]["commit"]["default"]
