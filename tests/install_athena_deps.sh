@@ -17,7 +17,7 @@ binary=$("$python" - <<'PY'
 import os, sys, yaml
 sys.path.insert(0, "workflow_scripts")
 from sim2model.studies.turbulence.athena import build_key, configure_flags
-athena = yaml.safe_load(open("config/schema.yaml"))["properties"]["turbulence"]["properties"]["athena"]
+athena = yaml.safe_load(open("config/schema/turbulence.yaml"))["properties"]["athena"]
 build = athena["properties"]["build"]["properties"]
 commit = athena["properties"]["code"]["properties"]["commit"]["default"]
 flags = configure_flags({"mpi": False, "extra_flags": build["extra_flags"]["default"]})
