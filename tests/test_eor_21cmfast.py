@@ -5,7 +5,6 @@ The 21cmFAST tests are marked slow and skip when py21cmfast is not installed
 """
 
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from matplotlib.image import imread
 
 from sim2model.io.dataset import check_dataset
 from sim2model.plots.style import save_figure
+from sim2model.stages.source import stamp_shard
 from sim2model.studies.eor21cm.backend_21cmfast import (
     ASTRO_RANGES,
     draw_astro_params,
@@ -129,13 +129,7 @@ def test_shard_of_21cmfast_boxes(p21c):
     ds = twentyonecmfast_shard(
         4, n_boxes=1, first_box_id=3, redshifts=REDSHIFTS, slices_per_box=4, image_size=16, **TINY
     )
-    provenance = {
-        "config_hash": "0",
-        "code_version": "test",
-        "created_by": "pytest",
-        "versions": {},
-    }
-    check_dataset(replace(ds, attrs={**ds.attrs, **provenance}))
+    check_dataset(stamp_shard(ds, study="eor21cm", task="regression", config={}))
     assert ds.x.shape == (8, 16, 16, 1) and ds.attrs["source"] == "21cmfast"
     assert set(META_KEYS) | set(ASTRO_RANGES) | {"n_threads"} == set(ds.meta)
     assert np.all(ds.meta["box_id"] == 3) and np.isnan(ds.meta["zeta"]).all()
