@@ -1,6 +1,7 @@
-"""Built-in semi-numerical reionization simulator: physics trends, bisection, spectrum, speed."""
+"""Built-in semi-numerical reionization simulator: physics trends, bisection, spectrum.
 
-import time
+Its speed: benchmarks/eor_seminumerical_speed.py.
+"""
 
 import numpy as np
 import pytest
@@ -113,10 +114,3 @@ def test_cells_must_resolve_the_minimum_halo():
     tiny = DensityBox(seed=1, config=SimConfig(n=8, box_mpc=0.5))
     with pytest.raises(ValueError, match="minimum halo radius"):
         tiny.snapshot(8.0, 10.0)
-
-
-def test_small_box_is_fast():
-    start = time.perf_counter()
-    box = DensityBox(seed=5, config=SMALL)
-    box.snapshot(8.0, zeta_for_xhi(box, 0.5, 8.0))
-    assert time.perf_counter() - start < 2.0
