@@ -434,12 +434,16 @@ def test_training_with_a_gpu_gets_one_from_slurm(small_runs):
     assert "TresPerJob=gres:gpu:1" in job.gres, f"--gpus=1 requested: {job.gres}"
     assert "JOB_GRES=gpu:1" in job.gres, f"one GPU allocated: {job.gres}"
     assert (run.workdir / target).stat().st_size > 0
-    # The training log names the devices it saw; SLURM exports the allocated GPU's index.
+    # The training job logs its devices before anything else (start_training_job ->
+    # log_devices: "... CUDA_VISIBLE_DEVICES=<value>)", "None" when unset), so a completed job's
+    # log has the line. SLURM exports the index of the one allocated GPU, 0, to the batch job
+    # and to its srun step (the jobstep plugin passes --gpus=1): checked on this cluster with
+    # sbatch -p gpu --gpus=1 and a step launched as the plugin launches it.
     log = (run.workdir / "logs/train/galsim/v2/xception.log").read_text(errors="replace")
     seen = re.search(r"CUDA_VISIBLE_DEVICES=(\S+?)\)?$", log, re.MULTILINE)
-    if seen:
-        assert seen[1] == "0", seen[0]
-        NOTES.append(f"training job {job.slurm_id} saw CUDA_VISIBLE_DEVICES={seen[1]}")
+    assert seen, f"the training log names no CUDA_VISIBLE_DEVICES:\n{log[-3000:]}"
+    assert seen[1] == "0", seen[0]
+    NOTES.append(f"training job {job.slurm_id} saw CUDA_VISIBLE_DEVICES={seen[1]}")
 
 
 @pytest.mark.slow

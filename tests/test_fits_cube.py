@@ -158,5 +158,5 @@ def test_read_rejects_foreign_fits_and_non_fits(tmp_path):
         read_fits_cube(foreign)
     text = tmp_path / "text.fits"
     text.write_text("not a FITS file\n")
-    with pytest.raises(ValueError, match=re.escape(str(text))):
+    with pytest.raises(FitsCubeError, match=re.escape(f"{text}: cannot read as a FITS file")):
         read_fits_cube(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -30,14 +32,14 @@ def test_even_shards_match_numpy_array_split(n_samples, n_shards):
 
 
 @pytest.mark.parametrize(
-    ("layout", "args"),
+    ("layout", "args", "message"),
     [
-        (fixed_size_spans, (0, 5)),
-        (fixed_size_spans, (5, 0)),
-        (even_spans, (3, 4)),
-        (even_spans, (3, 0)),
+        (fixed_size_spans, (0, 5), "need n_samples >= 1 and shard_size >= 1, got 0, 5"),
+        (fixed_size_spans, (5, 0), "need n_samples >= 1 and shard_size >= 1, got 5, 0"),
+        (even_spans, (3, 4), "cannot cut 3 samples into 4 non-empty shards"),
+        (even_spans, (3, 0), "cannot cut 3 samples into 0 non-empty shards"),
     ],
 )
-def test_impossible_layouts_are_refused(layout, args):
-    with pytest.raises(ValueError):
+def test_impossible_layouts_are_refused(layout, args, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         layout(*args)
