@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import REQUIRE_SHARED, SHARED, skip_unless_required
 from sim2model.errors import ConfigError
 from sim2model.registry import STUDY_CLASSES
 from sim2model.studies.turbulence.athena import (
@@ -25,7 +26,7 @@ from test_settings import merged
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 ATHENA_CONFIG = yaml.safe_load((REPO / "config" / "turbulence_athena.yaml").read_text())
-ARCHIVE = REPO.parent / "shared" / "athena" / "athena-ed4d1e3.tar.gz"
+ARCHIVE = SHARED / "athena" / "athena-ed4d1e3.tar.gz"
 
 
 def athena_study(override: dict | None = None):
@@ -152,7 +153,9 @@ def athena_workflow(tmp_path_factory) -> Path:
     from test_workflow import copy_workflow
 
     if not ARCHIVE.exists():
-        pytest.skip(f"Athena++ source archive not found at {ARCHIVE} (../shared absent)")
+        skip_unless_required(
+            f"Athena++ source archive not found at {ARCHIVE} (../shared absent)", REQUIRE_SHARED
+        )
     if shutil.which("g++") is None or not Path("/usr/include/hdf5/serial/hdf5.h").exists():
         pytest.skip("g++ or libhdf5-dev missing: run tests/install_athena_deps.sh")
     if not os.environ.get("SIM2MODEL_ATHENA_CACHE"):

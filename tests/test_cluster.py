@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import REQUIRE_CLUSTER, REQUIRE_SHARED, skip_unless_required
 from test_workflow import COPIED, REPO, TINY, copy_workflow, snakemake
 
 pytestmark = pytest.mark.cluster
@@ -100,14 +101,14 @@ def _cluster_script(name: str, timeout: int) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """A running single-node SLURM cluster for the whole session (slurm_up.sh/slurm_down.sh)."""
-    required = os.environ.get("SIM2MODEL_REQUIRE_CLUSTER") == "1"
-    give_up = pytest.fail if required else pytest.skip
     if os.geteuid() != 0:
-        give_up("cluster tests start munged, slurmctld and slurmd as root: not root")
+        skip_unless_required(
+            "cluster tests start munged, slurmctld and slurmd as root: not root", REQUIRE_CLUSTER
+        )
     start = time.monotonic()
     up = _cluster_script("slurm_up.sh", timeout=900)
     if up.returncode in (2, 3):  # not root, or slurm-wlm/munge could not be installed
-        give_up(f"no SLURM test cluster: {up.stderr.strip()[-2000:]}")
+        skip_unless_required(f"no SLURM test cluster: {up.stderr.strip()[-2000:]}", REQUIRE_CLUSTER)
     if up.returncode != 0:
         down = _cluster_script("slurm_down.sh", timeout=120)
         pytest.fail(f"slurm_up.sh failed ({up.returncode}):\n{up.stderr[-4000:]}\n{down.stderr}")
@@ -455,9 +456,14 @@ def test_an_athena_run_is_a_slurm_job_of_its_own(slurm_cluster, tmp_path):
     from test_athena import ARCHIVE, TINY_ATHENA
 
     if not ARCHIVE.exists():
-        pytest.skip(f"Athena++ source archive not found at {ARCHIVE} (../shared absent)")
+        skip_unless_required(
+            f"Athena++ source archive not found at {ARCHIVE} (../shared absent)", REQUIRE_SHARED
+        )
     if not os.environ.get("SIM2MODEL_ATHENA_CACHE"):
-        pytest.skip("SIM2MODEL_ATHENA_CACHE unset: build Athena++ (tests/install_athena_deps.sh)")
+        skip_unless_required(
+            "SIM2MODEL_ATHENA_CACHE unset: build Athena++ (tests/install_athena_deps.sh)",
+            REQUIRE_CLUSTER,
+        )
     work = copy_workflow(tmp_path / "wf")
     config = work / "athena.yaml"
     config.write_text(TINY_ATHENA.format(archive=ARCHIVE))
