@@ -1,14 +1,19 @@
 """Subprocess worker for the training tests: a fresh process, so the backend is configured anew.
 
-Trains a small Xception on fixed synthetic data with the tensorflow backend, appends each
-epoch it runs to ``<out_dir>/epochs_run.txt`` (then sleeps ``--sleep`` seconds, before the
-epoch's backup is written, so a test can kill the job there), writes ``<out_dir>/model.keras``
-and ``<out_dir>/history.csv`` and saves the final weights to ``<out_dir>/weights.npz``.
+Trains a small Xception on fixed synthetic data with the ``--backend`` Keras backend
+(tensorflow unless named), writes what :func:`describe_devices` reports to
+``<out_dir>/devices.json`` and the backend's environment to ``<out_dir>/environment.json``,
+appends each epoch it runs to ``<out_dir>/epochs_run.txt`` (then sleeps ``--sleep`` seconds,
+before the epoch's backup is written, so a test can kill the job there), writes
+``<out_dir>/model.keras`` and ``<out_dir>/history.csv`` and saves the final weights to
+``<out_dir>/weights.npz``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
 from pathlib import Path
 
@@ -22,12 +27,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sleep", type=float, default=0.0, help="pause after each epoch [s]")
     parser.add_argument("--prefetch", type=int, default=0, help="batch-gathering threads")
+    parser.add_argument("--backend", default="tensorflow", help="Keras backend")
     args = parser.parse_args()
 
-    from sim2model.train.backend import configure_backend
+    from sim2model.train.backend import configure_backend, describe_devices
 
-    configure_backend("tensorflow", deterministic=True, seed=args.seed, threads=1)
+    configure_backend(args.backend, deterministic=True, seed=args.seed, threads=1)
     import keras
+
+    (args.out_dir / "devices.json").write_text(json.dumps(describe_devices()))
+    environment = {key: os.environ.get(key) for key in ("KERAS_BACKEND", "XLA_FLAGS")}
+    (args.out_dir / "environment.json").write_text(json.dumps(environment))
 
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
