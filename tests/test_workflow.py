@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim2model.io.dataset import DatasetError, validate_dataset
+from sim2model.io.dataset import DatasetError, read_dataset, validate_dataset
+from sim2model.io.predictions import read_predictions
+from sim2model.layout import StudyPaths
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "configs" / "tiny.yaml"
@@ -162,6 +164,19 @@ def test_predictions_hold_every_test_sample(pipeline):
         test = validate_dataset(pipeline / f"results/galsim/dataset/{variant}/test.h5")
         with h5py.File(pred) as f:
             assert f["y_pred"].shape == test.y.shape
+    # Every evaluation's rows are its data's rows, in order: labels and per-sample metadata.
+    files = sorted((pipeline / "results").glob("*/eval/*/*/*/predictions.h5"))
+    assert len(files) == 16  # galsim: 4 test splits, 2 x 2 merged sets; the others: 8 test splits
+    for path in files:
+        study, _, variant, _, evalset = path.relative_to(pipeline / "results").parts[:5]
+        paths = StudyPaths(study, root=str(pipeline / "results"))
+        data = read_dataset(paths.evaluation_data(variant, evalset), extra=False)
+        pred = read_predictions(path)
+        assert len(pred.y_pred) == len(data) > 0, path
+        np.testing.assert_array_equal(pred.y_true, data.y, err_msg=str(path))
+        assert data.meta and sorted(pred.meta) == sorted(data.meta), path
+        for name, values in data.meta.items():
+            np.testing.assert_array_equal(pred.meta[name], values, err_msg=f"{path}: {name}")
 
 
 def test_rerun_with_other_cores_gives_identical_data(pipeline, tmp_path):
