@@ -87,9 +87,40 @@ def test_training_writes_model_and_history(tmp_path):
     assert not (tmp_path / "checkpoints" / "backup").exists()
     loaded = load_model(tmp_path / "model.keras")
     np.testing.assert_array_equal(predict(loaded, x, 16), predict(model, x, 16))
-    # The saved model holds the weights of the epoch with the lowest validation loss.
-    best = load_model(tmp_path / "checkpoints" / "best.keras")
-    np.testing.assert_array_equal(predict(loaded, x, 16), predict(best, x, 16))
+
+
+def test_saved_model_is_the_epoch_with_the_lowest_validation_loss(tmp_path):
+    """A run whose last epochs are worse than an earlier one saves the best epoch's weights.
+
+    A linear fit learns for four epochs at a small learning rate; then a learning rate 40 times
+    larger throws the weights off, so the two last epochs end with a much higher validation loss.
+    The saved models are scored here, on the validation data, against the logged history.
+    """
+    import keras
+
+    from sim2model.train.fit import load_model, predict, train_model
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [1.5]]) + rng.normal(0, 0.1, (64, 1))).astype(
+        np.float32
+    )
+    x_val, y_val = x[48:], y[48:]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    spike = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 if epoch < 4 else 2.0)
+    history = train_model(
+        model, x[:48], y[:48], x_val, y_val,
+        model_path=tmp_path / "model.keras", history_path=tmp_path / "history.csv",
+        epochs=6, batch_size=16, patience=100, verbose=0, callbacks=[spike],
+    )  # fmt: skip
+
+    val_loss = history["val_loss"].to_numpy()
+    best_epoch = int(np.argmin(val_loss))
+    assert best_epoch < 4 and val_loss[-1] > 2 * val_loss[best_epoch], val_loss
+    for saved in ("model.keras", "checkpoints/best.keras"):
+        mse = float(np.mean((predict(load_model(tmp_path / saved), x_val, 16) - y_val) ** 2))
+        assert mse == pytest.approx(val_loss[best_epoch], rel=1e-5), (saved, mse, val_loss)
+        assert mse != pytest.approx(val_loss[-1], rel=0.5), (saved, mse, val_loss)
 
 
 def test_a_crash_while_saving_the_best_model_keeps_the_previous_one(tmp_path, monkeypatch):
