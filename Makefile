@@ -7,8 +7,9 @@ SNAKEMAKE := $(BIN)/snakemake
 # Two pytest-xdist workers, one test file each at a time: the end-to-end runs wait on jobs,
 # SLURM polling and subprocess start-up, and the other worker fills those gaps.
 PYTEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
+MUTATE_WORKERS ?= 2
 
-.PHONY: setup run test test-athena test-cluster test-fast lint format report reproduce clean
+.PHONY: setup run test test-athena test-cluster test-fast mutate lint format report reproduce clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ test-cluster: setup  ## as root: bring up a single-node SLURM and run the workfl
 
 test-fast: setup  ## unit tests only (skip end-to-end workflow runs)
 	$(BIN)/python -m pytest -m "not slow and not cluster" $(PYTEST_WORKERS)
+
+mutate: setup  ## mutation testing of the core modules against their unit tests (slow; docs/testing.md)
+	cd mutation && $(abspath $(BIN))/mutmut run --max-children $(MUTATE_WORKERS)
+	cd mutation && $(abspath $(BIN))/python score.py
 
 lint: setup  ## ruff, snakefmt and snakemake --lint
 	$(BIN)/ruff check .
