@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import make_dataset
-from sim2model.data.normalise import Normaliser, fit_normaliser
+from sim2model.data.normalise import IMAGE_SCALINGS, Normaliser, fit_normaliser
 from sim2model.data.split import split_indices
 from sim2model.io.dataset import DatasetError, read_dataset, write_dataset
 from sim2model.stages.dataset import split_dataset
@@ -201,3 +201,128 @@ def test_inverse_x_undoes_every_image_scaling(scaling):
     back = norm.inverse_x(norm.transform_x(x))
     assert back.dtype == np.float32
     np.testing.assert_allclose(back, x, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scaling", IMAGE_SCALINGS)
+def test_image_transform_gives_float32_from_any_input_dtype(scaling):
+    rng = np.random.default_rng(11)
+    x = rng.normal(2.0, 3.0, size=(6, 4, 4, 2))
+    norm = fit_normaliser(x, np.zeros(6, dtype=int), task="classification", image_scaling=scaling)
+    shift, scale = np.asarray(norm.x_shift), np.asarray(norm.x_scale)
+    for given in (x, x.astype(np.float32), np.rint(x).astype(np.int16)):
+        g64 = given.astype(np.float64)
+        expected = np.arcsinh(g64 / scale[0]) if scaling == "asinh" else (g64 - shift) / scale
+        out = norm.transform_x(given)
+        assert out.dtype == np.float32, (scaling, given.dtype)
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(16, 6, 6, 2), (8, 3, 4, 5, 2)], ids=["maps", "cubes"])
+def test_image_statistics_are_float64_and_per_channel_over_all_other_axes(shape):
+    """Statistics of float32 images are exact float64 ones, per channel over N and the grid."""
+    rng = np.random.default_rng(12)
+    x = (1000.0 + rng.normal(0.0, [1.0, 3.0], size=shape)).astype(np.float32)
+    x64, grid_axes = x.astype(np.float64), tuple(range(len(shape) - 1))
+    y = np.zeros((shape[0], 1), np.float32)
+    fit = {s: fit_normaliser(x, y, task="regression", image_scaling=s) for s in IMAGE_SCALINGS}
+    assert (fit["none"].x_shift, fit["none"].x_scale) == ([0.0], [1.0])
+    assert fit["standard"].x_shift == [float(x64.mean())]
+    assert fit["standard"].x_scale == [float(x64.std())]
+    assert fit["per_channel"].x_shift == x64.mean(axis=grid_axes).tolist()
+    assert fit["per_channel"].x_scale == x64.std(axis=grid_axes).tolist()
+    assert (fit["asinh"].x_shift, fit["asinh"].x_scale) == ([0.0], [float(x64.std())])
+    np.testing.assert_array_equal(fit["none"].transform_x(x), x)
+    np.testing.assert_allclose(fit["asinh"].transform_x(x), np.arcsinh(x64 / x64.std()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(10, 4, 4, 2), (6, 3, 4, 5, 2)], ids=["maps", "cubes"])
+def test_image_target_statistics_are_float64_per_channel(shape):
+    rng = np.random.default_rng(13)
+    y = (50.0 + rng.normal(0.0, [2.0, 0.5], size=shape)).astype(np.float32)
+    y64, grid_axes = y.astype(np.float64), tuple(range(len(shape) - 1))
+    norm = fit_normaliser(y, y, task="image2image", image_scaling="none")
+    assert norm.y_shift == y64.mean(axis=grid_axes).tolist()
+    assert norm.y_scale == y64.std(axis=grid_axes).tolist()
+    assert norm.y_min is None and norm.y_max is None
+
+
+@pytest.mark.parametrize("scaling", ["standard", "per_channel", "asinh"])
+def test_constant_images_fall_back_to_unit_scale(scaling):
+    x = np.full((5, 3, 3, 2), 7.0)
+    x[..., 0] += np.arange(5)[:, None, None]  # channel 0 varies, channel 1 is constant
+    if scaling != "per_channel":
+        x[..., 0] = 7.0  # one statistic for all: make the whole array constant
+    norm = fit_normaliser(x, np.zeros(5, int), task="classification", image_scaling=scaling)
+    out = norm.transform_x(x)
+    assert np.all(np.isfinite(out))
+    if scaling == "standard":
+        assert (norm.x_shift, norm.x_scale) == ([7.0], [1.0])
+        np.testing.assert_array_equal(out, 0.0)
+    elif scaling == "asinh":
+        assert norm.x_scale == [1.0]
+        np.testing.assert_allclose(out, np.arcsinh(7.0), rtol=1e-6)
+    else:
+        assert norm.x_shift == [9.0, 7.0]
+        assert norm.x_scale == [float(np.std(np.arange(5.0))), 1.0]
+        np.testing.assert_array_equal(out[..., 1], 0.0)
+
+
+def test_constant_regression_target_maps_to_minus_one_and_keeps_its_direction():
+    y = np.array([[0.0, 2.5], [4.0, 2.5], [2.0, 2.5]], np.float32)
+    norm = fit_normaliser(np.zeros((3, 2, 2, 1)), y, task="regression", image_scaling="none")
+    assert (norm.y_min, norm.y_max) == ([0.0, 2.5], [4.0, 3.5])
+    other = np.array([[1.0, 2.5], [3.0, 3.0], [5.0, 2.0]], np.float32)  # e.g. a val split
+    scaled = norm.transform_y(other)
+    np.testing.assert_allclose(scaled, [[-0.5, -1.0], [0.5, 0.0], [1.5, -2.0]], atol=1e-7)
+    np.testing.assert_allclose(norm.inverse_y(scaled), other, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", ["regression", "image2image"])
+def test_target_transforms_give_float32_and_invert(task):
+    rng = np.random.default_rng(14)
+    shape = (8, 3) if task == "regression" else (8, 4, 4, 2)
+    y = rng.normal(3.0, 2.0, size=shape)  # float64 targets, as a user's loader may give
+    norm = fit_normaliser(np.zeros((8, 4, 4, 1)), y, task=task, image_scaling="none")
+    if task == "regression":
+        lo, hi = y.min(axis=0), y.max(axis=0)
+        expected = 2.0 * (y - lo) / (hi - lo) - 1.0
+    else:
+        expected = (y - y.mean(axis=(0, 1, 2))) / y.std(axis=(0, 1, 2))
+    for given in (y, y.astype(np.float32)):
+        scaled = norm.transform_y(given)
+        assert scaled.dtype == np.float32, given.dtype
+        np.testing.assert_allclose(scaled, expected, rtol=1e-5, atol=1e-6)
+    back = norm.inverse_y(expected.astype(np.float32))
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, y, rtol=1e-5, atol=1e-5)
+
+
+def test_class_scores_pass_through_both_target_transforms():
+    scores = np.array([[0.1, 0.9], [0.7, 0.3]], np.float32)
+    norm = fit_normaliser(np.zeros((2, 2, 2, 1)), np.array([1, 0]), task="classification",
+                          image_scaling="none")  # fmt: skip
+    assert norm.transform_y(scores) is scores and norm.inverse_y(scores) is scores
+
+
+def test_asinh_inverse_is_computed_in_float64():
+    """Large generated values must not overflow float32 inside sinh before the rescaling."""
+    norm = Normaliser(image_scaling="asinh", x_scale=[0.37])
+    rng = np.random.default_rng(15)
+    z = np.concatenate([rng.normal(0.0, 4.0, 500), [89.5, -89.5]]).astype(np.float32)
+    expected = (np.sinh(z.astype(np.float64)) * 0.37).astype(np.float32)
+    back = norm.inverse_x(z)
+    assert back.dtype == np.float32 and np.all(np.isfinite(back))
+    np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", '{"image_scaling": "none", "bogus": 1}', '{"image_scaling": "log"}', None],
+    ids=str,
+)
+def test_loading_a_bad_normalisation_file_names_it(tmp_path, content):
+    path = tmp_path / "stats_here.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ValueError, match="stats_here.json: not a sim2model normalisation file"):
+        Normaliser.load(path)
