@@ -29,6 +29,12 @@ class Normaliser:
     y_shift: list[float] | None = None
     y_scale: list[float] | None = None
 
+    def __post_init__(self) -> None:
+        if self.image_scaling not in IMAGE_SCALINGS:
+            raise ValueError(
+                f"image_scaling must be one of {IMAGE_SCALINGS}, got {self.image_scaling!r}"
+            )
+
     def transform_x(self, x: np.ndarray) -> np.ndarray:
         """Scale samples ``(N, ..., C)`` to float32 model inputs."""
         x = np.asarray(x, dtype=np.float32)
@@ -85,8 +91,6 @@ class Normaliser:
 
 def fit_normaliser(x: np.ndarray, y: np.ndarray, *, task: str, image_scaling: str) -> Normaliser:
     """Fit statistics on training samples ``x`` (N, ..., C) and targets ``y``."""
-    if image_scaling not in IMAGE_SCALINGS:
-        raise ValueError(f"image_scaling must be one of {IMAGE_SCALINGS}, got {image_scaling!r}")
     norm = Normaliser(image_scaling=image_scaling)
     x64 = np.asarray(x, dtype=np.float64)
     if image_scaling == "standard":
