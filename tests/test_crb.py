@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from sim2model.studies.galsim.crb import (
+    bound_from_fisher,
     cramer_rao_bound,
+    default_steps,
     fisher_from_jacobian,
     fisher_matrix,
     image_jacobian,
@@ -101,3 +103,90 @@ def test_ccd_fisher_matches_the_monte_carlo_score_covariance():
     np.testing.assert_allclose(np.diag(mc), np.diag(fisher), rtol=0.08)
     # the Gaussian-only Fisher misses the Poisson variance: far from the simulated scatter
     assert np.all(np.diag(gaussian_only) > 1.5 * np.diag(mc))
+
+
+# Small stamps, no module-scoped fixtures: each test below calls the functions it checks itself
+# (mutmut only reruns the tests it saw calling a function, and a cached fixture hides the call).
+SMALL = GalaxyPrior(stamp_size=16, noise="gaussian")
+PARAMS = np.array([2e4, 1.5, 0.4, 0.1, -0.2])
+#: coarse steps: the n derivative differs from the default steps' by ~5 per cent
+STEPS = np.array([5e3, 0.5, 0.05, 0.05, 0.05])
+
+
+def test_default_steps_are_the_documented_ones():
+    """1e-3 of the flux, 0.01 in n, 1e-3 in r, g1 and g2 (whatever the other parameters)."""
+    np.testing.assert_allclose(
+        default_steps(np.array([2e4, 4.0, 0.7, 0.3, -0.5])), [20.0, 0.01, 1e-3, 1e-3, 1e-3],
+        rtol=1e-12,
+    )  # fmt: skip
+    np.testing.assert_allclose(default_steps(TRUTH)[0], 100.0, rtol=1e-12)
+
+
+def _central_difference(params, steps, prior):
+    """(I(p + h_i e_i) - I(p - h_i e_i)) / (2 h_i), one row per parameter, by hand."""
+    rows = []
+    for i in range(5):
+        up, down = np.array(params, dtype=float), np.array(params, dtype=float)
+        up[i] += steps[i]
+        down[i] -= steps[i]
+        plus = render_noiseless(up, PSF_FWHM, prior)
+        minus = render_noiseless(down, PSF_FWHM, prior)
+        rows.append(((plus - minus) / (2 * steps[i])).ravel())
+    return np.array(rows)
+
+
+def test_jacobian_uses_the_given_steps_and_float_parameters():
+    expected = _central_difference(PARAMS, STEPS, SMALL)
+    jacobian = image_jacobian(PARAMS, PSF_FWHM, SMALL, STEPS)
+    assert jacobian.shape == (5, 16 * 16)
+    np.testing.assert_allclose(jacobian, expected, rtol=1e-12, atol=0)
+    default = image_jacobian(PARAMS, PSF_FWHM, SMALL)
+    np.testing.assert_allclose(default, _central_difference(PARAMS, default_steps(PARAMS), SMALL))
+    assert np.abs(default[1] - jacobian[1]).max() > 1e-2 * np.abs(default[1]).max()
+    # integer parameters (a YAML ``flux: 20000``) are not truncated steps of 0
+    as_ints = image_jacobian([20000, 2, 1, 0, 0], PSF_FWHM, SMALL, STEPS)
+    as_floats = image_jacobian([2e4, 2.0, 1.0, 0.0, 0.0], PSF_FWHM, SMALL, STEPS)
+    np.testing.assert_array_equal(as_ints, as_floats)
+    assert np.all(np.abs(as_floats).max(axis=1) > 0)
+
+
+def test_fisher_matrix_and_bound_pass_the_steps_on():
+    jacobian = image_jacobian(PARAMS, PSF_FWHM, SMALL, STEPS)
+    image = render_noiseless(PARAMS, PSF_FWHM, SMALL)
+    for noise in ("gaussian", "ccd"):
+        fisher = fisher_matrix(PARAMS, PSF_FWHM, 10.0, SMALL, steps=STEPS, noise=noise)
+        expected = fisher_from_jacobian(jacobian, image, 10.0, noise)
+        np.testing.assert_allclose(fisher, expected, rtol=1e-12)
+        bound = cramer_rao_bound(PARAMS, PSF_FWHM, 10.0, SMALL, steps=STEPS, noise=noise)
+        np.testing.assert_allclose(bound, bound_from_fisher(expected), rtol=1e-12)
+        default = cramer_rao_bound(PARAMS, PSF_FWHM, 10.0, SMALL, noise=noise)
+        assert np.abs(bound / default - 1).max() > 1e-2  # the steps made a difference
+
+
+@pytest.mark.parametrize("gain", [1.0, 2.0])
+def test_fisher_of_heteroscedastic_gaussian_pixels_by_hand(monkeypatch, gain):
+    """F_ij = sum_p J_ip J_jp (1 / v_p + (1/2) / (gain v_p)^2), v = sigma^2 + I / gain (ccd);
+    the second term (dv = dI / gain) is absent for gaussian noise, where v = sigma^2."""
+    monkeypatch.setattr("sim2model.studies.galsim.crb.CCD_GAIN", gain)
+    monkeypatch.setattr("sim2model.studies.galsim.galaxies.CCD_GAIN", gain)
+    jacobian = np.array([[1.0, 2.0, 0.0, 3.0], [0.0, 1.0, 1.0, -1.0]])
+    image = np.array([[0.0, 3.0], [12.0, 5.0]])
+    sigma = 2.0
+    v = 4.0 + np.array([0.0, 3.0, 12.0, 5.0]) / gain
+    w = 1 / v + 0.5 / (gain * v) ** 2
+    # gain 1: v = 4, 7, 16, 9 and w = 9/32, 15/98, 33/512, 19/162
+    if gain == 1.0:
+        np.testing.assert_allclose(w, [9 / 32, 15 / 98, 33 / 512, 19 / 162], rtol=1e-15)
+    expected = np.array(
+        [
+            [w[0] + 4 * w[1] + 9 * w[3], 2 * w[1] - 3 * w[3]],
+            [2 * w[1] - 3 * w[3], w[1] + w[2] + w[3]],
+        ]
+    )
+    np.testing.assert_allclose(
+        fisher_from_jacobian(jacobian, image, sigma, "ccd"), expected, rtol=1e-14
+    )
+    gaussian = np.array([[1 + 4 + 9, 2 - 3], [2 - 3, 1 + 1 + 1]]) / 4.0
+    np.testing.assert_allclose(
+        fisher_from_jacobian(jacobian, image, sigma, "gaussian"), gaussian, rtol=1e-14
+    )
