@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 
 import numpy as np
 import pytest
 
-from sim2model.data.slabs import SPLITS, slab_layout, spatial_split
+from sim2model.data.slabs import SPLITS, sample_kind, slab_layout, spatial_split
 from sim2model.io.dataset import Dataset, check_dataset
 
 FRACTION_TRIPLES = [
@@ -396,3 +397,307 @@ def test_slices_of_a_2d_mesh_point_to_plane_tiles():
             samples="slices",
             fractions=FRACTIONS,
         )
+
+
+# ---- exact layouts, boundaries and messages (mutation testing, docs/testing.md) ----
+
+
+def test_layout_describes_itself_for_the_dataset_attributes():
+    layout = slab_layout(30, FRACTIONS, buffer=2, periodic=1)
+    assert layout.periodic is True
+    assert layout.as_dict() == {
+        "depth": 30,
+        "buffer": 2,
+        "periodic": True,
+        "ranges": {"train": [0, 14], "val": [16, 21], "test": [23, 28]},
+    }
+    open_box = slab_layout(30, FRACTIONS, buffer=2, periodic=False).as_dict()
+    assert open_box["periodic"] is False and open_box["ranges"]["train"] == [0, 16]
+    for cell in (30, -1):
+        with pytest.raises(IndexError, match=rf"^cell {cell} is outside the axis \[0, 30\)$"):
+            layout.split_of(cell)
+
+
+@pytest.mark.parametrize("buffer", [1.5, True, "2"])
+def test_buffer_must_be_a_true_integer(buffer):
+    with pytest.raises(ValueError, match=r"^dataset\.spatial\.buffer must be an integer >= 0, got"):
+        slab_layout(30, FRACTIONS, buffer)
+
+
+def test_layout_edge_cases_by_hand():
+    assert slab_layout(30, FRACTIONS, np.int64(2)).ranges["val"] == (16, 21)
+    # one cell is enough for one split
+    assert slab_layout(1, {"train": 1.0}, 0).ranges == {
+        "train": (0, 1), "val": (1, 1), "test": (1, 1),
+    }  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"^the cube depth along dataset\.spatial\.axis must be an integer >= 1"
+    ):
+        slab_layout(0, {"train": 1.0}, 0)
+    # a split left out of dataset.fractions is empty: 20 - 2 buffers = 16 cells -> 12 / 0 / 4
+    assert slab_layout(20, {"train": 0.75, "test": 0.25}, 2).ranges == {
+        "train": (0, 12), "val": (12, 12), "test": (14, 18),
+    }  # fmt: skip
+
+
+def test_too_shallow_axis_names_the_depth_it_needs():
+    # 3 splits and 3 buffers of 3 cells need 3 + 9 = 12 cells
+    slab_layout(12, FRACTIONS, 3)
+    with pytest.raises(
+        ValueError,
+        match=r"^dataset\.spatial\.buffer=3 leaves no room: 3 non-empty splits of "
+        r"dataset\.fractions and 3 buffers need a depth of at least 12 cells, but the cut axis "
+        r"has 11; lower dataset\.spatial\.buffer or give fewer splits",
+    ):
+        slab_layout(11, FRACTIONS, 3)
+
+
+@pytest.mark.parametrize(
+    ("triple", "buffer", "periodic", "ranges"),
+    [
+        # 8 - 3 buffers = 5 cells, quotas 3 / 1.95 / 0.05 -> floors 3 / 1 / 0, the left-over cell
+        # to val (remainder 0.95): 3 / 2 / 0; test then takes a cell from val, 0.05 above its
+        # quota (train is exactly at its quota): 3 / 1 / 1
+        ((0.6, 0.39, 0.01), 1, True, {"train": (0, 3), "val": (4, 5), "test": (6, 7)}),
+        # 8 - 2 buffers of 2 = 4 cells, quotas 0.04 / 2 / 1.96 -> 0 / 2 / 1, left-over to test:
+        # 0 / 2 / 2; train takes a cell from test (0.04 above its quota, val 0): 1 / 2 / 1
+        ((0.01, 0.5, 0.49), 2, False, {"train": (0, 1), "val": (3, 5), "test": (7, 8)}),
+    ],
+)
+def test_an_empty_split_takes_a_cell_from_the_one_furthest_above_its_quota(
+    triple, buffer, periodic, ranges
+):
+    fractions = dict(zip(SPLITS, triple, strict=True))
+    assert slab_layout(8, fractions, buffer, periodic).ranges == ranges
+
+
+def test_sample_kind_reads_auto_and_names_the_option():
+    assert sample_kind((20, 16, 24), None) == sample_kind((20, 16, 24), "auto") == "slices"
+    assert sample_kind((1, 64, 64), None) == sample_kind((1, 64, 64), "auto") == "plane_tiles"
+    assert sample_kind((1, 64, 64), "slices") == "slices"
+    assert sample_kind((20, 16, 24), "plane_tiles") == "plane_tiles"
+    with pytest.raises(
+        ValueError,
+        match=r"^dataset\.spatial\.samples must be one of \('slices', 'plane_tiles'\) or auto$",
+    ):
+        sample_kind((20, 16, 24), "tiles")
+    split = spatial_split(_cubes("classification", n=1), axis=0, buffer=2, fractions=FRACTIONS,
+                          samples="auto", tile=8)  # fmt: skip
+    assert "samples" not in split["test"].attrs["spatial_split"]  # slices
+
+
+def test_split_description_is_exact_and_projections_are_test_only_by_default():
+    ds = _cubes("classification")
+    out = spatial_split(ds, axis=0, buffer=2, fractions=FRACTIONS, tile=8, projection_depth=2)
+    # depth 20 - 3 buffers of 2 = 14 cells: 8.4 / 2.8 / 2.8 -> 8 / 3 / 3
+    ranges = {"train": [0, 8], "val": [10, 13], "test": [15, 18]}
+    expected = {
+        "axis": 0, "tile": 8, "projection_depth": 2, "train_on_projections": False,
+        "depth": 20, "buffer": 2, "periodic": True, "ranges": ranges,
+    }  # fmt: skip
+    for name in SPLITS:
+        assert out[name].attrs["spatial_split"] == expected
+    assert set(out["train"].meta["slice_depth"].tolist()) == {1}  # no projections...
+    assert set(out["val"].meta["slice_depth"].tolist()) == {1}
+    assert set(out["test"].meta["slice_depth"].tolist()) == {1, 2}  # ... but in the test split
+    whole = spatial_split(ds, axis=2, buffer=1, fractions=FRACTIONS, periodic=False)
+    assert whole["val"].attrs["spatial_split"] | {"ranges": None} == {
+        "axis": 2, "tile": None, "projection_depth": None, "train_on_projections": False,
+        "depth": 24, "buffer": 1, "periodic": False, "ranges": None,
+    }  # fmt: skip
+    planes = spatial_split(
+        _positional_cubes((1, 64, 64)), axis=1, buffer=4, tile=8, fractions=FRACTIONS
+    )["train"].attrs["spatial_split"]
+    assert planes["samples"] == "plane_tiles" and planes["tile"] == 8
+    assert planes["projection_depth"] is None and planes["periodic"] is True
+
+
+def test_split_logs_what_it_cut(caplog):
+    with caplog.at_level(logging.INFO, logger="sim2model.data.slabs"):
+        spatial_split(_cubes("classification"), axis=0, buffer=2, fractions=FRACTIONS, tile=8)
+    # 16 x 24 slices hold 2 x 3 tiles of 8; 3 cubes
+    assert [r.getMessage() for r in caplog.records if r.name == "sim2model.data.slabs"] == [
+        "train: 144 slices from cells [0, 8) of 3 cubes",
+        "val: 54 slices from cells [10, 13) of 3 cubes",
+        "test: 54 slices from cells [15, 18) of 3 cubes",
+    ]
+
+
+def _column(values: np.ndarray, input_name: str | None = None) -> Dataset:
+    """One cube of 12 z cells of 2 x 2 pixels holding ``values`` along z."""
+    x = np.broadcast_to(np.asarray(values, np.float32)[None, :, None, None, None], (1, 12, 2, 2, 1))
+    attrs = {"task": "classification"} | ({"input_name": input_name} if input_name else {})
+    return Dataset(x=x.copy(), y=np.array([0]), attrs=attrs)
+
+
+#: 12 cells, one buffer, open box: 11 cells 5.5 / 0 / 5.5 -> train [0, 6), test [7, 12); the one
+#: projection of depth 4 of the test slab averages cells 7 .. 10
+HALVES = {"fractions": {"train": 0.5, "val": 0.0, "test": 0.5}, "buffer": 1, "periodic": False}
+
+
+def test_projections_are_summed_in_float64():
+    values = np.ones(12)
+    values[7] = 2.0**24  # float32 sums lose the ones next to 2^24 (its spacing is 2)
+    test = spatial_split(_column(values), axis=0, projection_depth=4, **HALVES)["test"]
+    projected = test.x[test.meta["slice_depth"] == 4]
+    assert projected.shape == (1, 2, 2, 1) and projected.dtype == np.float32
+    exact = (2.0**24 + 3) / 4  # 4194304.75, nearest float32 4194305
+    np.testing.assert_array_equal(projected, np.float32(exact))
+
+
+def test_log10_projections_of_large_exponents_stay_finite_float32():
+    """log10 maps of quantities beyond float32's range (1e40 erg) average in float64."""
+    values = 40.0 + 0.25 * np.arange(12)
+    test = spatial_split(
+        _column(values, "log10 E"), axis=0, projection_depth=4, **HALVES
+    )["test"]  # fmt: skip
+    assert test.x.dtype == np.float32
+    projected = test.x[test.meta["slice_depth"] == 4]
+    cells = values[7:11].astype(np.float32).astype(np.float64)
+    expected = np.log10(np.mean(10.0**cells))  # log10 of the mean of 1e41.75 .. 1e42.5:
+    # 41.75 + log10((1 + 10^0.25 + 10^0.5 + 10^0.75) / 4) = 41.75 + log10(11.5632 / 4)
+    assert expected == pytest.approx(42.2110, abs=1e-4)
+    np.testing.assert_allclose(projected, expected, rtol=1e-7)
+
+
+def test_image2image_targets_must_be_matching_cubes():
+    ds = _cubes("image2image")
+    ds.y = ds.y[:, :, :8]
+    with pytest.raises(
+        ValueError,
+        match=r"^image2image target cubes 'y' \(3, 20, 8, 24, 3\) do not match the cubes 'x' "
+        r"\(3, 20, 16, 24, 2\)$",
+    ):
+        spatial_split(ds, axis=0, buffer=2, fractions=FRACTIONS)
+    rows = _cubes("regression")
+    rows.attrs["task"] = "image2image"
+    with pytest.raises(
+        ValueError, match=r"^image2image 'y' must be cubes \(N, Z, Y, X, C\), got \(3, 2\)$"
+    ):
+        spatial_split(rows, axis=0, buffer=2, fractions=FRACTIONS)
+
+
+def test_tiles_from_one_cell_to_the_whole_slice_side():
+    ds = _positional_cubes((12, 3, 4), n=1)
+    ones = spatial_split(ds, axis=0, buffer=1, fractions=FRACTIONS, tile=1)["test"]
+    assert ones.x.shape[1:] == (1, 1, 1)
+    m = ones.meta
+    cells = ds.x[0, m["slice_index"], m["tile_row"], m["tile_col"]]
+    np.testing.assert_array_equal(ones.x[:, 0, 0], cells)
+    side = spatial_split(_cubes("classification"), axis=0, buffer=2, fractions=FRACTIONS, tile=16)
+    assert side["train"].x.shape[1:] == (16, 16, 2)  # 16 x 24 slices: one 16-cell tile
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"tile": 17}, r"^dataset\.spatial\.tile=17 is larger than the 16x24 slices$"),
+        ({"axis": 1, "tile": 21}, r"^dataset\.spatial\.tile=21 is larger than the 20x24 slices$"),
+        ({"tile": 0}, r"^dataset\.spatial\.tile must be an integer >= 1, got 0$"),
+        (
+            {"projection_depth": 1},
+            r"^dataset\.spatial\.projection_depth must be an integer >= 2, got 1$",
+        ),
+        (
+            {"projection_depth": 5},  # test slab of 20 - 6 cells: 8 / 3 / 3
+            r"^dataset\.spatial\.projection_depth=5 is deeper than the test slab \(3 cells of "
+            r"20\); lower it or raise the test fraction in dataset\.fractions$",
+        ),
+    ],
+    ids=["tile", "tile-axis1", "tile-0", "projection-1", "projection-deep"],
+)
+def test_slice_option_errors_in_full(options, message):
+    with pytest.raises(ValueError, match=message):
+        spatial_split(_cubes("classification"), **{"axis": 0, "buffer": 2, **options},
+                      fractions=FRACTIONS)  # fmt: skip
+
+
+def test_slices_of_a_2d_mesh_message_in_full():
+    with pytest.raises(
+        ValueError,
+        match=r"^dataset\.spatial\.tile=16 is larger than the 1x64 slices \(a 2D mesh: use plane "
+        r"tiles, dataset\.spatial\.samples: auto\)$",
+    ):
+        spatial_split(_positional_cubes((1, 64, 64)), axis=1, buffer=4, tile=16,
+                      samples="slices", fractions=FRACTIONS)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("shape", "options", "message"),
+    [
+        (
+            (1, 64, 64), {"axis": 0, "tile": 8},
+            r"^dataset\.spatial\.axis=0 \(z\) is perpendicular to the \(Y, X\) planes that plane "
+            r"tiles are cut from \(a 2D mesh\): cut along 1 \(y\) or 2 \(x\)$",
+        ),
+        (
+            (4, 32, 32), {"axis": 0, "tile": 8},
+            r"^dataset\.spatial\.axis=0 \(z\) is perpendicular to the \(Y, X\) planes that plane "
+            r"tiles are cut from: cut along 1 \(y\) or 2 \(x\)$",
+        ),
+        (
+            (1, 64, 64), {"axis": 1, "tile": None},
+            r"^dataset\.spatial\.tile: plane tiles need a tile size \(cells per side\)$",
+        ),
+        (
+            (1, 64, 64), {"axis": 1, "tile": 8, "projection_depth": 2},
+            r"^dataset\.spatial\.projection_depth=2: plane tiles are projected along z, which has "
+            r"1 cell\(s\); set it to null for a 2D mesh$",
+        ),
+        (
+            (4, 32, 32), {"axis": 1, "tile": 4, "projection_depth": 5},
+            r"^dataset\.spatial\.projection_depth=5: plane tiles are projected along z, which has "
+            r"4 cell\(s\); set it to null$",
+        ),
+        (
+            # 64 - 3 buffers of 4 = 52 cells: 31 / 11 / 10, val (35, 46)
+            (1, 64, 64), {"axis": 1, "tile": 20},
+            r"^dataset\.spatial\.tile=20 is deeper than the val slab \(11 cells of 64 along the "
+            r"cut axis\); lower the tile or the buffer, or raise that split's dataset\.fractions "
+            r"entry$",
+        ),
+    ],
+    ids=["axis0-2d", "axis0-3d", "no-tile", "projection-2d", "projection-3d", "tile-deep"],
+)  # fmt: skip
+def test_plane_tile_errors_in_full(shape, options, message):
+    with pytest.raises(ValueError, match=message):
+        spatial_split(_positional_cubes(shape), buffer=4, fractions=FRACTIONS,
+                      samples="plane_tiles", **options)  # fmt: skip
+
+
+def test_plane_tiles_allow_an_empty_split_and_a_projection_of_all_z_planes():
+    fractions = {"train": 0.8, "val": 0.0, "test": 0.2}
+    # 64 - 2 buffers of 4 = 56 cells: 45 / 0 / 11 -> 5 / 0 / 1 tiles along, 8 across, 2 cubes
+    parts = spatial_split(
+        _positional_cubes((1, 64, 64)), axis=1, buffer=4, tile=8, fractions=fractions
+    )  # fmt: skip
+    assert {name: len(part) for name, part in parts.items()} == {"train": 80, "val": 0, "test": 16}
+    ds = _positional_cubes((4, 32, 32), n=1)
+    test = spatial_split(
+        ds, axis=2, buffer=2, tile=4, projection_depth=4, samples="plane_tiles",
+        fractions=FRACTIONS,
+    )["test"]  # fmt: skip
+    deep = np.flatnonzero(test.meta["slice_depth"] == 4)
+    assert deep.size == np.count_nonzero(test.meta["slice_depth"] == 1) // 4 > 0
+    i = deep[0]
+    r, start = test.meta["tile_row"][i] * 4, test.meta["cut_start"][i]
+    np.testing.assert_allclose(test.x[i], ds.x[0, :, r : r + 4, start : start + 4].mean(axis=0))
+
+
+def test_cube_meta_clash_is_named():
+    ds = _cubes("classification")
+    ds.meta["cube_sample_id"] = ds.meta["sample_id"] + 1
+    with pytest.raises(
+        ValueError,
+        match=r"^cube meta columns 'sample_id' and 'cube_sample_id' would both be "
+        r"'cube_sample_id'$",
+    ):
+        spatial_split(ds, axis=0, buffer=2, fractions=FRACTIONS)
+
+
+def test_remainder_ties_go_to_the_earlier_split():
+    """0.7 / 0.2 / 0.1 of 8 cells: quotas 5.6 / 1.6 / 0.8, floors 5 / 1 / 0; the two left-over
+    cells go to test (0.8) and then, of the tied 0.6 remainders, to train: 6 / 1 / 1. In floats
+    5.6 - 5 < 0.6 < 1.6 - 1, and val got the cell (5 / 2 / 1) until the remainders were rounded."""
+    fractions = {"train": 0.7, "val": 0.2, "test": 0.1}
+    assert slab_layout(8, fractions, 0).ranges == {"train": (0, 6), "val": (6, 7), "test": (7, 8)}
