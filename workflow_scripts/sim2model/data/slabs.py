@@ -101,7 +101,8 @@ def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
     """
     quota = np.round(values * total, 9)
     sizes = np.floor(quota).astype(int)
-    order = sorted(range(len(values)), key=lambda i: (-(quota[i] - sizes[i]), i))
+    remainders = np.round(quota - sizes, 9)  # 5.6 - 5 and 1.6 - 1 differ in floats: a tie here
+    order = sorted(range(len(values)), key=lambda i: (-remainders[i], i))
     for i in order[: total - sizes.sum()]:
         sizes[i] += 1
     for i in np.flatnonzero((values > 0) & (sizes == 0)):
