@@ -47,6 +47,10 @@ ASTRO_RANGES: dict[str, tuple[float, float]] = {
     "M_TURN": (8.2, 9.4),
 }
 TEMPLATE = "simple"
+#: How a user installs the backend (tests/install_21cmfast.sh does the apt and pip steps).
+APT_21CMFAST = "sudo apt-get install build-essential pkg-config libfftw3-dev libgsl-dev"
+PIP_21CMFAST = "python -m pip install 21cmFAST==4.1.1"
+CONDA_21CMFAST = "conda install -c conda-forge 21cmfast"
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,15 @@ def import_py21cmfast() -> ModuleType:
         import py21cmfast
     except ImportError as err:
         raise ImportError(
-            f"the 21cmfast backend needs py21cmfast (21cmFAST 4.1.1), which failed to import "
-            f"({err}): run `bash tests/install_21cmfast.sh` in the active environment (FFTW/GSL "
-            "headers, then `pip install -r requirements-21cmfast.txt -c constraints.txt`)"
+            f"eor21cm.source 21cmfast needs py21cmfast (21cmFAST 4.1.1), which failed to import "
+            f"({err}). It compiles from source against FFTW and GSL; install, in the active "
+            "environment:\n"
+            f"  Debian/Ubuntu: {APT_21CMFAST}\n"
+            f"                 then {PIP_21CMFAST} (in this repository, the pinned set: "
+            "python -m pip install -r requirements-21cmfast.txt -c constraints.txt)\n"
+            f"  conda:         {CONDA_21CMFAST}\n"
+            "  (in a clone, `bash tests/install_21cmfast.sh` does the apt and pip steps; it is "
+            "what the tests use)"
         ) from err
     return py21cmfast
 

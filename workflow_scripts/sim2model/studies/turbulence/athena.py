@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim2model.studies.turbulence.toolchain import check_toolchain
+
 log = logging.getLogger(__name__)
 
 #: The problem generator, relative to the repository root.
@@ -203,8 +205,11 @@ def build_athena(
     """Build Athena++ with the problem generator into ``binary``; returns the seconds taken.
 
     The source tree is unpacked into a temporary folder next to ``binary`` and removed after;
-    configure.py's summary and the compiler's errors go to the log.
+    configure.py's summary and the compiler's errors go to the log. The toolchain is checked
+    first (:func:`~sim2model.studies.turbulence.toolchain.check_toolchain`): a missing compiler,
+    tool or header stops the build with the install commands before anything is unpacked.
     """
+    check_toolchain(flags, need_git=not code.get("archive"))
     start = time.perf_counter()
     binary = Path(binary)
     binary.parent.mkdir(parents=True, exist_ok=True)
