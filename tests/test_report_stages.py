@@ -177,7 +177,11 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
         testset_runs=[("v2", "xception", "snr30")],
         baseline_sets=["snr30"], caption="Data: Z.",
         denoise=[str(denoise)], denoise_runs=[("v2", "edsr", "xception")],
+        autoencoder=[str(testset)], autoencoder_runs=[("v2", "autoencoder", "test")],
+        autoencoder_csv=str(tmp_path / "ae.csv"), autoencoder_md=str(tmp_path / "ae.md"),
     )  # fmt: skip
+    autoencoder = pd.read_csv(tmp_path / "ae.csv")
+    assert list(autoencoder["target"]) == targets and list(autoencoder["bias"]) == [0.5, 0.5]
     assert "Data: Z." in Path(out["rmse_md"]).read_text()
     denoisers = pd.read_csv(out["denoise_csv"])
     assert denoisers.loc[0, "psnr_gain_db"] == 3.5 and denoisers.loc[0, "total_parameters"] == 1050
@@ -198,6 +202,55 @@ def test_galsim_tables_name_runs_and_test_sets_by_the_params(tmp_path):
     fit = comparison[comparison["estimator"] == "L-BFGS-B fit"].set_index("target")
     assert fit.loc["g1", "bias"] == pytest.approx(0.1)
     assert (tmp_path / "crb.png").is_file()
+
+
+def test_explained_variance_metrics_by_hand():
+    # target a: truth 0, 2, 4, 6 (var 5); residual 1, -1, 1, 3 (mean 1, var 2, mse 3)
+    # target b: truth 1, 1, 3, 3 (var 1); residual 0, 0, 0, 0
+    truth = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 3.0], [6.0, 3.0]])
+    pred = truth + np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    table = galsim_report.explained_variance_metrics(truth, pred, ["a", "b"])
+    assert table.loc["a"].to_dict() == pytest.approx(
+        {"bias": 1.0, "rmse": np.sqrt(3.0), "unexplained_variance": 2 / 5,
+         "explained_variance": 1 - 2 / 5}
+    )  # fmt: skip
+    assert table.loc["b"].to_dict() == pytest.approx(
+        {"bias": 0.0, "rmse": 0.0, "unexplained_variance": 0.0, "explained_variance": 1.0}
+    )
+    # a bias alone explains everything (the residual has no variance), unlike R^2
+    shifted = galsim_report.explained_variance_metrics(truth, truth + 5.0, ["a", "b"])
+    assert list(shifted["explained_variance"]) == [1.0, 1.0] and list(shifted["bias"]) == [5, 5]
+    constant = galsim_report.explained_variance_metrics(np.ones((3, 1)), np.zeros((3, 1)), ["c"])
+    assert np.isnan(constant.loc["c", "explained_variance"])
+    with pytest.raises(ValueError, match="targets"):
+        galsim_report.explained_variance_metrics(truth, pred, ["a"])
+
+
+def test_galsim_tables_write_the_autoencoder_table_per_dataset(tmp_path):
+    truth = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 3.0], [6.0, 3.0]])
+    paths = []
+    for name, shift in (("a.h5", 1.0), ("b.h5", 0.0)):
+        paths.append(str(tmp_path / name))
+        write_predictions(paths[-1], Predictions(truth, truth + shift, ["flux", "g1"]))
+    runs = [("v1", "autoencoder", "test"), ("v2", "autoencoder", "test")]
+    table = galsim_report.autoencoder_metrics_table(paths, runs)
+    assert list(table.columns) == [
+        "variant", "model", "target", "bias", "rmse", "unexplained_variance",
+        "explained_variance",
+    ]  # fmt: skip
+    assert list(table["variant"]) == ["v1", "v1", "v2", "v2"]
+    assert list(table["bias"]) == [1.0, 1.0, 0.0, 0.0]
+    csv, md = tmp_path / "ae.csv", tmp_path / "ae.md"
+    galsim_report.write_autoencoder_metrics(table, str(csv), str(md), "Data: Z.")
+    pd.testing.assert_frame_equal(pd.read_csv(csv), table, check_dtype=False)
+    text = md.read_text()
+    assert "Data: Z." in text and "### v1 (autoencoder)" in text and "### v2 (autoencoder)" in text
+    assert "Explained variance" in text.splitlines()[4]  # the first table's header
+    with pytest.raises(ValueError, match="runs"):
+        galsim_report.autoencoder_metrics_table(paths, runs[:1])
+    empty = galsim_report.autoencoder_metrics_table([], [])
+    galsim_report.write_autoencoder_metrics(empty, str(csv), str(md), "Data: Z.")
+    assert "No conditional autoencoder" in md.read_text()
 
 
 def test_galsim_tables_need_one_run_per_input(tmp_path):

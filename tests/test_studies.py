@@ -86,6 +86,7 @@ def test_galsim_noiseless_variant_denoisers_and_autoencoder():
     assert ("v2", "autoencoder") in galsim.runs()
     assert galsim.run_loss("v2", "autoencoder") == "binary_crossentropy"
     assert galsim.run_loss("v2", "xception") == "mse"
+    assert galsim.autoencoder_runs() == [("v2", "autoencoder", "test")]  # the table's runs
     assert galsim.prior("v1")["noise"] == DEFAULT["galsim"]["noise"]
 
 

@@ -129,6 +129,9 @@ rule galsim_tables:
         baseline=[GALSIM.baseline_fits(t) for t in GALSIM.testsets()],
         crb=rules.galsim_crb.output.table,
         denoise=[GALSIM.denoise_output(d, "metrics.json") for d in GALSIM.denoisers()],
+        autoencoder=[
+            GALSIM.paths.predictions(*run) for run in GALSIM.autoencoder_runs()
+        ],
     output:
         rmse_csv=GALSIM.paths.table("rmse", "csv"),
         rmse_md=GALSIM.paths.table("rmse", "md"),
@@ -136,6 +139,8 @@ rule galsim_tables:
         crb_md=GALSIM.paths.table("crb_comparison", "md"),
         denoise_csv=GALSIM.paths.table("denoisers", "csv"),
         denoise_md=GALSIM.paths.table("denoisers", "md"),
+        autoencoder_csv=GALSIM.paths.table("autoencoder_metrics", "csv"),
+        autoencoder_md=GALSIM.paths.table("autoencoder_metrics", "md"),
         crb_figure=report(
             GALSIM.paths.figure("crb_comparison.png"),
             caption="../../report/galsim_crb.rst",
@@ -156,6 +161,7 @@ rule galsim_tables:
         testset_runs=GALSIM.testset_runs(),
         baseline_sets=GALSIM.testsets(),
         denoise_runs=GALSIM.denoise_runs(),
+        autoencoder_runs=GALSIM.autoencoder_runs(),
     script:
         "../../workflow_scripts/galsim_tables.py"
 

@@ -3,12 +3,19 @@
 * Encoder: ``Conv2D`` blocks (stride 2, ``BatchNormalization``, ``LeakyReLU``) on the noisy stamp,
   then two ``Dense`` layers (``LeakyReLU``, then linear), each followed by dropout 0.5, and a
   ``Dense`` layer with a sigmoid: the parameters scaled to [0, 1].
-* Decoder: the five scaled parameters through two ``Dense`` layers (linear, then ``LeakyReLU``;
-  no dropout, which the reference found to hurt the decoder), reshaped to a small feature map and
-  upsampled by ``Conv2DTranspose`` layers of stride 2 with ``LeakyReLU``; a sigmoid convolution
-  gives the noiseless stamp scaled to [0, 1].
+* Decoder, as the reference describes it: the five scaled parameters through two ``Dense``
+  layers (linear, then ``LeakyReLU``), each followed by dropout 0.5; reshaped to a small feature
+  map; then six convolution layers, all ``LeakyReLU`` but the last: one ``Conv2DTranspose`` of
+  stride 2 per encoder level (the upsampling), ``Conv2D`` layers of stride 1 up to five, and a
+  sigmoid ``Conv2D`` giving the noiseless stamp scaled to [0, 1]. The reference dropped dropout
+  *between the convolutions* only (it hurt the decoder), not after the ``Dense`` layers.
 * Autoencoder: decoder(encoder(image)), two outputs ``params`` and ``image``; both losses are
   binary cross-entropy, as in the reference.
+
+The reference notebook gives the decoder's layers in prose (its code and ``model.summary()`` are
+in a supplementary notebook not reproduced here), so the filter counts and the 3x3 kernels are
+this project's; the layer structure (six convolutions, two ``Dense`` layers with dropout 0.5)
+is the reference's.
 
 The latent space *is* the parameter vector, so the encoder alone is the regressor evaluated
 beside the Xception network.
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     import keras
 
 LEAK = 0.2  # LeakyReLU negative slope
+DECODER_CONV_LAYERS = 6  # the reference's decoder: six convolution layers, the last a sigmoid
 
 
 def build_encoder(
@@ -59,29 +67,44 @@ def build_decoder(
     *,
     filters: Sequence[int] = (16, 32, 64, 128),
     dense_units: int = 128,
+    dropout: float = 0.5,
 ) -> keras.Model:
     """Decoder: ``n_params`` values in [0, 1] -> ``(image_size, image_size, 1)`` image in [0, 1].
 
-    ``filters`` are the encoder's (the decoder runs them in reverse); ``image_size`` must be
-    divisible by ``2 ** len(filters)``.
+    ``Dense(dense_units)`` (linear) and ``Dense`` to the feature map (``LeakyReLU``), each
+    followed by ``Dropout(dropout)``; then :data:`DECODER_CONV_LAYERS` convolutions:
+    ``len(filters)`` ``Conv2DTranspose`` of stride 2 (``filters`` reversed: the encoder's),
+    ``Conv2D`` of stride 1 with ``filters[0]`` to make up five (all ``LeakyReLU``), and the
+    sigmoid ``Conv2D``. ``image_size`` must be divisible by ``2 ** len(filters)``, and
+    ``filters`` has at most five entries.
     """
     import keras
     from keras import layers
     from keras.initializers import Constant
 
     levels = len(filters)
+    if not 1 <= levels <= DECODER_CONV_LAYERS - 1:
+        raise ValueError(
+            f"{levels} filters: the decoder's {DECODER_CONV_LAYERS} convolutions hold 1 to "
+            f"{DECODER_CONV_LAYERS - 1} upsampling levels and the sigmoid output"
+        )
     if image_size % 2**levels:
         raise ValueError(
             f"image size {image_size} is not divisible by 2**{levels} (one halving per filter)"
         )
     base = image_size // 2**levels
     inputs = keras.Input(shape=(n_params,), name="params")
-    x = layers.Dense(dense_units)(inputs)
+    x = layers.Dense(dense_units)(inputs)  # linear, as the reference
+    x = layers.Dropout(dropout)(x)
     x = layers.Dense(base * base * filters[-1])(x)
     x = layers.LeakyReLU(LEAK)(x)
+    x = layers.Dropout(dropout)(x)
     x = layers.Reshape((base, base, filters[-1]))(x)
     for f in reversed(filters):
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(LEAK)(x)
+    for _ in range(DECODER_CONV_LAYERS - 1 - levels):
+        x = layers.Conv2D(filters[0], 3, padding="same")(x)
         x = layers.LeakyReLU(LEAK)(x)
     # start near an empty sky (sigmoid(-4) ~ 0.02): most pixels of a scaled stamp are ~0
     outputs = layers.Conv2D(
@@ -104,7 +127,9 @@ def build_conditional_autoencoder(
     encoder = build_encoder(
         input_shape, n_params, filters=filters, dense_units=dense_units, dropout=dropout
     )
-    decoder = build_decoder(n_params, int(input_shape[0]), filters=filters, dense_units=dense_units)
+    decoder = build_decoder(
+        n_params, int(input_shape[0]), filters=filters, dense_units=dense_units, dropout=dropout
+    )
     inputs = keras.Input(shape=tuple(int(n) for n in input_shape), name="noisy")
     params = encoder(inputs)
     image = decoder(params)

@@ -1,4 +1,5 @@
-"""GalSim study report: the reference's RMSE table, the Cramér–Rao comparison, example stamps.
+"""GalSim study report: the reference's RMSE table, the Cramér–Rao comparison, the autoencoder's
+bias / RMSE / explained-variance table, example stamps.
 
 The rule passes the ``(variant, model, evalset)`` of each evaluation input, the test set of each
 baseline fit and the variant of each dataset, in input order; no name is read from a path.
@@ -128,6 +129,75 @@ def denoiser_table(metrics: Sequence[str], runs: Sequence[Sequence[str]]) -> pd.
     return pd.DataFrame(rows)
 
 
+#: Columns of the reference's per-dataset autoencoder tables, as this report names them.
+AUTOENCODER_COLUMNS = ("bias", "rmse", "unexplained_variance", "explained_variance")
+
+
+def explained_variance_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]
+) -> pd.DataFrame:
+    """Bias, RMSE, unexplained and explained variance per target (rows), as the reference's
+    autoencoder tables.
+
+    Explained variance is ``1 - var(y_pred - y_true) / var(y_true)`` (the residual's variance,
+    so a bias does not count against it; scikit-learn's ``explained_variance_score``);
+    unexplained variance is its complement. NaN for a constant target.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 2 or y_true.shape[1] != len(names):
+        raise ValueError(f"shapes {y_true.shape}, {y_pred.shape} do not match {len(names)} targets")
+    err = y_pred - y_true
+    spread = y_true.var(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unexplained = np.where(spread > 0, err.var(axis=0) / spread, np.nan)
+    return pd.DataFrame(
+        {
+            "bias": err.mean(axis=0),
+            "rmse": np.sqrt((err**2).mean(axis=0)),
+            "unexplained_variance": unexplained,
+            "explained_variance": 1.0 - unexplained,
+        },
+        index=pd.Index(list(names), name="target"),
+    )
+
+
+def autoencoder_metrics_table(predictions: Sequence[str], runs: Sequence[EvalRun]) -> pd.DataFrame:
+    """Tidy table, one row per (variant, model, target): the autoencoder's encoder scored on each
+    dataset variant's test split (original units), as the reference's tables per dataset.
+
+    ``runs[i]`` is the ``(variant, model, evalset)`` of the predictions ``predictions[i]``.
+    """
+    _check_count("autoencoder runs", runs, predictions)
+    frames = []
+    for path, (variant, model, _) in zip(predictions, runs, strict=True):
+        pred = read_predictions(path)
+        table = explained_variance_metrics(pred.y_true, pred.y_pred, pred.target_names)
+        frames.append(table.reset_index().assign(variant=variant, model=model))
+    columns = ["variant", "model", "target", *AUTOENCODER_COLUMNS]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def write_autoencoder_metrics(table: pd.DataFrame, csv: str, md: str, caption: str) -> None:
+    """Write :func:`autoencoder_metrics_table` as CSV and as one Markdown table per dataset."""
+    table.to_csv(csv, index=False, float_format="%.6g")
+    parts = [
+        "Conditional autoencoder (its encoder) on each dataset variant's test split: bias, RMSE, "
+        "unexplained variance var(residual) / var(truth) and explained variance (1 minus it) "
+        "per parameter, original units (flux in counts, radius in arcsec), as the reference "
+        f"notebook's tables per dataset. {caption}\n"
+    ]
+    if not len(table):
+        parts.append("No conditional autoencoder configured (galsim.models).\n")
+    for (variant, model), rows in table.groupby(["variant", "model"], sort=False):
+        shown = rows.set_index("target")[list(AUTOENCODER_COLUMNS)]
+        shown.columns = ["Bias", "RMSE", "Unexplained variance", "Explained variance"]
+        parts.append(f"### {variant} ({model})\n\n" + shown.to_markdown(floatfmt=".4g") + "\n")
+    Path(md).write_text("\n".join(parts))
+
+
 def galsim_tables(
     rmse: Sequence[str],
     testsets: Sequence[str],
@@ -147,16 +217,28 @@ def galsim_tables(
     caption: str,
     denoise: Sequence[str] = (),
     denoise_runs: Sequence[Sequence[str]] = (),
+    autoencoder: Sequence[str] = (),
+    autoencoder_runs: Sequence[EvalRun] = (),
+    autoencoder_csv: str | None = None,
+    autoencoder_md: str | None = None,
 ) -> None:
-    """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure.
+    """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure; with
+    ``autoencoder_csv`` and ``autoencoder_md``, also the autoencoder's table.
 
     ``caption`` (the source and split used) heads both Markdown tables.
 
     ``rmse_runs`` and ``testset_runs`` give the ``(variant, model, evalset)`` of each input of
     ``rmse`` and ``testsets``, ``baseline_sets`` the test set of each file of ``baseline``,
     ``denoise_runs`` the ``(variant, denoiser, regressor)`` of each two-stage metrics file of
-    ``denoise``: their RMSE rows are ``<variant> via <denoiser>``.
+    ``denoise``: their RMSE rows are ``<variant> via <denoiser>``; ``autoencoder_runs`` the
+    ``(variant, model, evalset)`` of each test-split predictions file of ``autoencoder``
+    (:func:`autoencoder_metrics_table`).
     """
+    if autoencoder_csv is not None and autoencoder_md is not None:
+        write_autoencoder_metrics(
+            autoencoder_metrics_table(autoencoder, autoencoder_runs),
+            autoencoder_csv, autoencoder_md, caption,
+        )  # fmt: skip
     denoisers = denoiser_table(denoise, denoise_runs)
     table = rmse_table(rmse, rmse_runs)
     if len(denoisers):

@@ -123,6 +123,12 @@ class GalsimStudy(Study):
         """(variant, model, evalset) of each test-split evaluation the RMSE table reads."""
         return [(variant, model, "test") for variant, model in self.runs()]
 
+    def autoencoder_runs(self) -> list[tuple[str, str, str]]:
+        """(variant, model, evalset) of each autoencoder's test-split evaluation, whose
+        predictions the autoencoder table reads (bias, RMSE, explained variance per dataset)."""
+        autoencoders = self.autoencoder_models()
+        return [run for run in self.rmse_runs() if run[1] in autoencoders]
+
     def testset_runs(self) -> list[tuple[str, str, str]]:
         """(variant, model, evalset) of each evaluation on a fixed-parameter test set."""
         variant = self.testset_variant()
@@ -183,6 +189,7 @@ class GalsimStudy(Study):
             *paths.tables("rmse"),
             *paths.tables("crb_comparison"),
             *paths.tables("denoisers"),
+            *paths.tables("autoencoder_metrics"),
             paths.figure("crb_comparison.png"),
             paths.figure("example_stamps.png"),
             *paths.tables("reconstruction"),
