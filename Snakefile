@@ -29,6 +29,7 @@ except ConfigError as error:
 
 
 include: "rules/common.smk"
+include: "rules/download.smk"
 include: "rules/source.smk"
 include: "rules/dataset.smk"
 include: "rules/train.smk"

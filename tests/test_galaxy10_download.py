@@ -16,7 +16,7 @@ import yaml
 
 from sim2model.io.download import DownloadError, verify_sha256
 from sim2model.registry import STUDY_CLASSES
-from sim2model.studies.galaxy10.download import galaxy10_download
+from sim2model.stages.download import download_reference as galaxy10_download
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = b"stand-in for Galaxy10.h5\n" * 4000
@@ -126,7 +126,8 @@ def test_the_rule_downloads_from_the_local_server_and_refuses_a_bad_checksum(ser
 
     target = tmp_path / "work" / "downloads" / "galaxy10" / "Galaxy10.h5"
     out = run("f" * 64)
-    log = (tmp_path / "work" / "logs" / "galaxy10_download" / "download.log").read_text()
+    log = tmp_path / "work" / "logs" / "download_reference" / "galaxy10" / "Galaxy10.h5.log"
+    log = log.read_text()
     assert out.returncode != 0 and f"differs from the expected {'f' * 64}" in log
     assert not target.exists() and not target.with_name("Galaxy10.h5.part").exists()
     out = run(hashlib.sha256(CONTENT).hexdigest())

@@ -30,6 +30,7 @@ PROVIDERS = {
     "astropy": {"astropy"},
     "tabulate": {"tabulate"},
     "sklearn": {"scikit-learn"},
+    "gdown": {"gdown"},
 }
 #: Imported only when the config selects them (another Keras backend).
 OPTIONAL = {"jax", "torch", "py21cmfast"}

@@ -36,20 +36,3 @@ rule galaxy10_report:
         caption=GALAXY10.describe(),
     script:
         "../../workflow_scripts/galaxy10_report.py"
-
-
-rule galaxy10_download:
-    output:
-        data=GALAXY10.download_path,
-    log:
-        "logs/galaxy10_download/download.log",
-    conda:
-        "../../envs/download.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=60,
-    params:
-        **GALAXY10.download_options(),
-    script:
-        "../../workflow_scripts/galaxy10_download.py"

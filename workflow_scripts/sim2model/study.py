@@ -100,6 +100,25 @@ def numbered_shards(
     ]
 
 
+@dataclass(frozen=True)
+class ReferenceFile:
+    """A public reference file a source reads, downloaded when its ``path`` is null.
+
+    ``file`` is its name under ``downloads/<study>/``; ``urls`` its default mirrors, tried in
+    order (plain URLs or ``gdrive:<id>``); ``sha256`` its published checksum, None when none is
+    published (the first download then records the one it got). The source's config block
+    (``<study>.<source>``) may override ``urls`` and ``sha256``.
+    """
+
+    file: str
+    urls: tuple[str, ...]
+    sha256: str | None = None
+
+
+#: Folder of the downloaded reference files, outside results/ (cleaning results keeps them).
+DOWNLOADS = "downloads"
+
+
 class Study:
     """Base class of a study: the generic parts, overridden where a study differs."""
 
@@ -114,6 +133,9 @@ class Study:
     source_mem_mb: ClassVar[int] = 2000
     #: Architectures only this study's own rules train, and the tasks each can learn.
     own_model_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Sources that read one public reference file, by source name: with ``<source>.path``
+    #: null, rule ``download_reference`` fetches it to ``downloads/<study>/<file>``.
+    reference_files: ClassVar[Mapping[str, ReferenceFile]] = {}
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
@@ -270,6 +292,52 @@ class Study:
         costly to build); nothing in it is a data product.
         """
         raise NotImplementedError
+
+    # -- reference downloads --------------------------------------------------------------------
+    def downloads(self) -> bool:
+        """Whether the source's reference file is downloaded (its ``path`` is null)."""
+        return self.source in self.reference_files and not self.settings[self.source].get("path")
+
+    def source_path(self) -> str:
+        """The file a reference source reads: the user's ``path``, or the download's target."""
+        if self.downloads():
+            return self.download_path()
+        return self.settings[self.source]["path"]
+
+    def download_path(self, file: str | None = None) -> str:
+        """Where rule ``download_reference`` puts ``file`` (unset: the source's file)."""
+        return f"{DOWNLOADS}/{self.name}/{file or self.reference_files[self.source].file}"
+
+    def download_files(self) -> list[str]:
+        """Names of the files this study's configured source downloads (none or one)."""
+        return [self.reference_files[self.source].file] if self.downloads() else []
+
+    def download_options(self, file: str | None = None) -> dict[str, Any]:
+        """Arguments of the download job of ``file`` (unset: the source's): the mirrors in
+        order, the pinned checksum (None: the first download records one) and the record."""
+        source = self.source
+        if file is not None:
+            source = next(s for s, ref in self.reference_files.items() if ref.file == file)
+        ref, block = self.reference_files[source], self.settings.get(source, {})
+        return {
+            "urls": list(block.get("urls", ref.urls)),
+            "sha256": block.get("sha256", ref.sha256),
+            "record": self.download_path(ref.file) + ".sha256",
+        }
+
+    def reference_plan(self) -> dict[str, Any]:
+        """What a shard of a reference source needs of its file: the path it reads and, for a
+        download, the checksum it checks before reading (:func:`verify_reference`)."""
+        plan: dict[str, Any] = {"path": self.source_path()}
+        if self.downloads():
+            options = self.download_options()
+            plan |= {"sha256": options["sha256"], "record": options["record"]}
+        return plan
+
+    def check_reference(self) -> None:
+        """A reference source reads an existing file unless it downloads it."""
+        if self.source in self.reference_files and not self.downloads():
+            require_file(f"{self.name}.{self.source}.path", self.settings[self.source]["path"])
 
     # -- captions -------------------------------------------------------------------------------
     def source_note(self) -> str:
@@ -449,6 +517,19 @@ def split_note(dataset: Mapping[str, Any]) -> str:
     return ", ".join(words)
 
 
+def verify_reference(plan: Mapping[str, Any]) -> None:
+    """Check a downloaded reference file against its pinned or recorded SHA-256 before a shard
+    reads it (nothing to check for the user's own file); a mismatch raises ``DownloadError``.
+
+    Readers that unpickle call it first, so a pickle is loaded only when the user named the file
+    or its download's checksum matched.
+    """
+    if "record" in plan:
+        from sim2model.io.checksum import verify_sha256
+
+        verify_sha256(plan["path"], plan["sha256"], plan["record"])
+
+
 def require_file(key: str, path: str | None) -> str:
     """``path`` if it names an existing file, else a :class:`ConfigError` naming ``key``."""
     if not path or not Path(path).is_file():
@@ -460,10 +541,12 @@ __all__ = [
     "SEARCH_DEFAULTS",
     "TASKS",
     "ConfigError",
+    "ReferenceFile",
     "Shard",
     "Study",
     "fixed_size_spans",
     "numbered_shards",
     "require_file",
     "split_note",
+    "verify_reference",
 ]

@@ -6,6 +6,11 @@ an interrupted or corrupt download is never left where the workflow expects the 
 expected hash is the pinned ``sha256`` (a published checksum) or, when none is pinned, the one
 recorded in ``record`` by the first download; a first download without either writes that record,
 so every later download, and every reader calling :func:`verify_sha256`, checks against it.
+
+A mirror is a plain ``http(s)://`` URL, or ``gdrive:<file id>`` for a file shared on Google
+Drive: :func:`_fetch_gdrive` fetches it with gdown, which follows Drive's virus-scan
+confirmation page for large files; it writes into the same ``.part`` file, and the same checks
+apply. Errors name a Drive file by its ``https://drive.google.com/uc?id=<id>`` URL.
 """
 
 from __future__ import annotations
@@ -13,54 +18,48 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim2model.io.checksum import DownloadError, expected_sha256, file_sha256, verify_sha256
 from sim2model.progress import progress
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+#: Prefix of a mirror entry naming a Google Drive file by its id (``gdrive:<id>``).
+GDRIVE = "gdrive:"
+#: The download URL of a Drive file, as gdown requests it and a browser opens it.
+GDRIVE_URL = "https://drive.google.com/uc?id={id}"
 
 
-class DownloadError(RuntimeError):
-    """No mirror gave the file, or what came has the wrong checksum; the message says what to do."""
+def mirror_url(mirror: str) -> str:
+    """The URL of a mirror entry: itself, or a ``gdrive:<id>`` entry's Drive download URL."""
+    if mirror.startswith(GDRIVE):
+        return GDRIVE_URL.format(id=mirror[len(GDRIVE) :])
+    return mirror
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Lower-case hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _fetch_gdrive(file_id: str, part: Path, timeout: float) -> str:
+    """Stream the Drive file ``file_id`` into ``part`` with gdown; return its SHA-256.
 
+    gdown writes into our open ``part`` (no temporary file of its own, no cookie file) and
+    raises on a transfer shorter than the announced length; gdown's errors and requests' (an
+    ``OSError``) become the ``URLError`` that moves on to the next mirror.
+    """
+    import gdown
+    from gdown.exceptions import DownloadError as GdownError
 
-def expected_sha256(sha256: str | None, record: str | os.PathLike | None) -> str | None:
-    """The pinned checksum, else the one recorded by an earlier download, else None."""
-    if sha256:
-        return sha256.lower()
-    if record is not None and Path(record).is_file():
-        return Path(record).read_text().split()[0].lower()
-    return None
-
-
-def verify_sha256(
-    path: str | os.PathLike, sha256: str | None, record: str | os.PathLike | None = None
-) -> None:
-    """Raise :class:`DownloadError` when ``path``'s SHA-256 is not the expected one (if any)."""
-    expected = expected_sha256(sha256, record)
-    if expected is None:
-        return
-    got = file_sha256(path)
-    if got != expected:
-        raise DownloadError(
-            f"{path}: SHA-256 {got} differs from the expected {expected} "
-            f"({'pinned in the config' if sha256 else f'recorded in {record}'}); the file is "
-            "corrupt or another version: delete it and run again to download it anew"
-        )
+    try:
+        with part.open("wb") as out:
+            gdown.download(id=file_id, output=out, quiet=not sys.stderr.isatty(),
+                           use_cookies=False, timeout=timeout)  # fmt: skip
+    except GdownError as err:
+        raise urllib.error.URLError(" ".join(str(err).split())) from err
+    return file_sha256(part)
 
 
 def _fetch(url: str, part: Path, timeout: float) -> str:
@@ -90,23 +89,31 @@ def download_file(
 ) -> str:
     """Download ``target`` from the first of ``urls`` that serves it; return its SHA-256.
 
-    A mirror that cannot be reached or breaks off is skipped for the next one. A file whose
+    ``urls`` may mix plain URLs and ``gdrive:<id>`` entries. A mirror that cannot be reached or
+    breaks off is skipped for the next one. A file whose
     checksum differs from the expected one (see the module docstring) stops the download with
     :class:`DownloadError`; so does the failure of every mirror, naming the URLs and where to put
     the file by hand. ``target.part`` is removed in every case.
     """
     if not urls:
-        raise DownloadError(f"{target}: no URL to download it from")
+        raise DownloadError(
+            f"{target}: no URL to download it from; set the study's download `urls` in the "
+            f"config, or put the file at {target}, or give the path of a local copy in the config"
+        )
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     expected = expected_sha256(sha256, record)
     failures = []
     try:
-        for url in urls:
+        for mirror in urls:
+            url = mirror_url(mirror)
             log.info("downloading %s -> %s", url, target)
             try:
-                got = _fetch(url, part, timeout)
+                if mirror.startswith(GDRIVE):
+                    got = _fetch_gdrive(mirror[len(GDRIVE) :], part, timeout)
+                else:
+                    got = _fetch(url, part, timeout)
             except (urllib.error.URLError, OSError, TimeoutError) as err:
                 reason = getattr(err, "reason", err)
                 failures.append(f"{url} ({reason})")
@@ -128,6 +135,9 @@ def download_file(
         part.unlink(missing_ok=True)
     raise DownloadError(
         f"cannot download {target.name}: every mirror failed: {'; '.join(failures)}. Download "
-        f"it yourself from {urls[0]} and put it at {target}, or give the path of a local copy "
-        "in the config"
+        f"it yourself from {mirror_url(urls[0])} and put it at {target}, or give the path of a "
+        "local copy in the config"
     )
+
+
+__all__ = ["DownloadError", "download_file", "file_sha256", "mirror_url", "verify_sha256"]

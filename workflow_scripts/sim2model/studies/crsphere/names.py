@@ -10,3 +10,8 @@ from __future__ import annotations
 CLASS_NAMES = ("isotropic", "signal")
 #: Features of every event: the arrival direction's unit vector and the log energy.
 FEATURE_NAMES = ("x", "y", "z", "log10_E_over_Emin")
+#: The reference notebook's skies (50,000 x 500 events x (x, y, z, E), and labels):
+#: ``source: npz`` without a local ``npz.path`` downloads it from Google Drive, where the
+#: notebook fetches it (no published checksum: the first download records one).
+NPZ_FILE = "cr_sphere.npz"
+NPZ_URLS = ("gdrive:1XKN-Ik7BDyMWdQ230zWS2bNxXL3_9jZq",)

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sim2model.sharding import fixed_size_spans
-from sim2model.study import Shard, Study, numbered_shards, require_file
+from sim2model.studies.crsphere.names import NPZ_FILE, NPZ_URLS
+from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 class CRSphereStudy(Study):
     name = "crsphere"
     task_name = "classification"
+    reference_files = {"npz": ReferenceFile(NPZ_FILE, NPZ_URLS)}
 
     def source_note(self) -> str:
         if self.source == "simulate":
@@ -43,10 +45,10 @@ class CRSphereStudy(Study):
             spans = fixed_size_spans(settings["n_samples"], settings["shard_size"])
             plan = {"source": "simulate", "simulate": dict(settings["simulate"])}
             return numbered_shards(variant, spans, plan)
-        path, n_shards = settings["npz"]["path"], settings["npz"]["n_shards"]
-        plan = {"source": "npz", "path": path, "n_shards": n_shards}
+        n_shards = settings["npz"]["n_shards"]
+        plan = {"source": "npz", **self.reference_plan(), "n_shards": n_shards}
         return [
-            Shard(variant, i, f"{i:04d}", None, (path,), {**plan, "index": i})
+            Shard(variant, i, f"{i:04d}", None, (plan["path"],), {**plan, "index": i})
             for i in range(n_shards)
         ]
 
@@ -60,11 +62,11 @@ class CRSphereStudy(Study):
         from sim2model.sharding import even_spans
         from sim2model.studies.crsphere.npz import count_rows, read_crsphere_npz
 
+        verify_reference(plan)
         path = plan["path"]
         span = even_spans(count_rows(path), plan["n_shards"])[plan["index"]]
         return read_crsphere_npz(path, first_id=span.first, start=span.first, stop=span.stop)
 
     def check(self) -> None:
         super().check()
-        if self.source == "npz":
-            require_file("crsphere.npz.path", self.settings["npz"]["path"])
+        self.check_reference()

@@ -13,3 +13,8 @@ TARGET_UNITS = ("",)
 GROUP_KEYS = ("redshift", "box_id")
 #: Suffix of the variant holding the same maps split at random by map (``compare_random_split``).
 RANDOM_SPLIT = "_random_split"
+#: The reference notebook's pandas pickle of 21cm maps (gzip): ``source: pickle`` without a
+#: local ``pickle.path`` downloads it from Google Drive, where the notebook fetches it (no
+#: published checksum: the first download records one).
+PICKLE_FILE = "df_recode.gzip"
+PICKLE_URLS = ("gdrive:17nmV0nSkDauSnHnm78xuUDUrCR8p2ldp",)

@@ -12,16 +12,23 @@ from typing import TYPE_CHECKING, Any
 
 from sim2model.errors import ConfigError
 from sim2model.sharding import fixed_size_spans
-from sim2model.study import Shard, Study, numbered_shards, require_file
+from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
 
-from sim2model.studies.eor21cm.names import GROUP_KEYS, RANDOM_SPLIT, TARGET_NAMES
+from sim2model.studies.eor21cm.names import (
+    GROUP_KEYS,
+    PICKLE_FILE,
+    PICKLE_URLS,
+    RANDOM_SPLIT,
+    TARGET_NAMES,
+)
 
 
 class Eor21cmStudy(Study):
     name = "eor21cm"
+    reference_files = {"pickle": ReferenceFile(PICKLE_FILE, PICKLE_URLS)}
 
     @property
     def source_env(self) -> str:  # 21cmFAST boxes need their own env
@@ -163,14 +170,14 @@ class Eor21cmStudy(Study):
         table = settings["pickle"]
         plan = {
             "source": source,
-            "path": table["path"],
+            **self.reference_plan(),
             "n_shards": table["n_shards"],
             "image_size": self.image_size(),
             "scale_to_mk": table["scale_to_mk"],
             "box_column": table.get("box_column"),
         }
         return [
-            Shard(variant, i, f"{i:04d}", None, (table["path"],), {**plan, "index": i})
+            Shard(variant, i, f"{i:04d}", None, (plan["path"],), {**plan, "index": i})
             for i in range(table["n_shards"])
         ]
 
@@ -219,6 +226,7 @@ class Eor21cmStudy(Study):
 
         source, index = plan["source"], plan["index"]
         if source == "pickle":
+            verify_reference(plan)  # a downloaded pickle is unpickled only when its hash matches
             ds = eor_maps.pickle_shard(
                 plan["path"],
                 shard_index=index,
@@ -284,8 +292,7 @@ class Eor21cmStudy(Study):
             missing = [run for run in runs if not Path(run).is_dir()]
             if missing:
                 raise ConfigError("eor21cm.simfast21.runs", f"no such directory {missing}")
-        if source == "pickle":
-            require_file("eor21cm.pickle.path", settings["pickle"]["path"])
+        self.check_reference()
         self.check_image_size()
         dataset = self.dataset_settings()
         boxes = source != "pickle" or settings["pickle"].get("box_column") is not None

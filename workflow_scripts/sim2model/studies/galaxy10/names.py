@@ -10,10 +10,9 @@ from __future__ import annotations
 CLASS_NAMES = ("disk_face_on", "smooth_round", "smooth_in_between", "disk_edge_on", "spiral_tight")
 #: The reference notebook's goal: "at least 66% accuracy" on its test set.
 ACCURACY_GOAL = 0.66
-#: Where ``source: h5`` without a local ``h5.path`` downloads the public file (outside results/,
-#: so cleaning results keeps it), and where the SHA-256 of its first download is recorded.
-DOWNLOAD_PATH = "downloads/galaxy10/Galaxy10.h5"
-DOWNLOAD_RECORD = DOWNLOAD_PATH + ".sha256"
+#: The public Galaxy10 SDSS file: ``source: h5`` without a local ``h5.path`` downloads it to
+#: downloads/galaxy10/Galaxy10.h5 (rule download_reference).
+GALAXY10_FILE = "Galaxy10.h5"
 #: Mirrors of the public Galaxy10 SDSS file (21,785 69x69 gri images), tried in order: its
 #: Zenodo record, then the astroNN mirrors at the University of Toronto.
 GALAXY10_URLS = (
@@ -23,3 +22,9 @@ GALAXY10_URLS = (
 )
 #: The file's SHA-256 as astroNN publishes it (astroNN.datasets.galaxy10sdss).
 GALAXY10_SHA256 = "969a6b1cefcc36e09fffa86febd2f699a4aa19b837ba0427f01b0bc6ded458af"
+#: The reference notebook's pickle (g band, classes 0, 1, 2, 4, 7, its own train/test split):
+#: ``source: pickle`` without a local ``pickle.path`` downloads it from the course page the
+#: notebook fetches it from (84,647,509 bytes; no published checksum: the first download
+#: records one).
+PICKLE_FILE = "dataG.pkl.gz"
+PICKLE_URLS = ("https://courses.physics.illinois.edu/phys246/fa2020/code/dataG.pkl.gz",)

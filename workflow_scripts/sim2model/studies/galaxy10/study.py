@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sim2model.sharding import fixed_size_spans
-from sim2model.study import Shard, Study, numbered_shards, require_file
+from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 from sim2model.train.losses import REFERENCE_LOSS
 
 if TYPE_CHECKING:
@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 
 from sim2model.studies.galaxy10.names import (
     ACCURACY_GOAL,
-    DOWNLOAD_PATH,
-    DOWNLOAD_RECORD,
+    GALAXY10_FILE,
     GALAXY10_SHA256,
     GALAXY10_URLS,
+    PICKLE_FILE,
+    PICKLE_URLS,
 )
 
 #: The reference recipe's training procedure, which the generic train stage calls by name.
@@ -33,6 +34,10 @@ class Galaxy10Study(Study):
     task_name = "classification"
     source_env = "galsim"
     source_mem_mb = 4000
+    reference_files = {
+        "h5": ReferenceFile(GALAXY10_FILE, GALAXY10_URLS, GALAXY10_SHA256),
+        "pickle": ReferenceFile(PICKLE_FILE, PICKLE_URLS),
+    }
 
     def recipe(self) -> str:
         """Training recipe: ``default`` (the train block) or ``reference`` (the notebook's SGD)."""
@@ -85,12 +90,9 @@ class Galaxy10Study(Study):
             render = self.settings["render"]
             spans = fixed_size_spans(render["n_samples"], render["shard_size"])
             return numbered_shards(variant, spans, {"source": source, "bands": bands})
-        path = self.source_path()
-        plan = {"source": source, "bands": bands, "path": path, "index": 0}
-        if self.downloads():
-            options = self.download_options()
-            plan |= {"sha256": options["sha256"], "record": options["record"]}
-        return [Shard(variant, 0, "0000", None, (path,), plan)]  # the whole file fits in memory
+        plan = {"source": source, "bands": bands, "index": 0, **self.reference_plan()}
+        # the whole file fits in memory
+        return [Shard(variant, 0, "0000", None, (plan["path"],), plan)]
 
     @staticmethod
     def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
@@ -101,25 +103,15 @@ class Galaxy10Study(Study):
             return render_galaxy10_like(
                 plan["count"], seed, first_id=plan["first"], bands=bands, progress=True
             )
+        verify_reference(plan)  # a downloaded file is checked on every read, before unpickling
         if source == "h5":
-            from sim2model.io.download import verify_sha256
             from sim2model.studies.galaxy10.readers import read_galaxy10_h5
 
-            if "record" in plan:  # a downloaded file is checked on every read
-                verify_sha256(plan["path"], plan["sha256"], plan["record"])
             return read_galaxy10_h5(plan["path"], bands=bands)
         from sim2model.io.dataset import concat_datasets
         from sim2model.studies.galaxy10.readers import read_galaxy10_pickle
 
         return concat_datasets(list(read_galaxy10_pickle(plan["path"], bands=bands)))
-
-    def downloads(self) -> bool:
-        """Whether the h5 source is downloaded (no local ``h5.path`` given)."""
-        return self.source == "h5" and not self.settings["h5"].get("path")
-
-    def source_path(self) -> str:
-        """The file the h5 or pickle source reads: the local one, or the download's target."""
-        return DOWNLOAD_PATH if self.downloads() else self.settings[self.source]["path"]
 
     def targets(self) -> list[str]:
         variant = self.source
@@ -130,19 +122,6 @@ class Galaxy10Study(Study):
             self.paths.figure("accuracy_vs_step.png"),
         ]
 
-    #: Where ``source: h5`` without a local path downloads the public file (names.DOWNLOAD_PATH).
-    download_path = DOWNLOAD_PATH
-
-    def download_options(self) -> dict[str, Any]:
-        """Arguments of the download job: mirrors in order, pinned checksum, record path."""
-        h5 = self.settings["h5"]
-        return {
-            "urls": list(h5.get("urls", GALAXY10_URLS)),
-            "sha256": h5.get("sha256", GALAXY10_SHA256),
-            "record": DOWNLOAD_RECORD,
-        }
-
     def check(self) -> None:
         super().check()
-        if self.source != "render" and not self.downloads():
-            require_file(f"galaxy10.{self.source}.path", self.settings[self.source]["path"])
+        self.check_reference()
