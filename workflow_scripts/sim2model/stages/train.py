@@ -85,6 +85,12 @@ def train(
             learning_rate=learning_rate, seed=seed,
         )  # fmt: skip
         return
+    weights = (None, None)
+    balanced = train_config.get("class_weight", "none") == "balanced"
+    if balanced and job.train.attrs["task"] == "classification":
+        from sim2model.train.class_weights import balanced_sample_weights
+
+        weights = balanced_sample_weights(job.y_train, job.y_val, job.train.attrs["class_names"])
     train_model(
         net,
         job.x_train,
@@ -100,4 +106,6 @@ def train(
         seed=seed,
         loss=LOSS_BY_TASK[job.train.attrs["task"]],
         prefetch_workers=2 if train_config["gpus"] else 0,
+        sample_weight=weights[0],
+        val_sample_weight=weights[1],
     )

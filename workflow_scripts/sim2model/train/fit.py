@@ -48,7 +48,8 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
     Keras draws batch ``i`` of the stream as step ``i % steps`` of epoch
     ``first_epoch + i // steps``. Batches are a pure function of ``i``, so prefetching and
     Keras's shape probing cannot disturb the order. ``workers`` > 0 gathers batches in that many
-    background threads ahead of the accelerator (Keras keeps them in order).
+    background threads ahead of the accelerator (Keras keeps them in order). With
+    ``sample_weight`` each batch carries its samples' weights.
     """
 
     def __init__(
@@ -59,12 +60,13 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
         seed: int,
         first_epoch: int,
         workers: int = 0,
+        sample_weight: np.ndarray | None = None,
     ) -> None:
         if workers:
             super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
         else:
             super().__init__()
-        self.x, self.y = x, y
+        self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size, self.seed, self.first_epoch = batch_size, seed, first_epoch
         self.steps = math.ceil(len(x) / batch_size)
         self._order: tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int64))
@@ -80,12 +82,14 @@ class _EpochShuffledBatches(keras.utils.PyDataset):
             self._order = (epoch, rng.permutation(len(self.x)))
         return self._order[1]
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         epoch, step = divmod(index, self.steps)
         rows = self.order(self.first_epoch + epoch)[
             step * self.batch_size : (step + 1) * self.batch_size
         ]
-        return self.x[rows], self.y[rows]
+        if self.sample_weight is None:
+            return self.x[rows], self.y[rows]
+        return self.x[rows], self.y[rows], self.sample_weight[rows]
 
 
 def save_model_atomically(model: keras.Model, path: Path) -> None:
@@ -177,6 +181,8 @@ def train_model(
     verbose: int = 2,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     prefetch_workers: int = 0,
+    sample_weight: np.ndarray | None = None,
+    val_sample_weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fit ``model`` with Adam on ``loss`` and return the full history (one row per epoch).
 
@@ -186,7 +192,9 @@ def train_model(
     order; weight initialisation and other randomness are seeded by
     :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run before the
     epoch's backup is written. ``prefetch_workers`` threads gather batches ahead of a GPU
-    (the batch order, and so the result, does not depend on them).
+    (the batch order, and so the result, does not depend on them). ``sample_weight`` and
+    ``val_sample_weight`` weight each sample's loss in training and in the validation loss that
+    early stopping and the best model follow (see :mod:`sim2model.train.class_weights`).
     """
     if loss not in LOSS_METRICS:
         raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
@@ -207,13 +215,16 @@ def train_model(
         loss=loss,
         metrics=LOSS_METRICS[loss],
     )
-    batches = _EpochShuffledBatches(x_train, y_train, batch_size, seed, start, prefetch_workers)
+    batches = _EpochShuffledBatches(
+        x_train, y_train, batch_size, seed, start, prefetch_workers, sample_weight
+    )
+    validation = (x_val, y_val) if val_sample_weight is None else (x_val, y_val, val_sample_weight)
     model.fit(
         batches,
         steps_per_epoch=batches.steps,
         epochs=epochs,
         shuffle=False,
-        validation_data=(x_val, y_val),
+        validation_data=validation,
         validation_batch_size=batch_size,
         verbose=verbose,
         callbacks=[
