@@ -105,3 +105,21 @@ def test_smoothing_test_runs_on_a_two_class_network(tmp_path):
     np.testing.assert_allclose(table.sum(axis=1), 1.0)
     assert table.loc[3.0, "mhd"] > table.loc[0.0, "mhd"]  # smoothing removes variance
     assert (tmp_path / "smoothing.png").stat().st_size > 0
+
+
+def test_reference_presets_smooth_through_the_balanced_two_class_network():
+    """As the reference: MHD test maps through the MHD-vs-CR network, trained with balanced
+    class weights (1 class against 3 would otherwise be answered "cr" for every map)."""
+    from sim2model.schema import validate_config
+    from test_settings import merged
+
+    for preset in ("paper/turbulence.yaml", "turbulence_athena.yaml"):
+        config = merged(yaml.safe_load((REPO / "config" / preset).read_text()), DEFAULT)
+        validate_config(config, REPO / "config" / "schema.yaml")
+        study = STUDY_CLASSES["turbulence"](config)
+        study.check()
+        assert study.interpreted_variant() == "mhd_vs_cr", preset
+        assert study.class_names("mhd_vs_cr") == ["mhd", "cr"], preset
+        assert study.smoothing_class() == "mhd", preset
+        assert study.interpreted_model() in study.variant_models("mhd_vs_cr"), preset
+        assert study.settings["train"]["class_weight"] == "balanced", preset
