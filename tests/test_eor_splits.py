@@ -115,3 +115,19 @@ def test_the_caption_says_which_history_mode_made_the_maps():
 def test_a_fixed_test_split_cannot_be_combined_with_a_group_split():
     with pytest.raises(ConfigError, match="eor21cm.dataset.test_rows: last fixes the test split"):
         eor_study(dataset={"test_rows": "last", "group_by": "box_id"}).check()
+
+
+def test_paper_preset_simulates_a_physical_reionization_history():
+    """The reference's maps come from boxes whose xHI falls with time; the balanced default
+    history would remove that link between xHI and redshift."""
+    from sim2model.schema import validate_config
+    from test_settings import merged
+
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    preset = yaml.safe_load((REPO / "config" / "paper" / "eor21cm.yaml").read_text())
+    config = merged(preset, default)
+    validate_config(config, REPO / "config" / "schema.yaml")
+    study = STUDY_CLASSES["eor21cm"](config)
+    study.check()
+    assert study.settings["builtin"]["history"] == "physical"
+    assert "physical" in study.describe()
