@@ -31,7 +31,8 @@ import numpy as np
 @dataclass(frozen=True)
 class CosineSchedule:
     """``timesteps`` diffusion steps of the cosine schedule with offset ``offset``, ending at
-    signal amplitude ``min_signal`` (0 gives Nichol & Dhariwal's end point)."""
+    signal amplitude ``min_signal`` (0 gives Nichol & Dhariwal's end angle, pi / 2, without
+    their clipping of ``beta`` at 0.999: ``alpha_bar[T]`` is then ~1e-33, not their ~2e-9)."""
 
     timesteps: int = 1000
     offset: float = 0.008
