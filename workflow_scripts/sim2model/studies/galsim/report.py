@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim2model.eval.metrics import regression_metrics
 from sim2model.io.dataset import read_dataset
 from sim2model.io.predictions import read_predictions
 from sim2model.plots.regression import bias_std_vs_bound_figure
@@ -139,26 +140,20 @@ def explained_variance_metrics(
     """Bias, RMSE, unexplained and explained variance per target (rows), as the reference's
     autoencoder tables.
 
-    Explained variance is ``1 - var(y_pred - y_true) / var(y_true)`` (the residual's variance,
-    so a bias does not count against it; scikit-learn's ``explained_variance_score``);
-    unexplained variance is its complement. NaN for a constant target.
+    Bias and RMSE are :func:`~sim2model.eval.metrics.regression_metrics`'. Explained variance is
+    ``1 - var(y_pred - y_true) / var(y_true)`` (the residual's variance, so a bias does not count
+    against it; scikit-learn's ``explained_variance_score``); unexplained variance is its
+    complement. NaN for a constant target.
     """
     y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.shape != y_pred.shape or y_true.ndim != 2 or y_true.shape[1] != len(names):
-        raise ValueError(f"shapes {y_true.shape}, {y_pred.shape} do not match {len(names)} targets")
-    err = y_pred - y_true
+    if y_true.ndim != 2:
+        raise ValueError(f"shape {y_true.shape} does not match {len(names)} targets")
+    metrics = regression_metrics(y_true, y_pred, names)
     spread = y_true.var(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        unexplained = np.where(spread > 0, err.var(axis=0) / spread, np.nan)
-    return pd.DataFrame(
-        {
-            "bias": err.mean(axis=0),
-            "rmse": np.sqrt((err**2).mean(axis=0)),
-            "unexplained_variance": unexplained,
-            "explained_variance": 1.0 - unexplained,
-        },
-        index=pd.Index(list(names), name="target"),
+        unexplained = np.where(spread > 0, metrics["std"].to_numpy() ** 2 / spread, np.nan)
+    return metrics[["bias", "rmse"]].assign(
+        unexplained_variance=unexplained, explained_variance=1.0 - unexplained
     )
 
 
@@ -210,6 +205,8 @@ def galsim_tables(
     crb_figure: str,
     denoise_csv: str,
     denoise_md: str,
+    autoencoder_csv: str,
+    autoencoder_md: str,
     *,
     rmse_runs: Sequence[EvalRun],
     testset_runs: Sequence[EvalRun],
@@ -219,11 +216,8 @@ def galsim_tables(
     denoise_runs: Sequence[Sequence[str]] = (),
     autoencoder: Sequence[str] = (),
     autoencoder_runs: Sequence[EvalRun] = (),
-    autoencoder_csv: str | None = None,
-    autoencoder_md: str | None = None,
 ) -> None:
-    """Write the RMSE and Cramér–Rao tables (CSV + Markdown) and the σ/CRB figure; with
-    ``autoencoder_csv`` and ``autoencoder_md``, also the autoencoder's table.
+    """Write the RMSE, Cramér–Rao and autoencoder tables (CSV + Markdown) and the σ/CRB figure.
 
     ``caption`` (the source and split used) heads both Markdown tables.
 
@@ -234,11 +228,10 @@ def galsim_tables(
     ``(variant, model, evalset)`` of each test-split predictions file of ``autoencoder``
     (:func:`autoencoder_metrics_table`).
     """
-    if autoencoder_csv is not None and autoencoder_md is not None:
-        write_autoencoder_metrics(
-            autoencoder_metrics_table(autoencoder, autoencoder_runs),
-            autoencoder_csv, autoencoder_md, caption,
-        )  # fmt: skip
+    write_autoencoder_metrics(
+        autoencoder_metrics_table(autoencoder, autoencoder_runs),
+        autoencoder_csv, autoencoder_md, caption,
+    )  # fmt: skip
     denoisers = denoiser_table(denoise, denoise_runs)
     table = rmse_table(rmse, rmse_runs)
     if len(denoisers):
