@@ -27,8 +27,8 @@ CXX_COMMANDS = {
 }  # fmt: skip
 #: Headers of the build's libraries: (header, what, Debian package, conda package).
 HEADERS = (("hdf5.h", "HDF5", "libhdf5-dev", "hdf5"), ("fftw3.h", "FFTW 3", "libfftw3-dev", "fftw"))
-APT = ["g++", "make", "libhdf5-dev", "libfftw3-dev"]
-CONDA = ["cxx-compiler", "make", "hdf5", "fftw"]
+APT = ["g++", "make", *(debian for _, _, debian, _ in HEADERS)]
+CONDA = ["cxx-compiler", "make", *(conda for _, _, _, conda in HEADERS)]
 APT_MPI = ["libopenmpi-dev", "openmpi-bin"]
 CONDA_MPI = ["openmpi"]
 _NOT_FOUND = ("No such file or directory", "file not found", "cannot open source file")
@@ -51,15 +51,12 @@ def _flag_values(flags: Sequence[str], name: str) -> list[str]:
 
 def build_compiler(flags: Sequence[str]) -> str:
     """The C++ compiler command configure.py puts into the Makefile for ``flags``."""
+    cxx = (_flag_values(flags, "--cxx") or ["g++"])[-1]
     if "-mpi" in flags:
         mpiccmd = _flag_values(flags, "--mpiccmd")
-        cxx = (_flag_values(flags, "--cxx") or ["g++"])[-1]
         return mpiccmd[-1] if mpiccmd else ("CC" if cxx == "cray" else "mpicxx")
     ccmd = _flag_values(flags, "--ccmd")
-    if ccmd:
-        return ccmd[-1]
-    cxx = (_flag_values(flags, "--cxx") or ["g++"])[-1]
-    return CXX_COMMANDS.get(cxx, cxx)
+    return ccmd[-1] if ccmd else CXX_COMMANDS.get(cxx, cxx)
 
 
 def compiler_flags(flags: Sequence[str]) -> list[str]:
