@@ -24,12 +24,17 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim2model.io.checksum import DownloadError, expected_sha256, file_sha256, verify_sha256
+from sim2model.io.checksum import (
+    CHUNK,
+    DownloadError,
+    expected_sha256,
+    file_sha256,
+    verify_sha256,
+)
 from sim2model.progress import progress
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
 #: Prefix of a mirror entry naming a Google Drive file by its id (``gdrive:<id>``).
 GDRIVE = "gdrive:"
 #: The download URL of a Drive file, as gdown requests it and a browser opens it.
