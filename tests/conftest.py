@@ -8,7 +8,11 @@ them) it fails, so that CI never goes green with a family of tests silently skip
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NoReturn
 
@@ -65,6 +69,22 @@ def make_dataset(n: int = 10, *, seed: int = 0, first_id: int = 0) -> Dataset:
             "versions": {"numpy": np.__version__},
         },
     )
+
+
+@contextlib.contextmanager
+def local_server(
+    handler: Callable[..., BaseHTTPRequestHandler],
+) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server on 127.0.0.1 (a free port) answering with ``handler``, for the download
+    tests; shut down on exit."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import local_server
 from sim2model.io.download import DownloadError, verify_sha256
 from sim2model.registry import STUDY_CLASSES
 from sim2model.stages.download import download_reference as galaxy10_download
@@ -30,12 +30,8 @@ def server(tmp_path):
     (served / "Galaxy10.h5").write_bytes(CONTENT)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(handler) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
 def closed_port_url() -> str:

@@ -26,9 +26,8 @@ import pickle
 import socket
 import subprocess
 import sys
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ import pytest
 import requests
 import yaml
 
+from conftest import local_server
 from sim2model.io.download import DownloadError
 from sim2model.registry import STUDY_CLASSES
 from sim2model.stages.download import download_reference
@@ -159,15 +159,14 @@ CONFIRM_PAGE = """<!DOCTYPE html><html><head><title>Google Drive - Virus scan wa
 @pytest.fixture
 def server():
     """The local server; ``.url`` its base URL, ``.drive`` Drive id -> file name it serves."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.requests, httpd.truncate_drive = [], False
-    httpd.drive = {"cr_sphere.npz": DRIVE_ID, "df_recode.gzip": "17nmV0nSkDauSnHnm78xuUDUrCR8p2ldp"}
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as httpd:
+        httpd.requests, httpd.truncate_drive = [], False
+        httpd.drive = {
+            "cr_sphere.npz": DRIVE_ID,
+            "df_recode.gzip": "17nmV0nSkDauSnHnm78xuUDUrCR8p2ldp",
+        }
+        httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        yield httpd
 
 
 class LocalDrive(requests.adapters.HTTPAdapter):
