@@ -35,6 +35,8 @@ include: "rules/dataset.smk"
 include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/report.smk"
+include: "rules/cost.smk"
+include: "rules/reference.smk"
 include: "rules/search.smk"
 
 

@@ -22,16 +22,20 @@ def study_seed(study, *keys, bits=63):
     return derive_seed(config["seed"], study, *keys, bits=bits)
 
 
+#: Blocks of a study's section whose jobs run on demand only.
+ON_DEMAND_BLOCKS = ("search", "sweep")
+
+
 def hashed_config(study):
     """What a study's outputs depend on: global seed and sections, and the study's own section
-    without its `search` block (on-demand searches feed no data product, so editing one reruns
-    nothing but the search)."""
-    section = {k: v for k, v in config[study].items() if k != "search"}
+    without its `search` and `sweep` blocks (on-demand searches and sweeps feed no data product,
+    so editing one reruns nothing but itself)."""
+    section = {k: v for k, v in config[study].items() if k not in ON_DEMAND_BLOCKS}
     return {**{k: config[k] for k in ("seed", "train", "dataset")}, study: section}
 
 
 #: Blocks of a study's section that shape its models, not its data.
-MODEL_BLOCKS = ("models", "train", "search", "generative")
+MODEL_BLOCKS = ("models", "train", "search", "sweep", "generative")
 
 
 def data_config(study):
@@ -171,9 +175,9 @@ def variant_models(study, variant):
 
 
 def model_config(wildcards):
-    """Builder options of a model (its `variants` list only says where it is trained)."""
-    settings = STUDIES[wildcards.study].models()[wildcards.model]
-    return {key: value for key, value in settings.items() if key != "variants"}
+    """Builder options of a model (its `variants` and `repeats` say where and how often it is
+    trained)."""
+    return STUDIES[wildcards.study].model_options(wildcards.model)
 
 
 def evaluation_data(wildcards):
@@ -218,6 +222,37 @@ def run_losses(study):
     ]
 
 
+# The cost table (rules/cost.smk): every trained model's recorded history and metrics.
+
+
+def cost_runs(study):
+    """Rows of a study's cost table (`Study.cost_runs`) and its generator's, if it has one."""
+    runs = STUDIES[study].cost_runs()
+    settings = generative_config(study)
+    if settings is not None:
+        variant, paths = settings["variant"], STUDIES[study].paths
+        runs.append(
+            {
+                "variant": variant,
+                "model": GENERATOR,
+                "part": "diffusion generator",
+                "history": paths.generator(variant, GENERATOR, "history.csv"),
+                "metrics": paths.generator(variant, GENERATOR, "generator.json"),
+            }
+        )
+    return runs
+
+
+def cost_inputs(wildcards):
+    """The histories and (once each) the metrics records the cost rows read."""
+    runs = cost_runs(wildcards.study)
+    metrics = [run["metrics"] for run in runs if run.get("metrics")]
+    return {
+        "histories": [run["history"] for run in runs],
+        "metrics": list(dict.fromkeys(metrics)),
+    }
+
+
 # Architecture searches (rules/search.smk): on demand, never asked for by a study's targets.
 
 
@@ -236,3 +271,49 @@ def search_inputs(wildcards):
     variant = search_settings(wildcards)["variant"]
     paths = STUDIES[wildcards.study].paths
     return {part: paths.split(variant, part) for part in ("train", "val", "norm")}
+
+
+def sweep_settings(wildcards):
+    """The study's `sweep.<model>` block, resolved (an unknown sweep is an error)."""
+    try:
+        return STUDIES[wildcards.study].sweeps()[wildcards.model]
+    except KeyError:
+        raise WorkflowError(
+            f"no budget sweep {wildcards.study}.sweep.{wildcards.model} in the config"
+        ) from None
+
+
+def sweep_inputs(wildcards):
+    """Train, validation and test splits and the normalisation of the swept variant."""
+    variant = sweep_settings(wildcards)["variant"]
+    paths = STUDIES[wildcards.study].paths
+    return {part: paths.split(variant, part) for part in ("train", "val", "norm")}
+
+
+def sweep_files(wildcards, name):
+    """File `name` of every point of a sweep, in the order of `Study.sweep_points`."""
+    study = STUDIES[wildcards.study]
+    return [
+        study.paths.sweep(wildcards.model, str(n), run, name)
+        for n, run in study.sweep_points(wildcards.model)
+    ]
+
+
+def sweep_metrics(wildcards):
+    """The test metrics of every point of a sweep."""
+    return sweep_files(wildcards, "metrics.json")
+
+
+def sweep_histories(wildcards):
+    """The training history of every point of a sweep (its epochs' wall seconds)."""
+    return sweep_files(wildcards, "history.csv")
+
+
+def sweep_caption(wildcards):
+    """Caption of a learning curve: the data, the split and the sizes of the sweep's points."""
+    study, settings = STUDIES[wildcards.study], sweep_settings(wildcards)
+    budgets = ", ".join(f"{n:,}" for n in settings["train_samples"])
+    return (
+        f"{wildcards.model} on variant {settings['variant']}: {budgets} training samples, "
+        f"{settings['repeats']} training seed(s) per size. {study.describe(settings['variant'])}"
+    )

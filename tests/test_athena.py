@@ -78,6 +78,59 @@ def test_athinput_holds_the_configured_values():
     assert {b["turbulence"]["rseed"] for b in blocks.values()} == {"1234"}  # same driving
 
 
+def test_advection_class_athinput_advects_crs_only():
+    """CR advection only: CRs coupled to the gas (src_flag 1), neither streaming (vs_flag 0) nor
+    diffusing (kappa_par 0: the problem generator's opacity is max_opacity), with the CR sound
+    speed in the flux signal speeds (vflx 1) that keeps such runs stable; other classes keep
+    vflx 0 unless they set cr_sound_flux."""
+    study = athena_study(
+        {"turbulence": {"athena": {"classes": {
+            "mhd": {"transport": "mhd"},
+            "advection": {"transport": "advection"},
+            "diffusion_slow": {"transport": "diffusion", "kappa_par": 0.1},
+            "diffusion_tight": {"transport": "diffusion", "kappa_par": 0.01, "cr_sound_flux": True},
+            "streaming": {"transport": "streaming"},
+        }}}}
+    )  # fmt: skip
+    blocks = {cls: parse_athinput(study.athena_input(cls, seed=7)) for cls in study.classes()}
+    advection = blocks["advection"]
+    assert advection["problem"]["transport"] == "advection"
+    assert float(advection["problem"]["kappa_par"]) == 0.0
+    assert advection["cr"] | {"vmax": "10.0"} == {
+        "vmax": "10.0", "vs_flag": "0", "src_flag": "1", "vflx": "1",
+    }  # fmt: skip
+    assert {cls: b["cr"]["vflx"] for cls, b in blocks.items()} == {
+        "mhd": "0", "advection": "1", "diffusion_slow": "0", "diffusion_fast": "0",
+        "diffusion_tight": "1", "streaming": "0",
+    }  # fmt: skip
+    assert blocks["diffusion_tight"]["cr"]["src_flag"] == "1"
+
+
+def test_a_collapsed_time_step_stops_the_run_with_an_error(tmp_path):
+    """nlim is twice the steps at dt = CFL dx / vmax, and a run stopped by it (its time step
+    collapsed, as CR runs without vflx do: docs/athena.md) is an error, not a finished run."""
+    from sim2model.studies.turbulence.athena import AthenaError, run_athena
+
+    study = athena_study()
+    blocks = parse_athinput(study.athena_input("advection", seed=1))
+    steps = study.athena_tlim() / (CFL / 32 / 10.0)
+    assert int(blocks["time"]["nlim"]) == int(2 * steps) + 100
+    fake = tmp_path / "athena"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'cycle=600 time=1.1216e+00 dt=4.7e-22'\n"
+        "echo 'Terminating on cycle limit'\n"
+        "echo 'zone-cycles/cpu_second = 4.0e+05'\n"
+    )
+    fake.chmod(0o755)
+    with pytest.raises(
+        AthenaError, match=r"cycle limit at t = 1.1216 of 2 in .*: the time step collapsed"
+    ):
+        run_athena(fake, "<job>\n", tmp_path / "run", tlim=2.0)
+    fake.write_text(fake.read_text().replace("cycle limit", "time limit"))
+    assert run_athena(fake, "<job>\n", tmp_path / "run", tlim=2.0)["zone-cycles/cpu_second"] > 0
+
+
 def test_snapshot_times_and_build_names():
     athena = athena_study().settings["athena"]
     assert snapshot_times(athena) == pytest.approx([1.0, 1.5, 2.0])
@@ -98,6 +151,8 @@ def test_snapshot_times_and_build_names():
          "turbulence.athena.ranks"),
         ({"classes": {"diffusion_slow": {"transport": "diffusion", "kappa_par": 0.0}}},
          "turbulence.athena.classes.diffusion_slow.kappa_par"),
+        ({"classes": {"advection": {"transport": "advection", "kappa_par": 0.1}}},
+         "turbulence.athena.classes.advection.kappa_par"),
     ],
 )  # fmt: skip
 def test_bad_athena_settings_name_the_key(override, key):
@@ -199,6 +254,34 @@ def test_real_runs_differ_as_the_physics_says(athena_workflow):
     history = np.loadtxt(runs / "diffusion_slow/r0/diffusion_slow.hst")
     assert np.allclose(history[1:-1, 1], CFL / 16 / 10.0)  # dt = CFL dx / vmax all along
     assert (athena_workflow / "results/turbulence/figures/athena_validation.png").stat().st_size
+
+
+@pytest.mark.slow
+@pytest.mark.athena
+def test_real_advection_run_stays_stable(athena_workflow, tmp_path):
+    """CR advection only at 16^3 reaches 1.5 eddy times at dt = CFL dx / vmax with no emptied
+    cells, CRs compressed with the gas (Ec ~ rho^(4/3)). Without <cr> vflx = 1 the same run's
+    time step collapses at t ~ 0.76 (docs/athena.md) and run_athena stops at the cycle limit."""
+    from sim2model.studies.turbulence.athdf import read_athdf
+    from sim2model.studies.turbulence.athena import run_athena
+
+    run_athena_workflow(athena_workflow, "turbulence_athena_build")
+    study = athena_study(
+        {"turbulence": {"athena": {
+            "code": {"archive": str(ARCHIVE)}, "cells": 16, "meshblock_cells": 16,
+            "run": {"saturation": 1.5, "snapshots": 1},
+            "classes": {"advection": {"transport": "advection"}},
+        }, "dataset": {"spatial": {"buffer": 1, "tile": 8}}}}
+    )  # fmt: skip
+    run = tmp_path / "advection"
+    run_athena(study.athena_binary(), study.athena_input("advection", seed=12345), run, tlim=1.5)
+    history = np.loadtxt(run / "advection.hst")
+    assert history[-1, 0] == pytest.approx(1.5) and np.allclose(history[1:-1, 1], CFL / 16 / 10.0)
+    _, fields = read_athdf(run / "advection.out2.00000.athdf", ["rho", "Ec"])
+    ec, rho = fields["Ec"], fields["rho"]
+    assert ec.min() > 0.2 * ec.mean() and 2.0 < ec.mean() < 5.0  # started at Ec = 3 everywhere
+    slope, _ = np.polyfit(np.log(rho).ravel(), np.log(ec).ravel(), 1)
+    assert 1.1 < slope < 1.6
 
 
 @pytest.mark.slow

@@ -246,7 +246,8 @@ def test_training_lowers_the_noise_prediction_loss():
         n_classes=2, epochs=4, batch_size=16, learning_rate=1e-2, class_dropout=0.1, seed=0,
     )  # fmt: skip
     after = fixed_loss()
-    assert list(history.columns) == ["epoch", "loss", "val_loss"]
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "epoch_seconds"]
+    assert (history["epoch_seconds"] > 0).all()
     assert after < 0.8 * before, (before, after)
     # train_denoiser's own validation draw is fixed too, so its loss falls every epoch
     val = history["val_loss"].to_numpy()

@@ -15,7 +15,7 @@ from sim2model.io.predictions import Predictions, write_predictions
 from sim2model.registry import STUDY_CLASSES
 from sim2model.seeding import derive_seed
 from sim2model.stages.dataset import split_dataset
-from sim2model.studies.eor21cm.report import eor_split_comparison
+from sim2model.studies.eor21cm.report import eor_split_comparison, summarise_runs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,30 +80,54 @@ def test_the_comparison_needs_a_split_by_box():
     assert eor_study().variants() == ["builtin"]
 
 
-def test_split_comparison_table_gives_r2_rmse_and_the_leak(tmp_path):
-    truth = np.array([0.1, 0.3, 0.5, 0.7, 0.9])[:, None]
-    meta = {"box_id": np.array([0, 0, 1, 2, 3]), "redshift": np.full(5, 8.0)}
-    preds, trains = [], []
-    for name, offset, train_boxes in (("box", 0.1, [4, 5]), ("map", 0.0, [0, 1, 5])):
-        preds.append(str(tmp_path / f"{name}.h5"))
-        write_predictions(preds[-1], Predictions(truth, truth + offset, ["xHI"], meta=meta))
-        train = make_dataset(len(train_boxes))
-        train.meta["box_id"] = np.array(train_boxes)
-        trains.append(str(write_dataset(tmp_path / f"{name}_train.h5", train)))
-    csv, md = tmp_path / "t.csv", tmp_path / "t.md"
-    eor_split_comparison(
-        preds, trains, str(csv), str(md), splits=["by box", "random by map"], caption="Data: x."
-    )
+def test_split_comparison_table_gives_r2_rmse_and_the_leak_per_run_and_its_spread(tmp_path):
+    """Two runs under each split: offsets 0.1 and 0.3 by box (R^2 0.875 and -0.125), 0 and 0.1
+    at random; the mean and sample standard deviation are over the two runs."""
     import pandas as pd
 
-    table = pd.read_csv(csv, index_col="split")
-    # R^2 = 1 - 5 * 0.01 / sum((t - 0.5)^2) = 1 - 0.05 / 0.4
-    assert table.loc["by box", "r2"] == pytest.approx(0.875)
-    assert table.loc["by box", "rmse"] == pytest.approx(0.1)
-    assert table.loc["random by map", "r2"] == pytest.approx(1.0)
-    assert table.loc["by box", "test_maps_from_train_boxes"] == 0.0
-    assert table.loc["random by map", "test_maps_from_train_boxes"] == pytest.approx(0.6)
-    assert "leaks" in md.read_text() and "Data: x." in md.read_text()
+    truth = np.array([0.1, 0.3, 0.5, 0.7, 0.9])[:, None]
+    meta = {"box_id": np.array([0, 0, 1, 2, 3]), "redshift": np.full(5, 8.0)}
+    splits, runs, preds, trains = [], [], [], []
+    for name, offsets, train_boxes in (("by box", (0.1, 0.3), [4, 5]),
+                                       ("random by map", (0.0, 0.1), [0, 1, 5])):  # fmt: skip
+        train = make_dataset(len(train_boxes))
+        train.meta["box_id"] = np.array(train_boxes)
+        train_path = str(write_dataset(tmp_path / f"{name}_train.h5", train))
+        for run, offset in zip(("vgg", "vgg-seed2"), offsets, strict=True):
+            preds.append(str(tmp_path / f"{name}_{run}.h5"))
+            write_predictions(preds[-1], Predictions(truth, truth + offset, ["xHI"], meta=meta))
+            splits.append(name), runs.append(run), trains.append(train_path)
+    csv, md = tmp_path / "t.csv", tmp_path / "t.md"
+    eor_split_comparison(
+        preds, trains, str(csv), str(md), splits=splits, runs=runs, caption="Data: x."
+    )
+    table = pd.read_csv(csv).set_index(["split", "run"])
+    # R^2 = 1 - 5 * offset^2 / sum((t - 0.5)^2) = 1 - 12.5 offset^2
+    assert table.loc[("by box", "vgg"), "r2"] == pytest.approx(0.875)
+    assert table.loc[("by box", "vgg-seed2"), "r2"] == pytest.approx(-0.125)
+    assert table.loc[("by box", "vgg"), "rmse"] == pytest.approx(0.1)
+    assert table.loc[("random by map", "vgg"), "r2"] == pytest.approx(1.0)
+    assert table.loc[("by box", "vgg"), "test_maps_from_train_boxes"] == 0.0
+    assert table.loc[("random by map", "vgg-seed2"), "test_maps_from_train_boxes"] == 0.6
+    summary = summarise_runs(table.reset_index()).loc["by box"]
+    assert summary["runs"] == 2 and summary["r2_mean"] == pytest.approx(0.375)
+    assert summary["r2_std"] == pytest.approx(np.std([0.875, -0.125], ddof=1))
+    assert summary["rmse_mean"] == pytest.approx(0.2) and summary["n_test"] == 5
+    text = md.read_text()
+    assert "leaks" in text and "Data: x." in text and "over 2 training run(s)" in text
+    assert "0.3750" in text and "0.7071" in text  # mean and spread of R^2 by box
+
+
+def test_the_split_comparison_reads_every_repeat_under_each_split():
+    study = eor_study(compare_random_split=True, models={"vgg": {"arch": "vgg", "repeats": 3}})
+    assert study.split_comparison_runs() == [
+        ("builtin", "vgg"), ("builtin", "vgg-seed2"), ("builtin", "vgg-seed3"),
+        ("builtin_random_split", "vgg"), ("builtin_random_split", "vgg-seed2"),
+        ("builtin_random_split", "vgg-seed3"),
+    ]  # fmt: skip
+    assert [study.split_name(v) for v, _ in study.split_comparison_runs()[2:4]] == [
+        "by box", "random by map"
+    ]  # fmt: skip
 
 
 def test_the_caption_says_which_history_mode_made_the_maps():

@@ -102,3 +102,29 @@ def test_group_split_gives_nothing_to_an_empty_fraction():
 def test_group_split_names_bad_fractions(fractions, message):
     with pytest.raises(ValueError, match=message):
         group_split_indices(np.arange(10), fractions, 0)
+
+
+def test_balancing_that_discards_most_samples_warns(caplog):
+    """Two redshifts, each reaching only part of the xHI range (a physical history): one rare
+    cell cuts every cell to its count, and the stage says so as a warning; an even spread
+    stays an info line."""
+    import logging
+
+    from conftest import make_dataset
+    from sim2model.stages.dataset import select_samples
+
+    ds = make_dataset(100, seed=3)
+    ds.y = np.concatenate([np.full(50, 0.2), np.full(49, 0.8), [0.55]])[:, None].astype(np.float32)
+    ds.meta["redshift"] = np.repeat([7.0, 9.0], 50)
+    balance = {"bins": 4, "group": "redshift"}
+    with caplog.at_level(logging.INFO, logger="sim2model.stages.dataset"):
+        kept = select_samples(ds, None, balance, seed=0)
+    assert len(kept) == 3  # cells (7, 0.2), (9, 0.8), (9, 0.55) each cut to one sample
+    (record,) = [r for r in caplog.records if "balancing keeps" in r.message]
+    assert record.levelno == logging.WARNING and "3 of 100" in record.message
+    caplog.clear()
+    ds.y = np.tile([0.1, 0.3, 0.6, 0.9], 25)[:, None].astype(np.float32)
+    with caplog.at_level(logging.INFO, logger="sim2model.stages.dataset"):
+        select_samples(ds, None, balance, seed=0)
+    (record,) = [r for r in caplog.records if "balancing keeps" in r.message]
+    assert record.levelno == logging.INFO

@@ -233,6 +233,10 @@ ONE_OF_ERRORS = {
         {"galsim": {"models": {"xception": {"arch": "xception", "variants": []}}}},
         "galsim.models.xception.variants",
     ),
+    "sweep_block.*": (
+        {"crsphere": {"sweep": {"dgcnn": {"train_samples": [10, 20], "repeats": 0}}}},
+        "crsphere.sweep.dgcnn.repeats",
+    ),
     "search_block.*": (
         {"galsim": {"search": {"xception": {"tuner": "grid"}}}}, "galsim.search.xception.tuner",
     ),

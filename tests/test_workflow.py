@@ -56,6 +56,18 @@ def snakemake(
     return out
 
 
+def planned_jobs(dry_run: str) -> dict[str, int]:
+    """Rule -> job count (and ``total``) from the "Job stats" table of a dry run's output."""
+    lines = dry_run.split("Job stats:", 1)[1].splitlines()
+    counts = {}
+    for line in lines[3:]:  # after the header "job  count" and its rule
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     """The default DAG run once with 2 cores."""
@@ -82,10 +94,14 @@ def test_every_target_exists(pipeline):
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]
-    leak = pd.read_csv(eor / "tables" / "split_comparison.csv", index_col="split")
-    assert list(leak.index) == ["by box", "random by map"]
-    assert leak.loc["by box", "test_maps_from_train_boxes"] == 0
-    assert leak.loc["random by map", "test_maps_from_train_boxes"] > 0
+    leak = pd.read_csv(eor / "tables" / "split_comparison.csv", index_col=["split", "run"])
+    assert list(leak.index) == [
+        (split, run) for split in ("by box", "random by map") for run in ("vgg", "vgg-seed2")
+    ]  # two training seeds under each split (tiny.yaml: repeats 2)
+    assert (leak.loc["by box", "test_maps_from_train_boxes"] == 0).all()
+    assert (leak.loc["random by map", "test_maps_from_train_boxes"] > 0).all()
+    for split in ("by box", "random by map"):  # other seeds, other networks
+        assert leak.loc[(split, "vgg"), "rmse"] != leak.loc[(split, "vgg-seed2"), "rmse"]
     turbulence = pipeline / "results" / "turbulence"
     accuracy = pd.read_csv(turbulence / "tables" / "per_class_accuracy.csv", index_col=0)
     assert list(accuracy.index) == ["mhd", "diffusion_fast", "streaming", "all"]
@@ -98,6 +114,15 @@ def test_every_target_exists(pipeline):
     for name in ("crsphere", "galaxy10"):
         table = pd.read_csv(pipeline / "results" / name / "tables" / "classification.csv")
         assert table["accuracy"].between(0, 1).all()
+    # The reference notebooks' numbers beside ours: crsphere's accuracy is its table's.
+    crsphere = pipeline / "results" / "crsphere" / "tables"
+    reference = pd.read_csv(crsphere / "reference_comparison.csv")
+    assert list(reference["reference"]) == [0.975] and (reference["n_train"] > 0).all()
+    accuracy = pd.read_csv(crsphere / "classification.csv")["accuracy"]
+    np.testing.assert_allclose(reference["ours"], accuracy, atol=1e-4)
+    galsim_reference = pd.read_csv(galsim / "tables" / "reference_comparison.csv")
+    assert len(galsim_reference) == 3 * 5 + 2 * 5  # 3 Xceptions: RMSE; v2 autoencoder: bias, RMSE
+    assert "Our runs trained on" in (galsim / "tables" / "reference_comparison.md").read_text()
     galaxy10 = pipeline / "results" / "galaxy10"
     assert "meets_goal" in pd.read_csv(galaxy10 / "tables" / "classification.csv")
     second = pd.read_csv(galaxy10 / "tables" / "second_choice.csv")
@@ -107,6 +132,21 @@ def test_every_target_exists(pipeline):
     studies = ("galsim", "eor21cm", "turbulence", "crsphere", "galaxy10")
     for study in (pipeline / "results" / name for name in studies):
         assert (study / "provenance.json").exists() and (study / "MANIFEST.sha256").exists()
+        # The cost table: every run timed by its own training and evaluation jobs.
+        assert (study / "tables/cost.md").read_text().startswith("Cost of every trained model")
+        cost = pd.read_csv(study / "tables/cost.csv", index_col="run")
+        runs = cost[cost["part"].isna()]  # the generic runs (parts: a study's own trainings)
+        assert len(runs) > 0 and (runs[["parameters", "epochs"]] > 0).all().all(), study
+        assert (runs[["epoch_seconds_mean", "inference_ms_per_sample"]] > 0).all().all(), study
+    cost = pd.read_csv(galsim / "tables/cost.csv", index_col="run")
+    assert [f"v2 / autoencoder: step {s}" for s in ("encoder", "decoder", "autoencoder")] == [
+        run for run in cost.index if run.startswith("v2 / autoencoder: ")
+    ]  # fmt: skip
+    assert (cost["epoch_seconds_median"] > 0).all()  # the autoencoder's steps, the denoiser's
+    generator = pd.read_csv(turbulence / "tables/cost.csv", index_col="run").loc[
+        "transport / ddim (diffusion generator)"
+    ]  # fmt: skip
+    assert generator["epoch_seconds_mean"] > 0 and generator["parameters"] > 0
 
 
 def _datasets(pipeline: Path, study: str) -> list[Path]:

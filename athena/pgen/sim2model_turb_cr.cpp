@@ -13,12 +13,16 @@
 //!   mhd        no cosmic rays: <cr> src_flag = 0 decouples them from the gas (no CR pressure
 //!              force or energy exchange) and Ec holds a floor of 1e-8 rho0 cs^2 only (zero
 //!              energy makes the two-moment solver divide 0 by 0)
+//!   advection  CRs advected with the gas only (the limit kappa -> 0): opacity max_opacity
+//!              along and across the field, no streaming; their pressure acts on the gas
+//!              (<cr> src_flag = 1). sim2model sets <cr> vflx = 1 (CR sound speed in the flux
+//!              signal speeds): without it Ec grows odd-even oscillations and the run fails
 //!   diffusion  diffusion along the field with coefficient kappa_par (code units L cs):
 //!              opacity sigma_par = vmax / (3 kappa_par); none across the field
 //!   streaming  streaming down the CR pressure gradient at the local Alfven speed (<cr> vs_flag
 //!              = 1), plus diffusion along the field when kappa_par > 0
 //!
-//! <problem> keys: transport (mhd | diffusion | streaming), rho0, beta, cr_pressure_ratio,
+//! <problem> keys: transport (mhd | advection | diffusion | streaming), rho0, beta, cr_pressure_ratio,
 //! kappa_par, kappa_perp (diffusion across the field, default none). The athinput file is written by sim2model (sim2model/sims/athena_input.py).
 //========================================================================================
 
@@ -60,10 +64,17 @@ void AlongFieldOpacity(MeshBlock *pmb, AthenaArray<Real> &u_cr, AthenaArray<Real
 void MeshBlock::InitUserMeshBlockData(ParameterInput *pin) {
   std::string transport = pin->GetString("problem", "transport");
   Real kappa_par = pin->GetOrAddReal("problem", "kappa_par", 0.0);
-  if (transport != "mhd" && transport != "diffusion" && transport != "streaming") {
+  if (transport != "mhd" && transport != "advection" && transport != "diffusion"
+      && transport != "streaming") {
     std::stringstream msg;
     msg << "### FATAL ERROR in sim2model_turb_cr: <problem> transport = " << transport
-        << " (expected mhd, diffusion or streaming)" << std::endl;
+        << " (expected mhd, advection, diffusion or streaming)" << std::endl;
+    ATHENA_ERROR(msg);
+  }
+  if (transport == "advection" && kappa_par != 0.0) {
+    std::stringstream msg;
+    msg << "### FATAL ERROR in sim2model_turb_cr: transport = advection needs <problem> "
+        << "kappa_par = 0 (no diffusion)" << std::endl;
     ATHENA_ERROR(msg);
   }
   if (transport == "diffusion" && kappa_par <= 0.0) {
@@ -79,7 +90,14 @@ void MeshBlock::InitUserMeshBlockData(ParameterInput *pin) {
         << "transport = streaming" << std::endl;
     ATHENA_ERROR(msg);
   }
+  if (transport == "advection" && pcr->src_flag == 0) {
+    std::stringstream msg;
+    msg << "### FATAL ERROR in sim2model_turb_cr: transport = advection needs <cr> src_flag = 1"
+        << std::endl;
+    ATHENA_ERROR(msg);
+  }
   Real kappa_perp = pin->GetOrAddReal("problem", "kappa_perp", 0.0);
+  if (transport == "advection") kappa_perp = 0.0;  // advection: no diffusion at all
   sigma_par = (transport != "mhd" && kappa_par > 0.0) ? pcr->vmax / (3.0 * kappa_par)
                                                       : pcr->max_opacity;
   sigma_perp = (transport != "mhd" && kappa_perp > 0.0) ? pcr->vmax / (3.0 * kappa_perp)

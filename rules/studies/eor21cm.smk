@@ -90,10 +90,12 @@ rule eor_validation:
 rule eor_split_comparison:
     input:
         predictions=[
-            EOR21CM.paths.predictions(v, EOR21CM.report_model())
-            for v in EOR21CM.variants()
+            EOR21CM.paths.predictions(v, run)
+            for v, run in EOR21CM.split_comparison_runs()
         ],
-        trains=[EOR21CM.paths.split(v, "train") for v in EOR21CM.variants()],
+        trains=[
+            EOR21CM.paths.split(v, "train") for v, _ in EOR21CM.split_comparison_runs()
+        ],
     output:
         table_csv=EOR21CM.paths.table("split_comparison", "csv"),
         table_md=EOR21CM.paths.table("split_comparison", "md"),
@@ -106,7 +108,8 @@ rule eor_split_comparison:
         mem_mb=1000,
         runtime=10,
     params:
-        splits=EOR21CM.split_names(),
+        splits=[EOR21CM.split_name(v) for v, _ in EOR21CM.split_comparison_runs()],
+        runs=[run for _, run in EOR21CM.split_comparison_runs()],
         caption=EOR21CM.describe(),
     script:
         "../../workflow_scripts/eor_split_comparison.py"

@@ -74,6 +74,17 @@ class StudyPaths:
         """A file of an architecture search (``best.yaml``, ``trials.csv``)."""
         return self.dir("search", model, name)
 
+    def sweep(self, model: str, budget: str, run: str, name: str) -> str:
+        """A file of one point of a budget sweep: ``run`` (the model or one of its repeats)
+        trained on ``budget`` training samples (``sweep/<model>/n<budget>/<run>/<name>``)."""
+        return self.dir("sweep", model, f"n{budget}", run, name)
+
+    def learning_curve(self, model: str, suffix: str) -> str:
+        """The learning curve of a sweep: ``tables/learning_curve/<model>.{csv,md}`` or
+        ``figures/learning_curve/<model>.png``."""
+        folder = "figures" if suffix == "png" else "tables"
+        return self.dir(folder, "learning_curve", f"{model}.{suffix}")
+
     def cache(self) -> str:
         """Working files a study's jobs share (not data products)."""
         return self.dir("cache")

@@ -6,8 +6,9 @@ products exist; the generic ``source_shard`` job asks it to build one shard. Not
 workflow knows how a study's data are made.
 
 Study modules import at module level only the standard library and workflow modules that need
-nothing else (errors, layout, sharding, this module, train.losses), so the Snakefile loads every
-study without numerical packages; simulators are imported inside :meth:`Study.build_shard`.
+nothing else (errors, layout, reference_numbers, sharding, this module, train.losses), so the
+Snakefile loads every study without numerical packages; simulators are imported inside
+:meth:`Study.build_shard`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim2model.errors import ConfigError
 from sim2model.layout import StudyPaths
+from sim2model.reference_numbers import TABLE as REFERENCE_TABLE
+from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import ShardSpan, fixed_size_spans
 from sim2model.train.losses import LOSS_BY_TASK
 
@@ -59,6 +62,16 @@ SEARCH_DEFAULTS: Mapping[str, Any] = {
     "epochs": 10,
     "patience": 3,
 }
+
+
+#: Settings of a budget sweep (a study's ``sweep.<model>`` block) left unset (config/schema.yaml
+#: describes each). ``variant`` None: the first variant the model trains on.
+SWEEP_DEFAULTS: Mapping[str, Any] = {"variant": None, "repeats": 1, "train": {}}
+
+#: Metrics that are scores (1 is perfect): a learning curve fits their shortfall 1 - value.
+SCORES = ("accuracy", "r2")
+#: Metrics that are errors (0 is perfect, never negative): a learning curve fits them as they are.
+ERRORS = ("rmse",)
 
 
 @dataclass(frozen=True)
@@ -197,12 +210,32 @@ class Study:
         """Test accuracy the study's reference sets as its goal (classifiers), or None."""
         return None
 
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """The reference notebook's numbers beside which ours are set, for the runs this config
+        has (none: no ``tables/reference_comparison``); see sim2model.reference_numbers."""
+        return []
+
     def models(self) -> Mapping[str, Mapping[str, Any]]:
-        """Configured models: name -> builder options (``arch``, optional ``variants``).
+        """Configured models: name -> builder options (``arch``, optional ``variants`` and
+        ``repeats``), each repeat of a model under its own name (:func:`repeat_names`).
 
         A model set to null is dropped (config files merge key by key and cannot delete keys).
         """
-        return {name: spec for name, spec in self.settings["models"].items() if spec is not None}
+        return {
+            repeat: spec
+            for name, spec in self.settings["models"].items()
+            if spec is not None
+            for repeat in repeat_names(name, spec.get("repeats", 1))
+        }
+
+    def repeats(self, model: str) -> list[str]:
+        """The runs of configured ``model``: itself and its other training seeds (``repeats``)."""
+        return repeat_names(model, self.settings["models"][model].get("repeats", 1))
+
+    def model_options(self, model: str) -> dict[str, Any]:
+        """Builder options of a model (its ``variants`` and ``repeats`` say where and how often
+        it is trained, not what it is)."""
+        return {k: v for k, v in self.models()[model].items() if k not in RUN_KEYS}
 
     def variant_models(self, variant: str) -> list[str]:
         """Models trained on ``variant``: those whose ``variants`` list names it (all if unset)."""
@@ -246,6 +279,48 @@ class Study:
             searches[model] = settings
         return searches
 
+    def sweeps(self) -> dict[str, dict[str, Any]]:
+        """Budget sweeps (the ``sweep`` block; a model set to null is dropped): model ->
+        settings over :data:`SWEEP_DEFAULTS`, ``variant`` resolved."""
+        sweeps = {}
+        for model, block in (self.settings.get("sweep") or {}).items():
+            if block is None:
+                continue
+            settings = {**SWEEP_DEFAULTS, **block}
+            if settings["variant"] is None and model in self.models():
+                settings["variant"] = next(iter(self.trained_variants(model)), None)
+            sweeps[model] = settings
+        return sweeps
+
+    def sweep_points(self, model: str) -> list[tuple[int, str]]:
+        """(training samples, run) of every job of ``model``'s sweep: each budget, each run
+        (the model and its repeats, named as :func:`repeat_names`)."""
+        settings = self.sweeps()[model]
+        runs = repeat_names(model, settings["repeats"])
+        return [(n, run) for n in settings["train_samples"] for run in runs]
+
+    def sweep_train_settings(self, model: str) -> dict[str, Any]:
+        """Training settings of a sweep's jobs: the study's, overridden by the sweep's ``train``."""
+        return {**self.train_settings(), **self.sweeps()[model]["train"]}
+
+    def curve_metrics(self, variant: str, model: str) -> list[dict[str, Any]]:
+        """Metrics a learning curve of ``model`` on ``variant`` plots: every reference number of
+        that run (with the reference's value as a line), else test accuracy for a classifier.
+        ``kind`` score (accuracy, R^2: the shortfall 1 - value falls as a power law) or error."""
+        numbers = [
+            n for n in self.reference_numbers()
+            if (n.variant, n.model, n.evalset) == (variant, model, "test")
+            and n.key[-1] in (*SCORES, *ERRORS)  # a bias may be negative: no power law
+        ]  # fmt: skip
+        if not numbers and self.task(variant) == "classification":
+            return [{"label": "test accuracy", "path": ["accuracy"], "kind": "score",
+                     "reference": None, "where": "", "unit": ""}]  # fmt: skip
+        return [
+            {"label": n.metric, "path": list(n.key), "reference": n.reference, "where": n.where,
+             "kind": "score" if n.key[-1] in SCORES else "error", "unit": ""}
+            for n in numbers
+        ]  # fmt: skip
+
     def run_loss(self, variant: str, model: str) -> str:
         """Training loss of a run (its history's ``loss`` column): by default its variant's."""
         return self.training_loss(variant)
@@ -258,13 +333,30 @@ class Study:
 
     def generic_targets(self) -> list[str]:
         """The generic report's outputs for every run, by its variant's task: figures, the
-        accuracy table of a study of classifiers only, and the training curves."""
+        accuracy table of a study of classifiers only, the training curves and, where the study
+        declares reference numbers, the table setting ours beside them."""
         runs = self.runs()
         tasks = {self.task(variant) for variant, _ in runs}
         return [
             *(path for v, m in runs for path in self.paths.run_figures(v, m, self.task(v))),
             *(self.paths.tables("classification") if tasks == {"classification"} else []),
             self.paths.training_curves(),
+            *(self.paths.tables(REFERENCE_TABLE) if self.reference_numbers() else []),
+            *self.paths.tables("cost"),  # every study: what training and prediction cost
+        ]
+
+    def cost_runs(self) -> list[dict[str, Any]]:
+        """Rows of the cost table (``tables/cost``, :mod:`sim2model.stages.cost`): every run
+        with the history its training job wrote and its test evaluation's metrics. A study adds
+        its own trainers' histories (the generate stage's generator is added by the rule)."""
+        return [
+            {
+                "variant": v,
+                "model": m,
+                "history": self.paths.model(v, m, "history.csv"),
+                "metrics": self.paths.evaluation(v, m, "test", "metrics.json"),
+            }
+            for v, m in self.runs()
         ]
 
     def targets(self) -> list[str]:
@@ -356,6 +448,7 @@ class Study:
         self.check_models()
         self.check_generative()
         self.check_search()
+        self.check_sweep()
 
     def check_dataset(self) -> None:
         """Split fractions sum to one; a spatial split excludes sample selection."""
@@ -367,6 +460,8 @@ class Study:
                 self.dataset_key("fractions"),
                 f"train + val + test must sum to 1, they sum to {total:g} ({dict(fractions)})",
             )
+        if fractions["val"] == 0:
+            self.check_no_validation()
         if settings.get("test_rows", "random") != "random" and settings.get("group_by"):
             raise ConfigError(
                 self.dataset_key("test_rows"),
@@ -382,10 +477,41 @@ class Study:
                         f"be combined with {option}; set {option} to null",
                     )
 
+    def check_no_validation(self) -> None:
+        """Training without a validation split (``fractions.val: 0``, the reference notebooks'
+        recipe) trains every epoch and keeps the last: it needs ``train.patience`` null and a
+        split of whole samples."""
+        key = self.dataset_key("fractions")
+        if self.train_settings()["patience"] is not None:
+            patience = f"{self.name}.train.patience" if "patience" in self.settings.get(
+                "train", {}) else "train.patience"  # fmt: skip
+            raise ConfigError(
+                patience,
+                f"{key}.val is 0 (no validation split), so there is no validation loss to stop "
+                "early on: set patience to null (train every epoch, keep the last one)",
+            )
+        if self.dataset_settings().get("spatial") is not None:
+            raise ConfigError(
+                f"{key}.val", f"a slab split ({self.dataset_key('spatial')}) needs a val slab"
+            )
+
     def check_models(self) -> None:
         """Every model names a known architecture, existing variants and a task it can learn."""
         variants, declared = self.variants(), self.declared_variants()
         model_tasks = {**model_tasks_of_registry(), **self.own_model_tasks}
+        configured = self.settings["models"]
+        clashes = sorted(
+            set(configured) & {
+                repeat for name, spec in configured.items() if spec is not None
+                for repeat in repeat_names(name, spec.get("repeats", 1))[1:]
+            }
+        )  # fmt: skip
+        if clashes:
+            raise ConfigError(
+                f"{self.name}.models.{clashes[0]}",
+                f"the name is that of a repeat of another model (<model>{REPEAT_INFIX}<r>); "
+                "rename it",
+            )
         for name, spec in self.models().items():
             key = f"{self.name}.models.{name}"
             arch = spec["arch"]
@@ -464,8 +590,54 @@ class Study:
                 raise ConfigError(f"{key}.space", "missing: the hyperparameters to search")
             check_space(settings["space"], architectures[arch].build, f"{key}.space")
 
+    def check_sweep(self) -> None:
+        """Each sweep trains a configured model of a generic builder on a variant it trains on,
+        at increasing training-sample budgets, with a headline metric to plot."""
+        from sim2model.models import ARCHITECTURES as architectures
+
+        for model, settings in self.sweeps().items():
+            key = f"{self.name}.sweep.{model}"
+            if model not in self.settings["models"] or self.settings["models"][model] is None:
+                raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
+            arch = self.models()[model]["arch"]
+            if arch not in architectures:
+                raise ConfigError(
+                    key, f"{arch} is trained by the study's own rule; a sweep needs one of "
+                    f"{sorted(architectures)}",
+                )  # fmt: skip
+            trained = self.trained_variants(model)
+            if settings["variant"] not in trained:
+                raise ConfigError(
+                    f"{key}.variant",
+                    f"{settings['variant']!r} is not an active variant {model} trains on "
+                    f"(it trains on {trained})",
+                )
+            budgets = settings.get("train_samples")
+            if len(budgets) < 2 or sorted(set(budgets)) != list(budgets) or min(budgets) < 1:
+                raise ConfigError(
+                    f"{key}.train_samples",
+                    f"at least two increasing positive sample counts, got {budgets!r}",
+                )
+            if not self.curve_metrics(settings["variant"], model):
+                raise ConfigError(
+                    key, f"no headline metric to plot for variant {settings['variant']!r} "
+                    "(a classifier's accuracy, or the study's reference numbers)",
+                )  # fmt: skip
+
 
 _AXES = ("z", "y", "x")
+
+#: Keys of a model's config that say where and how often it is trained (not builder options).
+RUN_KEYS = ("variants", "repeats")
+#: Infix of the names of a model's repeats: ``vgg``, ``vgg-seed2``, ``vgg-seed3``, ...
+REPEAT_INFIX = "-seed"
+
+
+def repeat_names(model: str, repeats: int) -> list[str]:
+    """Names of the ``repeats`` training runs of ``model``: the model's own name, then
+    ``<model>-seed<r>`` for r = 2..repeats. Each is an ordinary run whose training seed derives
+    from its name, so raising ``repeats`` adds runs and leaves finished ones as they are."""
+    return [model, *(f"{model}{REPEAT_INFIX}{r}" for r in range(2, repeats + 1))]
 
 
 def model_tasks_of_registry() -> dict[str, tuple[str, ...]]:
@@ -539,6 +711,7 @@ def require_file(key: str, path: str | None) -> str:
 
 __all__ = [
     "SEARCH_DEFAULTS",
+    "SWEEP_DEFAULTS",
     "TASKS",
     "ConfigError",
     "ReferenceFile",

@@ -22,6 +22,7 @@ import pandas as pd
 from sim2model.generative.denoiser import time_embedding
 from sim2model.generative.schedule import CosineSchedule
 from sim2model.progress import progress
+from sim2model.train.timing import EpochTimer
 
 
 class _NoisedBatches(keras.utils.PyDataset):
@@ -120,7 +121,8 @@ def train_denoiser(
     """Fit ``net`` to predict the noise (mean squared error) with Adam; return the history.
 
     The validation loss uses one fixed draw of steps and noise for the val maps (seeded), so its
-    epochs are comparable. History columns: ``epoch``, ``loss``, ``val_loss``.
+    epochs are comparable. History columns: ``epoch``, ``loss``, ``val_loss``,
+    ``epoch_seconds`` (the epoch's wall time).
     """
     embedding_dim = int(net.inputs[1].shape[-1])
     batches = _NoisedBatches(
@@ -140,6 +142,7 @@ def train_denoiser(
         validation_data=(val_inputs, val_eps),
         validation_batch_size=batch_size,
         verbose=2,
+        callbacks=[EpochTimer()],
     )
     history = pd.DataFrame(fit.history)
     history.insert(0, "epoch", np.arange(len(history)))

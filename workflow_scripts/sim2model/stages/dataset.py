@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 SOURCE_SPLIT = "source_split"
 
 
+#: Balancing that keeps less than this share of the samples is logged as a warning.
+BALANCE_WARNING = 0.25
+
+
 def merge_shards(paths: Sequence[str], *, config: object, created_by: str) -> Dataset:
     """Read every shard (each checked against the contract) and concatenate them in order."""
     parts = [read_dataset(p) for p in paths]
@@ -63,7 +67,12 @@ def select_samples(
         groups = _meta(ds, balance["group"], "balance.group")[keep]
         bounds = label_range if label_range is not None else (labels.min(), labels.max())
         chosen = balance_indices(labels[keep], groups, balance["bins"], seed, bounds)
-        log.info("balancing keeps %d of %d samples", len(chosen), len(keep))
+        report = log.warning if len(chosen) < BALANCE_WARNING * len(keep) else log.info
+        report(
+            "balancing keeps %d of %d samples: every (%s, target bin) cell is cut to the rarest "
+            "one%s", len(chosen), len(keep), balance["group"],
+            "; set balance to null or use fewer bins to keep more" if report is log.warning else "",
+        )  # fmt: skip
         keep = keep[chosen]
     return keep
 

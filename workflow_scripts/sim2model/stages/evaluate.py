@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,32 @@ def score(ds: Dataset, y_pred: np.ndarray) -> tuple[pd.DataFrame, dict[str, Any]
     return table, {"targets": table.to_dict("index")}
 
 
+def timed_predict(net: Any, x: np.ndarray, batch_size: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Predict ``x`` in batches of ``batch_size`` and time it.
+
+    One batch is predicted first, untimed, so the timing leaves out building (tracing) the
+    predict function. Returns the predictions and ``parameters`` (``count_params``),
+    ``inference_seconds`` (wall time of predicting all of ``x``),
+    ``inference_seconds_per_sample`` (that over ``len(x)``), ``inference_batch_size``, the
+    ``device`` and the ``host`` it ran on.
+    """
+    from sim2model.train.backend import describe_devices
+    from sim2model.train.fit import predict
+
+    predict(net, x[:batch_size], batch_size)
+    start = time.perf_counter()
+    y = predict(net, x, batch_size)
+    seconds = time.perf_counter() - start
+    return y, {
+        "parameters": int(net.count_params()),
+        "inference_seconds": seconds,
+        "inference_seconds_per_sample": seconds / len(x),
+        "inference_batch_size": int(batch_size),
+        "device": describe_devices()["device"],
+        "host": socket.gethostname(),
+    }
+
+
 def evaluate(
     model: str,
     norm: str,
@@ -55,17 +83,18 @@ def evaluate(
     seed: int,
     threads: int = 1,
 ) -> None:
-    """Write predictions (HDF5) and metrics (JSON and CSV ``table``) for ``data``."""
+    """Write predictions (HDF5) and metrics (JSON and CSV ``table``) for ``data``.
+
+    ``metrics`` also records what the prediction cost (:func:`timed_predict`): the model's
+    ``parameters``, the wall time of predicting ``data`` and the device and threads it ran on.
+    """
     from sim2model.train.backend import load_trained_model
 
     net = load_trained_model(model, train_config, seed=seed, threads=threads)
-    from sim2model.train.fit import predict
-
     normaliser = Normaliser.load(norm)
     ds = read_dataset(data, extra=False)
-    y_pred = normaliser.inverse_y(
-        predict(net, normaliser.transform_x(ds.x), train_config["batch_size"])
-    )
+    scaled, cost = timed_predict(net, normaliser.transform_x(ds.x), train_config["batch_size"])
+    y_pred = normaliser.inverse_y(scaled)
     classification = ds.attrs["task"] == "classification"
     names = list(ds.attrs["class_names" if classification else "target_names"])
     write_predictions(
@@ -80,6 +109,6 @@ def evaluate(
     )
     scores, summary = score(ds, y_pred)
     scores.to_csv(table, float_format="%.6g")
-    record = {"n_samples": len(ds), "data": str(data), **summary}
+    record = {"n_samples": len(ds), "data": str(data), **cost, "threads": threads, **summary}
     Path(metrics).write_text(json.dumps(record, indent=2) + "\n")
     log.info("metrics on %s (%d samples):\n%s", data, len(ds), scores.to_string())

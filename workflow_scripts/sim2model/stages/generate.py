@@ -86,6 +86,7 @@ def train_generator(
         "class_names": class_names,
         "clip": [float(x_train.min()), float(x_train.max())],
         "n_train_maps": len(x_train),
+        "parameters": net.count_params(),  # for the cost table
     }
     Path(generator).write_text(json.dumps(record, indent=2) + "\n")
 

@@ -54,6 +54,7 @@ def train(
     seed: int,
     threads: int = 1,
     monitor: str | None = None,
+    nested: tuple[int, int] | None = None,
 ) -> None:
     """Train ``model_config['arch']`` and write ``model`` (.keras) and ``history`` (CSV).
 
@@ -61,9 +62,12 @@ def train(
     ``module:function`` (the Galaxy10 reference notebook's SGD recipe, for one); it is called as
     ``function(net, x_train, y_train, x_val, y_val, x_monitor, y_monitor, model_path=,
     history_path=, settings=train_config, learning_rate=, seed=)`` with ``monitor`` (a split the
-    procedure only reports on; empty when unused) normalised like the others.
+    procedure only reports on; empty when unused) normalised like the others. ``nested``:
+    ``(n, seed)`` trains on a nested subset of n training samples (a budget sweep's point).
     """
-    job = start_training_job(train, val, norm, train_config, seed=seed, threads=threads)
+    job = start_training_job(
+        train, val, norm, train_config, seed=seed, threads=threads, nested=nested
+    )
     from sim2model.models import build_model
     from sim2model.train.fit import train_model
 
@@ -108,4 +112,5 @@ def train(
         prefetch_workers=2 if train_config["gpus"] else 0,
         sample_weight=weights[0],
         val_sample_weight=weights[1],
+        checkpoint_every_epoch=train_config.get("checkpoint_every_epoch", False),
     )

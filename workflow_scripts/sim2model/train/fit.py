@@ -9,7 +9,12 @@ The caller names both outputs (the workflow's rule declares them); working files
     <history_path>            one row per epoch, written atomically after the model
     checkpoints/history.csv   running history (CSVLogger), one row per finished epoch
     checkpoints/best.keras    best model so far, written atomically
+    checkpoints/epoch_NNNN.keras  the model after every epoch (``checkpoint_every_epoch``)
     checkpoints/backup/       BackupAndRestore state; removed once both outputs are written
+
+``patience=None`` is the reference notebooks' recipe: every one of ``epochs`` is trained and the
+model of the last epoch is kept. An empty validation split (``dataset.fractions.val: 0``, as the
+reference notebooks train) needs it: there is then no validation loss to stop on or to choose by.
 
 Everything a resumed run needs lives under ``checkpoints/``, so a workflow manager may delete
 the incomplete model and history of a killed job (Snakemake does) and the rerun still resumes.
@@ -35,6 +40,8 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
+
+from sim2model.train.timing import EpochTimer
 
 LOSS_METRICS: dict[str, list[str]] = {
     "mse": [],
@@ -120,6 +127,18 @@ class _BestModelCheckpoint(keras.callbacks.Callback):
         self.best = float(current)
 
 
+class _EveryEpochCheckpoint(keras.callbacks.Callback):
+    """Save the model after every epoch to ``folder/epoch_NNNN.keras`` (1-based, as Keras's
+    ``{epoch:04d}``), each file written atomically."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        save_model_atomically(self.model, self.folder / f"epoch_{epoch + 1:04d}.keras")
+
+
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """EarlyStopping that starts from the best epoch of earlier, interrupted runs."""
 
@@ -175,7 +194,7 @@ def train_model(
     epochs: int,
     batch_size: int,
     learning_rate: float = 1e-3,
-    patience: int = 10,
+    patience: int | None = 10,
     seed: int = 0,
     loss: str = "mse",
     verbose: int = 2,
@@ -183,13 +202,16 @@ def train_model(
     prefetch_workers: int = 0,
     sample_weight: np.ndarray | None = None,
     val_sample_weight: np.ndarray | None = None,
+    checkpoint_every_epoch: bool = False,
 ) -> pd.DataFrame:
     """Fit ``model`` with Adam on ``loss`` and return the full history (one row per epoch).
 
     Writes the model to ``model_path`` (a ``.keras`` file) and the history to ``history_path``
     (CSV); checkpoints go to ``checkpoints/`` beside ``model_path``. Stops after ``patience``
-    epochs without a lower validation loss and keeps the best weights. ``seed`` fixes the batch
-    order; weight initialisation and other randomness are seeded by
+    epochs without a lower validation loss and keeps the best weights; ``patience=None`` trains
+    every epoch and keeps the last weights, and is required when ``x_val`` is empty (no
+    validation). ``checkpoint_every_epoch`` also keeps the model of every epoch. ``seed`` fixes
+    the batch order; weight initialisation and other randomness are seeded by
     :func:`~sim2model.train.backend.configure_backend`. Extra ``callbacks`` run before the
     epoch's backup is written. ``prefetch_workers`` threads gather batches ahead of a GPU
     (the batch order, and so the result, does not depend on them). ``sample_weight`` and
@@ -198,6 +220,12 @@ def train_model(
     """
     if loss not in LOSS_METRICS:
         raise ValueError(f"loss must be one of {sorted(LOSS_METRICS)}, got {loss!r}")
+    validated = len(x_val) > 0
+    if not validated and patience is not None:
+        raise ValueError(
+            "no validation samples to stop early on: set patience to None (train every epoch, "
+            "keep the last) or give a validation split"
+        )
     model_path, history_path = Path(model_path), Path(history_path)
     checkpoints = model_path.parent / "checkpoints"
     running_history = checkpoints / "history.csv"
@@ -208,7 +236,7 @@ def train_model(
     previous = _keep_epochs_before(running_history, start)
     if start == 0:
         best_path.unlink(missing_ok=True)
-    best_so_far = float(previous["val_loss"].min()) if start else None
+    best_so_far = float(previous["val_loss"].min()) if start and validated else None
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
@@ -219,20 +247,29 @@ def train_model(
         x_train, y_train, batch_size, seed, start, prefetch_workers, sample_weight
     )
     validation = (x_val, y_val) if val_sample_weight is None else (x_val, y_val, val_sample_weight)
+    selection: list[keras.callbacks.Callback] = []
+    if patience is not None:
+        selection.append(
+            _ResumableEarlyStopping(
+                previous, best_path, patience=patience, restore_best_weights=True
+            )
+        )
+    if validated:
+        selection.append(_BestModelCheckpoint(best_path, best_so_far))
+    if checkpoint_every_epoch:
+        selection.append(_EveryEpochCheckpoint(checkpoints))
     model.fit(
         batches,
         steps_per_epoch=batches.steps,
         epochs=epochs,
         shuffle=False,
-        validation_data=validation,
+        validation_data=validation if validated else None,
         validation_batch_size=batch_size,
         verbose=verbose,
         callbacks=[
+            EpochTimer(),  # before the CSVLogger: it writes the epoch_seconds column
             keras.callbacks.CSVLogger(str(running_history), append=True),
-            _ResumableEarlyStopping(
-                previous, best_path, patience=patience, restore_best_weights=True
-            ),
-            _BestModelCheckpoint(best_path, best_so_far),
+            *selection,
             *callbacks,
             keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
         ],

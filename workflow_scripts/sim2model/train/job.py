@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sim2model.data.normalise import Normaliser
+from sim2model.data.subsets import nested_rows
 from sim2model.io.dataset import Dataset, count_samples, read_dataset
 from sim2model.train.backend import configure_from_settings, log_devices
 
@@ -40,6 +41,7 @@ def start_training_job(
     seed: int,
     threads: int | None = None,
     subset: int | None = None,
+    nested: tuple[int, int] | None = None,
     extra: bool | Iterable[str] = False,
 ) -> TrainingSplits:
     """Configure and seed the backend from ``train_config`` (a ``train`` block) and log its
@@ -47,7 +49,9 @@ def start_training_job(
 
     Call it before anything imports keras. ``subset``: keep the first ``subset`` training
     samples and the same share (at least one) of the first validation samples; None keeps both
-    splits whole. ``extra``: the ``extra/`` arrays to read (see :func:`read_dataset`).
+    splits whole. ``nested``: ``(n, seed)`` keeps the training samples of
+    :func:`~sim2model.data.subsets.nested_rows` (a budget sweep's point) and the whole
+    validation split. ``extra``: the ``extra/`` arrays to read (see :func:`read_dataset`).
     """
     configure_from_settings(train_config, seed=seed, threads=threads)
     log_devices(log)
@@ -57,6 +61,11 @@ def start_training_job(
         n_val = max(1, math.ceil(n_val * subset / n_train))
         n_train = subset
     train_ds = read_dataset(train, extra=extra, rows=n_train)  # the subset alone is read
+    if nested is not None:
+        n, subset_seed = nested
+        if n > n_train:
+            raise ValueError(f"{train}: asked for {n} training samples, the split has {n_train}")
+        train_ds = train_ds.subset(nested_rows(n_train, n, subset_seed))
     val_ds = read_dataset(val, extra=extra, rows=n_val)
     return TrainingSplits(
         train=train_ds,

@@ -15,3 +15,8 @@ FEATURE_NAMES = ("x", "y", "z", "log10_E_over_Emin")
 #: notebook fetches it (no published checksum: the first download records one).
 NPZ_FILE = "cr_sphere.npz"
 NPZ_URLS = ("gdrive:1XKN-Ik7BDyMWdQ230zWS2bNxXL3_9jZq",)
+
+#: Test accuracy of the reference solution of the exercise, in the book the notebook comes from
+#: (Erdmann et al., "Deep Learning for Physics Research"); the notebook states no accuracy.
+REFERENCE_ACCURACY = 0.975
+REFERENCE_ACCURACY_WHERE = "the book's reference solution (the notebook states no accuracy)"

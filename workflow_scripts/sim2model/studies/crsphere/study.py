@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sim2model.reference_numbers import ReferenceNumber, for_runs
 from sim2model.sharding import fixed_size_spans
-from sim2model.studies.crsphere.names import NPZ_FILE, NPZ_URLS
+from sim2model.studies.crsphere.names import (
+    NPZ_FILE,
+    NPZ_URLS,
+    REFERENCE_ACCURACY,
+    REFERENCE_ACCURACY_WHERE,
+)
 from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 
 if TYPE_CHECKING:
@@ -34,6 +40,13 @@ class CRSphereStudy(Study):
             self.paths.figure("sky_maps.png"),
             self.paths.figure("knn_graphs.png"),
         ]
+
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """The test accuracy of the book's solution, beside every model's."""
+        return for_runs(
+            self.runs(), metric="accuracy", key=("accuracy",), reference=REFERENCE_ACCURACY,
+            where=REFERENCE_ACCURACY_WHERE, note="~0.975 on the book's cr_sphere.npz",
+        )  # fmt: skip
 
     def figure_model(self) -> str:
         """The trained model whose EdgeConv graphs the figures draw (the first of the source)."""

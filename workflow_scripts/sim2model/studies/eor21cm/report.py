@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -89,25 +89,41 @@ def eor_figures(
     save_figure(map_grid_figure(test.x[..., 0], test.y[:, 0], test.meta["redshift"]), maps)
 
 
-def split_comparison(predictions: Mapping[str, str], trains: Mapping[str, str]) -> pd.DataFrame:
-    """Test R^2 and RMSE of xHI under each split of the same maps, and how much the splits leak.
+def split_comparison(
+    splits: Sequence[str], runs: Sequence[str], predictions: Sequence[str], trains: Sequence[str]
+) -> pd.DataFrame:
+    """Test R^2 and RMSE of xHI of every training run under each split of the same maps, and
+    how much the splits leak: one row per (split, run).
 
-    ``predictions`` and ``trains`` map a split's name to its test predictions and train split.
+    The four sequences are aligned: the split's name, the run's name (a model or one of its
+    repeats), its test predictions and the train split it learnt from.
     ``test_maps_from_train_boxes`` is the fraction of test maps cut from a box that also gave
     training maps (0 for a split by box).
     """
-    rows = {}
-    for name, path in predictions.items():
+    rows = []
+    for split, run, path, train in zip(splits, runs, predictions, trains, strict=True):
         pred = read_predictions(path)
         true, err = pred.y_true[:, 0], pred.y_pred[:, 0] - pred.y_true[:, 0]
-        train_boxes = read_dataset(trains[name], extra=False).meta["box_id"]
-        rows[name] = {
-            "n_test": len(true),
+        train_boxes = read_dataset(train, extra=False).meta["box_id"]
+        rows.append({
+            "split": split, "run": run, "n_test": len(true),
             "r2": 1 - np.sum(err**2) / np.sum((true - true.mean()) ** 2),
             "rmse": float(np.sqrt(np.mean(err**2))),
             "test_maps_from_train_boxes": float(np.isin(pred.meta["box_id"], train_boxes).mean()),
-        }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summarise_runs(per_run: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sample standard deviation of R^2 and RMSE over the runs of each split (the
+    spread that training seeds alone give; NaN with one run)."""
+    grouped = per_run.groupby("split", sort=False)
+    summary = grouped[["r2", "rmse"]].agg(["mean", "std"])
+    summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
+    return pd.concat(
+        [grouped.size().rename("runs"), grouped["n_test"].first(), summary,
+         grouped["test_maps_from_train_boxes"].mean()], axis=1,
+    )  # fmt: skip
 
 
 def eor_split_comparison(
@@ -117,17 +133,25 @@ def eor_split_comparison(
     table_md: str,
     *,
     splits: Sequence[str],
+    runs: Sequence[str],
     caption: str,
 ) -> None:
-    """The split-comparison table (``splits`` names the predictions and train files in order)."""
-    table = split_comparison(
-        dict(zip(splits, predictions, strict=True)), dict(zip(splits, trains, strict=True))
-    )
-    table.to_csv(table_csv, float_format="%.6g")
+    """The split-comparison table: ``splits`` and ``runs`` name the predictions and train files
+    in order. The CSV has one row per run; the Markdown its mean and spread per split, then the
+    runs."""
+    per_run = split_comparison(splits, runs, predictions, trains)
+    per_run.to_csv(table_csv, index=False, float_format="%.6g")
+    summary = summarise_runs(per_run)
+    n_runs = int(summary["runs"].min())
     Path(table_md).write_text(
         "xHI prediction on the test split when the same maps are split by simulated box and "
         "when they are split at random map by map (the reference notebook's split, which puts "
         "maps of one box in training and test). The gap is what the random split leaks. "
-        f"{caption}\n\n" + table.reset_index().to_markdown(index=False, floatfmt=".4f") + "\n"
+        f"Mean and sample standard deviation over {n_runs} training run(s) per split, each "
+        f"with its own training seed (`models.<model>.repeats`). {caption}\n\n"
+        + summary.reset_index().to_markdown(index=False, floatfmt=".4f")
+        + "\n\nEvery run:\n\n"
+        + per_run.to_markdown(index=False, floatfmt=".4f")
+        + "\n"
     )
-    log.info("split comparison:\n%s", table.to_string())
+    log.info("split comparison:\n%s", summary.to_string())

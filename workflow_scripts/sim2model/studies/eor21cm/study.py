@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim2model.errors import ConfigError
+from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import fixed_size_spans
 from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 
@@ -22,6 +23,8 @@ from sim2model.studies.eor21cm.names import (
     PICKLE_FILE,
     PICKLE_URLS,
     RANDOM_SPLIT,
+    REFERENCE_R2,
+    REFERENCE_R2_WHERE,
     TARGET_NAMES,
 )
 
@@ -183,18 +186,39 @@ class Eor21cmStudy(Study):
 
     # -- report -----------------------------------------------------------------------------------
     def report_model(self) -> str:
-        """The model whose predictions the per-redshift table and the split comparison read."""
-        return next(iter(self.models()))
+        """The model whose predictions the per-redshift table and the split comparison read
+        (the first configured one; the comparison also reads its repeats)."""
+        return next(name for name, spec in self.settings["models"].items() if spec is not None)
 
     def balance_bins(self) -> int:
         """xHI bins of the balancing (10 when balancing is off), shared by the histogram figure."""
         balance = self.dataset_settings().get("balance")
         return balance["bins"] if balance else 10
 
-    def split_names(self) -> list[str]:
-        """How each variant's maps are split, for the split-comparison table."""
-        random = self.random_split_variant()
-        return ["random by map" if v == random else "by box" for v in self.variants()]
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """The R^2 of xHI the reference expects (~1), beside every model's (with xHI a target)."""
+        if "xHI" not in self.target_names():
+            return []
+        random, expected = self.random_split_variant(), "expected (~1), not measured; "
+        return [
+            ReferenceNumber(
+                "R^2 xHI", variant, model, ("targets", "xHI", "r2"), REFERENCE_R2,
+                REFERENCE_R2_WHERE,
+                expected + ("split at random by map, as the reference" if variant == random
+                            else "test boxes apart from training boxes; the reference splits "
+                            "maps at random"),
+            )
+            for variant, model in self.runs()
+        ]  # fmt: skip
+
+    def split_name(self, variant: str) -> str:
+        """How ``variant``'s maps are split, for the split-comparison table."""
+        return "random by map" if variant == self.random_split_variant() else "by box"
+
+    def split_comparison_runs(self) -> list[tuple[str, str]]:
+        """(variant, run) of every run the split comparison reads: the report model and its
+        repeats (``models.<model>.repeats``) under each split."""
+        return [(v, run) for v in self.variants() for run in self.repeats(self.report_model())]
 
     def targets(self) -> list[str]:
         paths = self.paths

@@ -9,9 +9,11 @@ plots it against the step, for 100 x 2000 steps.
 :func:`train_reference_sgd` does the same for any Keras classifier built with sigmoid outputs:
 ``rounds`` rounds of ``steps_per_round`` single-image steps, the images of round ``r`` drawn by
 ``(seed, r)``. After each round the history gets one row (``epoch`` = round, ``step``, mean
-training ``loss`` and ``accuracy`` of the round, validation ``val_loss`` / ``val_accuracy``, and
+training ``loss`` and ``accuracy`` of the round, validation ``val_loss`` / ``val_accuracy`` (when
+there is a validation split), and
 ``test_accuracy`` on the monitored test split). The test split is only watched, as in the
 notebook: nothing is chosen by it; the model written is the one after the last step.
+``epoch_seconds`` is the round's wall time (its steps and validation, not the test watch).
 
 Import after :func:`sim2model.train.backend.configure_backend`: it imports keras.
 """
@@ -19,6 +21,7 @@ Import after :func:`sim2model.train.backend.configure_backend`: it imports keras
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -93,20 +96,22 @@ def train_reference_sgd(
     rows = []
     bar = progress(rounds * steps_per_round, "reference SGD steps")
     for r in range(rounds):
+        start = time.perf_counter()
         pick = round_samples(len(x_train), steps_per_round, seed, r)
         fit = model.fit(
             x_train[pick], one_hot(y_train[pick], n_classes), batch_size=1, epochs=1,
             shuffle=False, verbose=0,
         )  # fmt: skip
-        val_loss, val_accuracy = model.evaluate(x_val, y_val_hot, batch_size=256, verbose=0)
         row = {
             "epoch": r,
             "step": (r + 1) * steps_per_round,
             "loss": float(fit.history["loss"][-1]),
             "accuracy": float(fit.history["accuracy"][-1]),
-            "val_loss": float(val_loss),
-            "val_accuracy": float(val_accuracy),
         }
+        if len(x_val):  # the reference itself has no validation split (fractions.val: 0)
+            val_loss, val_accuracy = model.evaluate(x_val, y_val_hot, batch_size=256, verbose=0)
+            row |= {"val_loss": float(val_loss), "val_accuracy": float(val_accuracy)}
+        row["epoch_seconds"] = time.perf_counter() - start  # steps and validation, as in Keras
         if x_test is not None:
             row["test_accuracy"] = _accuracy(model, x_test, y_test)
         rows.append(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sim2model.reference_numbers import ReferenceNumber, for_runs
 from sim2model.sharding import fixed_size_spans
 from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
 from sim2model.train.losses import REFERENCE_LOSS
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 from sim2model.studies.galaxy10.names import (
     ACCURACY_GOAL,
+    ACCURACY_GOAL_WHERE,
     GALAXY10_FILE,
     GALAXY10_SHA256,
     GALAXY10_URLS,
@@ -78,6 +80,13 @@ class Galaxy10Study(Study):
 
     def accuracy_goal(self) -> float | None:
         return ACCURACY_GOAL
+
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """The reference's goal for the test accuracy, beside every model's."""
+        return for_runs(
+            self.runs(), metric="accuracy", key=("accuracy",), reference=ACCURACY_GOAL,
+            where=ACCURACY_GOAL_WHERE, note="a goal (at least), not a measured number",
+        )  # fmt: skip
 
     def source_note(self) -> str:
         if self.source == "render":

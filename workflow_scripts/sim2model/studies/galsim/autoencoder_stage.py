@@ -29,7 +29,7 @@ from sim2model.train.job import start_training_job
 log = logging.getLogger(__name__)
 
 #: Model settings that steer the training, not the builder.
-TRAINING_KEYS = ("arch", "variants", "step_epochs", "patience")
+TRAINING_KEYS = ("arch", "variants", "repeats", "step_epochs", "patience")
 
 
 def unit_targets(y: np.ndarray, noiseless: np.ndarray, image_scale: float) -> dict[str, np.ndarray]:

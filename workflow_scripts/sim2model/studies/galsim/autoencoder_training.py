@@ -21,6 +21,8 @@ import keras
 import numpy as np
 import pandas as pd
 
+from sim2model.train.timing import EpochTimer
+
 
 @dataclass(frozen=True)
 class Step:
@@ -84,7 +86,7 @@ def train_autoencoder(
 
     ``targets`` and ``val_targets`` map ``params`` (in [0, 1]) and ``image`` (in [0, 1]) to
     arrays. The history has columns ``step``, ``epoch`` (counted over all steps), ``loss``,
-    ``val_loss`` (each step's weighted loss) and the per-output losses.
+    ``val_loss`` (each step's weighted loss), the per-output losses and ``epoch_seconds``.
     """
     if len(epochs) != len(steps):
         raise ValueError(f"{len(epochs)} epoch counts for {len(steps)} steps")
@@ -103,7 +105,7 @@ def train_autoencoder(
             batch_size=batch_size,
             shuffle=True,
             verbose=verbose,
-            callbacks=[stop],
+            callbacks=[EpochTimer(), stop],
         )
         frame = pd.DataFrame(fit.history)
         frame = frame[[c for c in frame.columns if c != "learning_rate"]]

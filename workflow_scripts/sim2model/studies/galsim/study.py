@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sim2model.errors import ConfigError
+from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import fixed_size_spans
 from sim2model.study import Shard, Study, numbered_shards
 
@@ -24,7 +25,14 @@ from sim2model.studies.galsim.names import (
     DENOISER_ARCHS,
     DENOISER_SET,
     LINEAR_SCALINGS,
+    REFERENCE_AUTOENCODER,
+    REFERENCE_XCEPTION_RMSE,
+    TARGET_NAMES,
+    TARGET_UNITS,
 )
+
+#: The reference notebook's regressor, whose RMSE table its numbers come from.
+XCEPTION_ARCH = "xception"
 
 
 class GalsimStudy(Study):
@@ -115,6 +123,38 @@ class GalsimStudy(Study):
         return super().run_loss(variant, model)
 
     # -- results ------------------------------------------------------------------------------
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """The reference's Xception RMSE (noiseless, v1-v3) and its autoencoder's bias and RMSE
+        (v1-v3) per target, beside every configured model of that architecture on that variant."""
+        numbers = []
+        for variant in self.variants():
+            for model in self.variant_models(variant):
+                arch = self.models()[model]["arch"]
+                if arch == XCEPTION_ARCH and variant in REFERENCE_XCEPTION_RMSE:
+                    row, rmse = REFERENCE_XCEPTION_RMSE[variant]
+                    where = f"Xception RMSE table (pd.DataFrame(RMSE)), row {row!r}"
+                    numbers += self._per_target(variant, model, {"rmse": rmse}, where)
+                elif arch == AUTOENCODER_ARCH and variant in REFERENCE_AUTOENCODER:
+                    which, bias, rmse = REFERENCE_AUTOENCODER[variant]
+                    where = f"conditional autoencoder's Bias/RMSE tables, the {which} of three"
+                    numbers += self._per_target(variant, model, {"bias": bias, "rmse": rmse}, where)
+        return numbers
+
+    @staticmethod
+    def _per_target(
+        variant: str, model: str, values: Mapping[str, tuple[float, ...]], where: str
+    ) -> list[ReferenceNumber]:
+        """One reference number per target and metric (``values``: metric -> per target)."""
+        return [
+            ReferenceNumber(
+                f"{metric.upper() if metric == 'rmse' else metric} {target}"
+                + (f" ({unit})" if unit else ""),
+                variant, model, ("targets", target, metric), value, where,
+            )
+            for metric, per_target in values.items()
+            for target, unit, value in zip(TARGET_NAMES, TARGET_UNITS, per_target, strict=True)
+        ]  # fmt: skip
+
     def testset_variant(self) -> str:
         """The variant whose models are evaluated on the fixed-parameter test sets."""
         return self.settings["testsets"]["model_variant"]
@@ -177,6 +217,25 @@ class GalsimStudy(Study):
         """(variant, denoiser, regressor) of each denoiser, in order."""
         variant, block = self.denoise_variant(), self.settings.get("denoisers")
         return [(variant, d, block["regressor"]) for d in self.denoisers()]
+
+    def cost_runs(self) -> list[dict[str, Any]]:
+        """The generic rows, each autoencoder's split by its three training steps as well, and
+        each denoiser's two trainings (denoiser, then regressor on its output)."""
+        runs = super().cost_runs()
+        for run in runs:
+            if run["model"] in self.autoencoder_models():
+                run["split_by"] = "step"
+        for variant, denoiser, regressor in self.denoise_runs():
+            metrics = self.denoise_output(denoiser, "metrics.json")
+            runs += [
+                {"variant": variant, "model": denoiser, "part": "denoiser",
+                 "history": self.denoise_output(denoiser, "denoiser/history.csv"),
+                 "metrics": metrics, "parameters_of": "denoiser"},
+                {"variant": variant, "model": regressor, "part": f"on {denoiser}-denoised stamps",
+                 "history": self.denoise_output(denoiser, "regressor/history.csv"),
+                 "metrics": metrics, "parameters_of": "regressor"},
+            ]  # fmt: skip
+        return runs
 
     def reconstructions_figure(self, variant: str, model: str) -> str:
         """Figure of an autoencoder run's reconstructed stamps."""

@@ -35,7 +35,7 @@ CONFIGURE_FLAGS = ("-b", "-fft", "-cr", "-hdf5", "--eos=isothermal")
 #: Courant number of every run (Athena++'s time step is cfl * dx / max(signal speed, vmax)).
 CFL = 0.3
 #: Transport classes the problem generator knows.
-TRANSPORTS = ("mhd", "diffusion", "streaming")
+TRANSPORTS = ("mhd", "advection", "diffusion", "streaming")
 _PROGRESS = re.compile(r"^cycle=(\d+) time=([0-9.eE+-]+) dt=([0-9.eE+-]+)")
 
 
@@ -81,10 +81,25 @@ def time_step(athena: Mapping[str, Any]) -> float:
     return CFL / athena["cells"] / athena["physics"]["vmax"]
 
 
+def cycle_limit(athena: Mapping[str, Any]) -> int:
+    """``<time> nlim`` of every run: twice the steps to the last snapshot at dt = CFL dx / vmax
+    (plus 100), so a run whose time step collapses stops at the cycle limit."""
+    return int(2 * snapshot_times(athena)[-1] / time_step(athena)) + 100
+
+
 def estimated_seconds(athena: Mapping[str, Any], ranks: int = 1) -> float:
     """Wall time estimate of one run from ``run.cell_updates_per_s`` (per core)."""
     steps = snapshot_times(athena)[-1] / time_step(athena)
     return steps * athena["cells"] ** 3 / (athena["run"]["cell_updates_per_s"] * ranks)
+
+
+def cr_sound_flux(klass: Mapping[str, Any]) -> bool:
+    """Whether a class's CR fluxes add the CR sound speed sqrt(4 Ec / (9 rho)) to their HLLE
+    signal speeds (Athena++'s ``<cr> vflx = 1``): the class's ``cr_sound_flux``, by default on
+    for ``advection`` only. Without it, CRs that barely diffuse (cell optical depth
+    vmax dx / (3 kappa_par) >> 1) grow odd-even oscillations of Ec along the field that empty
+    cells and crash the run (docs/athena.md)."""
+    return bool(klass.get("cr_sound_flux", klass["transport"] == "advection"))
 
 
 def athinput_text(athena: Mapping[str, Any], cls: str, *, seed: int) -> str:
@@ -112,7 +127,9 @@ def athinput_text(athena: Mapping[str, Any], cls: str, *, seed: int) -> str:
             "xdmf": "false",
         },
         "time": {
-            "cfl_number": CFL, "nlim": -1, "tlim": times[-1], "integrator": "vl2",
+            # twice the steps of dt = CFL dx / vmax: a run whose time step collapses stops
+            # (run_athena then fails) instead of crawling until its wall-time limit
+            "cfl_number": CFL, "nlim": cycle_limit(athena), "tlim": times[-1], "integrator": "vl2",
             "xorder": 2, "ncycle_out": max(1, int(steps // 20)),
         },
         "mesh": {},
@@ -122,6 +139,7 @@ def athinput_text(athena: Mapping[str, Any], cls: str, *, seed: int) -> str:
             "vmax": physics["vmax"],
             "vs_flag": int(transport == "streaming"),
             "src_flag": int(transport != "mhd"),
+            "vflx": int(cr_sound_flux(klass)),
         },
         "turbulence": {
             "turb_flag": 3, "dedt": physics["mach"] ** 3, "nlow": driving["nlow"],
@@ -258,11 +276,13 @@ def run_athena(
     start = time.perf_counter()
     stats: dict[str, float] = {}
     tail: list[str] = []
+    t, dt, cycle_limit_hit = 0.0, 0.0, False
     with subprocess.Popen(
         command, cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         for line in proc.stdout:
             tail = [*tail[-40:], line.rstrip()]
+            cycle_limit_hit |= line.startswith("Terminating on cycle limit")
             match = _PROGRESS.match(line)
             if match:
                 cycle, t, dt = int(match[1]), float(match[2]), float(match[3])
@@ -278,6 +298,11 @@ def run_athena(
     if proc.returncode:
         raise AthenaError(
             f"Athena++ exited with {proc.returncode} in {run_dir}:\n" + "\n".join(tail)
+        )
+    if cycle_limit_hit:
+        raise AthenaError(
+            f"Athena++ stopped at its cycle limit at t = {t:.6g} of {tlim:g} in {run_dir}: the "
+            f"time step collapsed (last dt = {dt:.3g}); see docs/athena.md (CR transport)"
         )
     stats["wall_seconds"] = time.perf_counter() - start
     log.info("Athena++ finished: %s", stats)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sim2model.errors import ConfigError
 from sim2model.layout import SPLITS
+from sim2model.reference_numbers import ReferenceNumber, for_runs
 from sim2model.studies.turbulence.geometry import (
     Mesh,
     athdf_mesh,
@@ -25,7 +26,7 @@ from sim2model.studies.turbulence.geometry import (
     check_slabs,
     cut_axis,
 )
-from sim2model.studies.turbulence.names import FLATTENED
+from sim2model.studies.turbulence.names import FLATTENED, REFERENCE_ACCURACY_WHERE
 from sim2model.study import Shard, Study
 
 #: The embedded default config: its turbulence values are chosen for the built-in sources' classes
@@ -47,6 +48,68 @@ def embedded_setting(*keys: str) -> Any:
     return node
 
 
+#: The reference's transport classes (Bustard & Wu 2024), in its words.
+REFERENCE_CLASSES = (
+    "MHD", "CR advection only", "CR diffusion", "CR diffusion x100", "CR streaming",
+)  # fmt: skip
+#: The surrogate's classes in the reference's terms (see surrogate.CLASS_PHYSICS).
+SURROGATE_LABELS = {
+    "mhd": "MHD",
+    "diffusion_slow": "CR diffusion",
+    "diffusion_fast": "CR diffusion, faster (as the reference's CR diffusion x100)",
+    "streaming": "CR streaming",
+    "streaming_fast": "CR streaming at 4 v_A (no reference class)",
+}
+
+
+def athena_reference_labels(classes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Athena++ classes (``turbulence.athena.classes``) in the reference's terms: ``mhd`` is
+    MHD, ``advection`` CR advection only, ``streaming`` CR streaming; the diffusion class of the
+    smallest kappa_par is CR diffusion (the fiducial) and the others CR diffusion x(ratio), the
+    reference's x100 class named where the ratio differs."""
+    kappas = [s["kappa_par"] for s in classes.values() if s["transport"] == "diffusion"]
+    labels = {}
+    for cls, spec in classes.items():
+        transport, kappa = spec["transport"], spec.get("kappa_par", 0.0)
+        if transport == "mhd":
+            labels[cls] = "MHD"
+        elif transport == "advection":
+            labels[cls] = "CR advection only"
+        elif transport == "streaming":
+            labels[cls] = "CR streaming" + (f" + diffusion (kappa_par {kappa:g})" if kappa else "")
+        else:
+            ratio = kappa / min(kappas)
+            if ratio == 1:
+                labels[cls] = f"CR diffusion (kappa_par {kappa:g})"
+            else:
+                note = "" if ratio == 100 else "; the reference's fast class is x100"
+                labels[cls] = f"CR diffusion x{ratio:.3g} (kappa_par {kappa:g}{note})"
+    return labels
+
+
+def reference_counterpart(label: str) -> str | None:
+    """The reference class a label of :func:`athena_reference_labels` or
+    :data:`SURROGATE_LABELS` stands for (None: no counterpart)."""
+    if "no reference class" in label:
+        return None
+    if label.startswith("CR diffusion") and ("x100" in label or label.startswith("CR diffusion x")):
+        return "CR diffusion x100"
+    return next((ref for ref in REFERENCE_CLASSES if label.startswith(ref)), None)
+
+
+def reference_classes_note(labels: Mapping[str, str]) -> str:
+    """Caption sentence naming each class in the reference's words and the reference classes
+    without a counterpart ('' without labels)."""
+    if not labels:
+        return ""
+    named = "; ".join(f"{cls} = {label}" for cls, label in labels.items())
+    covered = {reference_counterpart(label) for label in labels.values()}
+    missing = [ref for ref in REFERENCE_CLASSES if ref not in covered]
+    return f"Classes in the reference's terms: {named}." + (
+        f" No counterpart here of the reference's {', '.join(missing)}." if missing else ""
+    )
+
+
 class TurbulenceStudy(Study):
     name = "turbulence"
     source_env = None  # shards come from the study's own FITS and cube rules
@@ -65,6 +128,22 @@ class TurbulenceStudy(Study):
                 f"{athena['physics']['beta']:g}, {athena['realisations']} realisation(s) per class)"
             )
         return "Athena++ snapshots"
+
+    def describe(self, variant: str | None = None) -> str:
+        """The source and split, then the classes in the reference's words (where known)."""
+        note = reference_classes_note(self.reference_labels())
+        return f"{super().describe(variant)} {note}".rstrip()
+
+    def reference_labels(self) -> dict[str, str]:
+        """Each class named in the reference's terms (Bustard & Wu 2024: MHD, CR advection only,
+        CR diffusion, CR diffusion x100, CR streaming): from the transport settings of Athena++
+        runs, from the class names of the surrogate; none for a user's own runs (source athdf),
+        whose class names say nothing of their physics."""
+        if self.source == "athena":
+            return athena_reference_labels(self.settings["athena"]["classes"])
+        if self.source == "surrogate":
+            return {c: SURROGATE_LABELS[c] for c in self.classes() if c in SURROGATE_LABELS}
+        return {}
 
     # -- classes and snapshots ------------------------------------------------------------------
     def classes(self) -> list[str]:
@@ -358,6 +437,13 @@ class TurbulenceStudy(Study):
             ],
         }
 
+    def reference_numbers(self) -> list[ReferenceNumber]:
+        """Every classifier's test accuracy; the reference quotes none to set beside it."""
+        return for_runs(
+            self.task_runs("classification"), metric="accuracy", key=("accuracy",),
+            reference=None, where=REFERENCE_ACCURACY_WHERE,
+        )  # fmt: skip
+
     # -- products -------------------------------------------------------------------------------
     def accuracy_table(self, suffix: str) -> str:
         """Per-class accuracy of every classifier (``csv`` or ``md``)."""
@@ -530,6 +616,11 @@ class TurbulenceStudy(Study):
             if spec["transport"] == "mhd" and kappa:
                 raise ConfigError(
                     f"turbulence.athena.classes.{cls}.kappa_par", "MHD-only runs carry no CRs"
+                )
+            if spec["transport"] == "advection" and kappa:
+                raise ConfigError(
+                    f"turbulence.athena.classes.{cls}.kappa_par",
+                    "advection-only CRs do not diffuse (use transport: diffusion)",
                 )
         cells, block = athena["cells"], athena["meshblock_cells"]
         if cells % block:

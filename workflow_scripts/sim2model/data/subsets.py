@@ -1,0 +1,17 @@
+"""Nested training subsets: the samples a budget sweep trains each point on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def nested_rows(n_available: int, n: int, seed: int) -> np.ndarray:
+    """Sorted rows of the first ``n`` samples of a permutation of ``range(n_available)`` fixed
+    by ``seed``, so the subsets of one seed are nested: every larger ``n`` keeps the rows of
+    every smaller one and adds others drawn at random (not the source's first rows, which may
+    all come from a few simulated boxes). Raises ``ValueError`` when ``n`` exceeds
+    ``n_available`` or is not positive."""
+    if not 0 < n <= n_available:
+        raise ValueError(f"cannot take {n} of {n_available} samples")
+    order = np.random.default_rng(seed).permutation(n_available)
+    return np.sort(order[:n])
