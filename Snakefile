@@ -38,6 +38,7 @@ include: "rules/report.smk"
 include: "rules/cost.smk"
 include: "rules/reference.smk"
 include: "rules/search.smk"
+include: "rules/sweep.smk"
 
 
 # A study's own paths, targets and rules, if it has any: rules/studies/<study>.smk. Only the

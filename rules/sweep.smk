@@ -1,0 +1,100 @@
+"""Budget sweeps, on demand (no study target asks for them).
+
+Retrains a model on nested subsets of growing size of a variant's training split and draws the
+learning curve, e.g. `snakemake results/galsim/tables/learning_curve/xception.md`. Every point
+is its own job: points run in parallel, and growing the sweep trains only the new points.
+"""
+
+
+wildcard_constraints:
+    budget=r"\d+",
+
+
+rule sweep_train:
+    input:
+        unpack(sweep_inputs),
+    output:
+        model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
+        history=PATHS.sweep("{model}", "{budget}", "{run}", "history.csv"),
+    log:
+        "logs/sweep_train/{study}/{model}/n{budget}/{run}.log",
+    conda:
+        "../envs/tf.yaml"
+    threads: lambda wc: training_threads(wc.study)
+    resources:
+        mem_mb=8000,
+        runtime=720,
+        cpus_per_task=lambda wc: training_threads(wc.study),
+        gpu=lambda wc: gpu_resources(wc.study),
+    params:
+        model_config=lambda wc: STUDIES[wc.study].model_options(wc.model),
+        train_config=lambda wc: STUDIES[wc.study].sweep_train_settings(wc.model),
+        train_samples=lambda wc: int(wc.budget),
+        subset_seed=lambda wc: study_seed(
+            wc.study, "sweep", sweep_settings(wc)["variant"], bits=32
+        ),
+        seed=lambda wc: study_seed(wc.study, "sweep", wc.model, wc.run, bits=32),
+        threads=lambda wc, threads: threads,
+    script:
+        "../workflow_scripts/sweep_train.py"
+
+
+rule sweep_evaluate:
+    input:
+        model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
+        norm=lambda wc: STUDIES[wc.study].paths.split(
+            sweep_settings(wc)["variant"], "norm"
+        ),
+        data=lambda wc: STUDIES[wc.study].paths.split(
+            sweep_settings(wc)["variant"], "test"
+        ),
+    output:
+        predictions=PATHS.sweep("{model}", "{budget}", "{run}", "predictions.h5"),
+        metrics=PATHS.sweep("{model}", "{budget}", "{run}", "metrics.json"),
+        table=PATHS.sweep("{model}", "{budget}", "{run}", "metrics.csv"),
+    log:
+        "logs/sweep_evaluate/{study}/{model}/n{budget}/{run}.log",
+    conda:
+        "../envs/tf.yaml"
+    threads: lambda wc: training_threads(wc.study)
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        train_config=lambda wc: STUDIES[wc.study].sweep_train_settings(wc.model),
+        seed=lambda wc: study_seed(wc.study, "evaluate", "sweep", wc.model, bits=32),
+        threads=lambda wc, threads: threads,
+    script:
+        "../workflow_scripts/sweep_evaluate.py"
+
+
+rule learning_curve:
+    input:
+        metrics=sweep_metrics,
+        histories=sweep_histories,
+    output:
+        table_csv=PATHS.learning_curve("{model}", "csv"),
+        table_md=PATHS.learning_curve("{model}", "md"),
+        figure=report(
+            PATHS.learning_curve("{model}", "png"),
+            caption="../report/learning_curve.rst",
+            category="{study}",
+            subcategory="Learning curves",
+        ),
+    log:
+        "logs/learning_curve/{study}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        budgets=lambda wc: [n for n, _ in STUDIES[wc.study].sweep_points(wc.model)],
+        runs=lambda wc: [run for _, run in STUDIES[wc.study].sweep_points(wc.model)],
+        curve_metrics=lambda wc: STUDIES[wc.study].curve_metrics(
+            sweep_settings(wc)["variant"], wc.model
+        ),
+        caption=lambda wc: sweep_caption(wc),
+    script:
+        "../workflow_scripts/learning_curve.py"

@@ -1,0 +1,99 @@
+"""Learning-curve figure of a budget sweep: the fitted quantity of each metric against the
+number of training samples, on log-log axes, with its power-law fit.
+
+The fitted quantity is the metric itself for an error (RMSE, ...) and ``1 - metric`` for a
+score (accuracy, R^2), as :mod:`sim2model.eval.learning_curve` fits them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim2model.eval.learning_curve import CurveMetric, PowerLawFit
+from sim2model.plots.style import axis_label, new_panels, styled
+
+_GRID = 200  # points of the drawn fit curve
+
+
+def _fitted_stats(rows: pd.DataFrame, metric: CurveMetric) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the fitted quantity from a metric's per-budget rows (a score's
+    shortfall ``1 - value`` has mean ``1 - mean`` and the same std)."""
+    return metric.fitted(rows["mean"].to_numpy()), rows["std"].to_numpy(dtype=float)
+
+
+def _curve_span(fit: PowerLawFit, reach: float | None) -> np.ndarray:
+    """Budgets to draw the fit over: the fitted range, widened to the reached budget."""
+    high = max(fit.budget_max, reach or 0.0) * 1.2
+    return np.geomspace(fit.budget_min / 1.2, high, _GRID)
+
+
+def _draw_panel(
+    ax: Axes,
+    rows: pd.DataFrame,
+    points: pd.DataFrame | None,
+    fit: PowerLawFit | None,
+    metric: CurveMetric,
+) -> None:
+    """Runs, mean ± std, fit with its 68% band, reference and the budget reaching it (the
+    measured points alone when ``fit`` is None: too few positive values to fit)."""
+    if points is not None:
+        ax.scatter(points["budget"], points["fitted"], s=9, color="0.55", alpha=0.7,
+                   label="runs (seeds)", zorder=2)  # fmt: skip
+    mean, std = _fitted_stats(rows, metric)
+    ax.errorbar(rows["budget"], mean, yerr=np.nan_to_num(std), fmt="o", color="C0", ms=4,
+                capsize=3, label="mean ± std", zorder=3)  # fmt: skip
+    target = metric.target()
+    positive = target is not None and target > 0
+    estimate = fit.budget_for(target) if fit is not None and positive else None
+    reach = estimate.n if estimate is not None and estimate.within_range else None
+    if fit is not None:
+        grid = _curve_span(fit, reach)
+        low, high = fit.predict_interval(grid)
+        ax.fill_between(grid, low, high, color="C1", alpha=0.25, lw=0, label="fit 68% band")
+        exponent = f"b = {fit.exponent:.2f} ± {fit.exponent_err:.2f}"
+        ax.plot(
+            grid, fit.predict(grid), color="C1", lw=1.5,
+            label=rf"fit $\propto n^{{-b}}$, {exponent}",
+        )  # fmt: skip
+    if positive:
+        reference = f"reference notebook ({metric.label} = {metric.reference:.3g})"
+        ax.axhline(target, color="k", ls="--", lw=1, label=reference)
+    if reach is not None:
+        ax.axvline(reach, color="C3", ls=":", lw=1.5, label=f"reaches it at n ≈ {reach:,.0f}")
+    ax.set(xscale="log", yscale="log", title=metric.label, xlabel="training samples",
+           ylabel=axis_label(metric.fitted_label, metric.unit))  # fmt: skip
+    ax.legend(loc="best", fontsize="small")
+
+
+@styled
+def learning_curve_figure(
+    table: pd.DataFrame,
+    fits: Mapping[str, PowerLawFit],
+    metrics: Sequence[CurveMetric],
+    caption: str,
+    *,
+    points: pd.DataFrame | None = None,
+) -> Figure:
+    """One log-log panel per metric of its fitted quantity against training samples.
+
+    ``table``: per-budget rows (:func:`~sim2model.eval.learning_curve.learning_curve_table`);
+    ``fits``: the power law of each metric by label; ``points`` (optional): every run's value
+    (:func:`~sim2model.eval.learning_curve.curve_points`), drawn as small grey dots;
+    ``caption``: the figure's title.
+    """
+    if not metrics:
+        raise ValueError("metrics is empty: no learning curve to draw")
+    fig, axes = new_panels(len(metrics), max_cols=2, panel_size=(4.6, 3.8))
+    for ax, metric in zip(axes, metrics, strict=True):
+        rows = table[table["metric"] == metric.label].sort_values("budget")
+        if rows.empty:
+            raise ValueError(f"table holds no rows of metric {metric.label!r}")
+        mine = None if points is None else points[points["metric"] == metric.label]
+        _draw_panel(ax, rows, mine, fits.get(metric.label), metric)
+    fig.suptitle(caption, wrap=True, fontsize="small")
+    return fig
