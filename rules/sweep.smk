@@ -29,9 +29,9 @@ rule sweep_train:
     params:
         model_config=lambda wc: STUDIES[wc.study].model_options(wc.model),
         train_config=lambda wc: STUDIES[wc.study].sweep_train_settings(wc.model),
-        train_samples=lambda wc: int(wc.budget),
-        subset_seed=lambda wc: study_seed(
-            wc.study, "sweep", sweep_settings(wc)["variant"], bits=32
+        nested=lambda wc: (
+            int(wc.budget),
+            study_seed(wc.study, "sweep", sweep_settings(wc)["variant"], bits=32),
         ),
         seed=lambda wc: study_seed(wc.study, "sweep", wc.model, wc.run, bits=32),
         threads=lambda wc, threads: threads,

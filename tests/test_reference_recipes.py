@@ -3,7 +3,6 @@ split, a checkpoint every epoch, and the presets in config/reference/ that use i
 
 from __future__ import annotations
 
-import copy
 import io
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import yaml
 from sim2model.errors import ConfigError
 from sim2model.registry import load_studies
 from sim2model.train.backend import configure_backend
+from test_settings import merged
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 PRESETS = sorted((REPO / "config" / "reference").glob("*.yaml"))
 
 
@@ -112,16 +111,6 @@ def test_reference_sgd_trains_without_a_validation_split(tmp_path):
     )  # fmt: skip
     assert not any(column.startswith("val_") for column in history.columns)
     assert history["test_accuracy"].notna().all() and list(history["step"]) == [40, 80]
-
-
-def merged(override: dict, base: dict = DEFAULT) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merged(value, out[key])
-        else:
-            out[key] = value
-    return out
 
 
 NO_VALIDATION = {"fractions": {"train": 0.8, "val": 0.0, "test": 0.2}}

@@ -267,30 +267,28 @@ class Study:
         return {**GENERATIVE_DEFAULTS, **settings, "model": model}
 
     def searches(self) -> dict[str, dict[str, Any]]:
-        """Architecture searches (the ``search`` block; a model set to null is dropped): model
-        -> settings over :data:`SEARCH_DEFAULTS`, ``variant`` resolved."""
-        searches = {}
-        for model, block in (self.settings.get("search") or {}).items():
-            if block is None:
-                continue
-            settings = {**SEARCH_DEFAULTS, **block}
-            if settings["variant"] is None and model in self.models():
-                settings["variant"] = next(iter(self.trained_variants(model)), None)
-            searches[model] = settings
-        return searches
+        """Architecture searches (the ``search`` block): see :meth:`on_demand_blocks`."""
+        return self.on_demand_blocks("search", SEARCH_DEFAULTS)
 
     def sweeps(self) -> dict[str, dict[str, Any]]:
-        """Budget sweeps (the ``sweep`` block; a model set to null is dropped): model ->
-        settings over :data:`SWEEP_DEFAULTS`, ``variant`` resolved."""
-        sweeps = {}
-        for model, block in (self.settings.get("sweep") or {}).items():
-            if block is None:
+        """Budget sweeps (the ``sweep`` block): see :meth:`on_demand_blocks`."""
+        return self.on_demand_blocks("sweep", SWEEP_DEFAULTS)
+
+    def on_demand_blocks(
+        self, block: str, defaults: Mapping[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """The jobs of an on-demand block keyed by model (``search``, ``sweep``; a model set to
+        null is dropped): model -> settings over ``defaults``, ``variant`` unset resolved to the
+        first variant the model trains on."""
+        jobs = {}
+        for model, settings in (self.settings.get(block) or {}).items():
+            if settings is None:
                 continue
-            settings = {**SWEEP_DEFAULTS, **block}
+            settings = {**defaults, **settings}
             if settings["variant"] is None and model in self.models():
                 settings["variant"] = next(iter(self.trained_variants(model)), None)
-            sweeps[model] = settings
-        return sweeps
+            jobs[model] = settings
+        return jobs
 
     def sweep_points(self, model: str) -> list[tuple[int, str]]:
         """(training samples, run) of every job of ``model``'s sweep: each budget, each run
@@ -565,21 +563,7 @@ class Study:
 
         for model, settings in self.searches().items():
             key = f"{self.name}.search.{model}"
-            if model not in self.models():
-                raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
-            arch = self.models()[model]["arch"]
-            if arch not in architectures:
-                raise ConfigError(
-                    key, f"{arch} is trained by the study's own rule; a search needs one of "
-                    f"{sorted(architectures)}",
-                )  # fmt: skip
-            trained = self.trained_variants(model)
-            if settings["variant"] not in trained:
-                raise ConfigError(
-                    f"{key}.variant",
-                    f"{settings['variant']!r} is not an active variant {model} trains on "
-                    f"(it trains on {trained})",
-                )
+            arch = self.check_retrained_model(key, model, settings["variant"], "a search")
             for option in ("subset", "max_trials", "epochs", "patience"):
                 value = settings[option]
                 if value is not None and (not isinstance(value, int) or value < 1):
@@ -590,28 +574,34 @@ class Study:
                 raise ConfigError(f"{key}.space", "missing: the hyperparameters to search")
             check_space(settings["space"], architectures[arch].build, f"{key}.space")
 
+    def check_retrained_model(self, key: str, model: str, variant: str | None, use: str) -> str:
+        """An on-demand job (``use``: a search, a sweep) at config ``key`` retrains ``model``
+        on ``variant``: a configured model (not a repeat) of a generic builder that trains on
+        that active variant. Returns its architecture."""
+        from sim2model.models import ARCHITECTURES as architectures
+
+        if self.settings["models"].get(model) is None:
+            raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
+        arch = self.models()[model]["arch"]
+        if arch not in architectures:
+            raise ConfigError(
+                key, f"{arch} is trained by the study's own rule; {use} needs one of "
+                f"{sorted(architectures)}",
+            )  # fmt: skip
+        trained = self.trained_variants(model)
+        if variant not in trained:
+            raise ConfigError(
+                f"{key}.variant",
+                f"{variant!r} is not an active variant {model} trains on (it trains on {trained})",
+            )
+        return arch
+
     def check_sweep(self) -> None:
         """Each sweep trains a configured model of a generic builder on a variant it trains on,
         at increasing training-sample budgets, with a headline metric to plot."""
-        from sim2model.models import ARCHITECTURES as architectures
-
         for model, settings in self.sweeps().items():
             key = f"{self.name}.sweep.{model}"
-            if model not in self.settings["models"] or self.settings["models"][model] is None:
-                raise ConfigError(key, f"no model {model!r}; models: {sorted(self.models())}")
-            arch = self.models()[model]["arch"]
-            if arch not in architectures:
-                raise ConfigError(
-                    key, f"{arch} is trained by the study's own rule; a sweep needs one of "
-                    f"{sorted(architectures)}",
-                )  # fmt: skip
-            trained = self.trained_variants(model)
-            if settings["variant"] not in trained:
-                raise ConfigError(
-                    f"{key}.variant",
-                    f"{settings['variant']!r} is not an active variant {model} trains on "
-                    f"(it trains on {trained})",
-                )
+            self.check_retrained_model(key, model, settings["variant"], "a sweep")
             budgets = settings.get("train_samples")
             if len(budgets) < 2 or sorted(set(budgets)) != list(budgets) or min(budgets) < 1:
                 raise ConfigError(
