@@ -1,17 +1,14 @@
 """Repeated training runs of one model (``models.<model>.repeats``): each its own ordinary run
-with its own training seed; raising the count adds runs and reruns none."""
+with its own training seed (raising the count reruns none: tests/test_workflow.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from sim2model.errors import ConfigError
 from sim2model.registry import load_studies
 from sim2model.seeding import derive_seed
-from test_settings import REPO, merged
+from test_settings import merged
 
 
 def eor(models: dict) -> object:
@@ -43,28 +40,3 @@ def test_a_model_named_like_a_repeat_of_another_is_refused():
         eor(models)
     assert caught.value.key == "eor21cm.models.vgg-seed2"
     eor({"vgg": {"arch": "vgg"}, "vgg-seed2": {"arch": "vgg"}})  # no repeats: no clash
-
-
-@pytest.mark.slow
-def test_raising_repeats_plans_only_the_new_runs(tmp_path):
-    """After a real run with two repeats, a dry run with three plans training for vgg-seed3
-    only (and what reads every run: the tables and figures)."""
-    from test_workflow import copy_workflow, planned_jobs, snakemake
-
-    work = copy_workflow(tmp_path / "wf")
-    override = tmp_path / "eor.yaml"
-
-    def with_repeats(repeats: int) -> Path:
-        override.write_text(yaml.safe_dump(
-            {"studies": ["eor21cm"], "eor21cm": {"models": {"vgg": {"repeats": repeats}},
-                                                 "compare_random_split": False}}
-        ))  # fmt: skip
-        return override
-
-    tiny = REPO / "tests/configs/tiny.yaml"
-    snakemake(work, "--cores", "2", configfiles=(tiny, with_repeats(2)))
-    plan = snakemake(work, "-n", "--cores", "2", configfiles=(tiny, with_repeats(3)))
-    jobs = planned_jobs(plan.stdout)
-    assert jobs.get("train") == 1 and jobs.get("evaluate") == 1, plan.stdout[-3000:]
-    assert "models/builtin/vgg-seed3/model.keras" in plan.stdout
-    assert "models/builtin/vgg/model.keras" not in plan.stdout.replace("input: ", "")

@@ -192,8 +192,9 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
     # galsim: 4 runs x 3, training curves, CRB, stamps, reconstructions (autoencoder, GalSim),
-    # 1 denoiser; eor21cm: 2 runs x 3 regression figures + 3 of its own
-    assert len(figures) == 18 + 9 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    # 1 denoiser; eor21cm: 4 runs (2 splits x 2 training seeds) x 3 regression figures + 3 of
+    # its own
+    assert len(figures) == 18 + 15 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
@@ -206,7 +207,8 @@ def test_predictions_hold_every_test_sample(pipeline):
             assert f["y_pred"].shape == test.y.shape
     # Every evaluation's rows are its data's rows, in order: labels and per-sample metadata.
     files = sorted((pipeline / "results").glob("*/eval/*/*/*/predictions.h5"))
-    assert len(files) == 16  # galsim: 4 test splits, 2 x 2 merged sets; the others: 8 test splits
+    # galsim: 4 test splits, 2 x 2 merged sets; eor21cm: 4 runs; the others: 6 test splits
+    assert len(files) == 18
     for path in files:
         study, _, variant, _, evalset = path.relative_to(pipeline / "results").parts[:5]
         paths = StudyPaths(study, root=str(pipeline / "results"))
@@ -341,3 +343,20 @@ def test_architecture_search_runs_on_demand_and_reruns_nothing_else(pipeline, tm
     tuned = snakemake(pipeline, "--cores", "1", "-n", configfiles=(TINY, small, pipeline / target))
     jobs = set(re.findall(r"^(\w+)\s+\d+$", tuned.stdout + tuned.stderr, re.M))
     assert "train" in jobs and not jobs & {"source_shard", "merge_testset", "split_dataset"}, jobs
+
+
+def test_raising_repeats_plans_only_the_new_runs(pipeline, tmp_path):
+    """The tiny run trained eor21cm's VGG twice under each split (repeats 2); with repeats 3 a
+    dry run plans one training and evaluation per split (vgg-seed3) and what reads every run,
+    and simulates, splits and retrains nothing."""
+    more = tmp_path / "repeats.yaml"
+    more.write_text("eor21cm:\n  models:\n    vgg: {repeats: 3}\n")
+    plan = snakemake(pipeline, "-n", "--cores", "2", configfiles=(TINY, more))
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["train"] == 2 and jobs["evaluate"] == 2, jobs
+    assert not jobs.keys() & {"source_shard", "split_dataset", "merge_testset"}, jobs
+    planned = set(re.findall(r"output: (results/\S+/model\.keras)", plan.stdout))
+    assert planned == {
+        f"results/eor21cm/models/{variant}/vgg-seed3/model.keras"
+        for variant in ("builtin", "builtin_random_split")
+    }, planned
