@@ -299,6 +299,7 @@ def test_training_time_is_summed_per_run_and_extrapolated_to_the_reached_budget(
     assert summary.iloc[0]["budget_to_reference"] == pytest.approx(10_000)
     text = cost_markdown(costs, summary)
     assert "grows as n^1.00" in text
+    assert "|    1,000 |      2 |      5.0 |                 5.0 |" in text  # whole counts
     assert "(10,000 training samples) would take about 50 s per run" in text
     pd.DataFrame({"epoch": [0]}).to_csv(tmp_path / "old.csv")
     with pytest.raises(KeyError, match="old.csv: no 'epoch_seconds' column"):

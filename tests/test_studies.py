@@ -58,6 +58,15 @@ def test_galsim_variants_and_test_sets_set_to_null_are_dropped():
         load_studies(settings)
 
 
+@pytest.mark.parametrize(
+    ("noise", "words"), [("ccd", "Poisson and Gaussian noise"), ("gaussian", "Gaussian noise only")]
+)
+def test_galsim_captions_name_the_configured_noise(noise, words):
+    settings = copy.deepcopy(DEFAULT)
+    settings["galsim"]["noise"] = noise
+    assert words in load_studies(settings)["galsim"].describe()
+
+
 def test_turbulence_variant_trained_on_projections_splits_with_them():
     settings = copy.deepcopy(DEFAULT)
     variants = settings["turbulence"]["variants"]

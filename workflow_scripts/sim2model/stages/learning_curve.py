@@ -136,7 +136,7 @@ def cost_markdown(costs: pd.DataFrame, summary: pd.DataFrame) -> str:
     lines = [
         "## Cost",
         "",
-        shown.to_markdown(index=False, floatfmt=".1f"),
+        shown.to_markdown(index=False, floatfmt=(",.0f", ".0f", ".1f", ".1f")),
         "",
         f"Training time grows as n^{-fit.exponent:.2f} over these sizes.",
     ]

@@ -41,7 +41,11 @@ class GalsimStudy(Study):
     own_model_tasks = {AUTOENCODER_ARCH: ("regression",)}
 
     def source_note(self) -> str:
-        return "GalSim Sérsic galaxies x Moffat PSF with Poisson and Gaussian noise (simulated)"
+        noise = {"ccd": "Poisson and Gaussian noise", "gaussian": "Gaussian noise only"}
+        return (
+            f"GalSim Sérsic galaxies x Moffat PSF with {noise[self.settings.get('noise', 'ccd')]} "
+            "(simulated)"
+        )
 
     def variants(self) -> list[str]:
         """Training variants (one set to null is dropped: config files merge key by key)."""
