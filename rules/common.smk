@@ -5,6 +5,7 @@ import functools
 from sim2model.layout import StudyPaths
 from sim2model.seeding import derive_seed
 from sim2model.registry import load_studies
+from sim2model.study import ON_DEMAND_DEFAULTS
 
 #: Path patterns of the generic rules, with the `{study}` wildcard (sim2model/layout.py spells
 #: every generic path once; a study's own paths are `STUDIES[study].paths`).
@@ -22,20 +23,16 @@ def study_seed(study, *keys, bits=63):
     return derive_seed(config["seed"], study, *keys, bits=bits)
 
 
-#: Blocks of a study's section whose jobs run on demand only.
-ON_DEMAND_BLOCKS = ("search", "sweep")
-
-
 def hashed_config(study):
     """What a study's outputs depend on: global seed and sections, and the study's own section
     without its `search` and `sweep` blocks (on-demand searches and sweeps feed no data product,
     so editing one reruns nothing but itself)."""
-    section = {k: v for k, v in config[study].items() if k not in ON_DEMAND_BLOCKS}
+    section = {k: v for k, v in config[study].items() if k not in ON_DEMAND_DEFAULTS}
     return {**{k: config[k] for k in ("seed", "train", "dataset")}, study: section}
 
 
 #: Blocks of a study's section that shape its models, not its data.
-MODEL_BLOCKS = ("models", "train", "search", "sweep", "generative")
+MODEL_BLOCKS = ("models", "train", *ON_DEMAND_DEFAULTS, "generative")
 
 
 def data_config(study):
@@ -256,38 +253,49 @@ def cost_inputs(wildcards):
 # Architecture searches (rules/search.smk): on demand, never asked for by a study's targets.
 
 
-def search_settings(wildcards):
-    """The study's `search.<model>` block, resolved (an unknown search is an error)."""
+def on_demand_settings(wildcards, block, what):
+    """The study's `<block>.<model>` entry (`Study.on_demand_jobs`), resolved; an unknown one
+    is an error naming `what` it is."""
     try:
-        return STUDIES[wildcards.study].searches()[wildcards.model]
+        return STUDIES[wildcards.study].on_demand_jobs(block)[wildcards.model]
     except KeyError:
         raise WorkflowError(
-            f"no architecture search {wildcards.study}.search.{wildcards.model} in the config"
+            f"no {what} {wildcards.study}.{block}.{wildcards.model} in the config"
         ) from None
+
+
+def variant_splits(study, variant, parts=("train", "val", "norm")):
+    """Files of a variant's splits by part (`train`, `val`, `test`, `norm`)."""
+    paths = STUDIES[study].paths
+    return {part: paths.split(variant, part) for part in parts}
+
+
+def search_settings(wildcards):
+    """The study's `search.<model>` block, resolved (an unknown search is an error)."""
+    return on_demand_settings(wildcards, "search", "architecture search")
 
 
 def search_inputs(wildcards):
     """Train and validation splits and the normalisation of the searched variant."""
-    variant = search_settings(wildcards)["variant"]
-    paths = STUDIES[wildcards.study].paths
-    return {part: paths.split(variant, part) for part in ("train", "val", "norm")}
+    return variant_splits(wildcards.study, search_settings(wildcards)["variant"])
 
 
 def sweep_settings(wildcards):
     """The study's `sweep.<model>` block, resolved (an unknown sweep is an error)."""
-    try:
-        return STUDIES[wildcards.study].sweeps()[wildcards.model]
-    except KeyError:
-        raise WorkflowError(
-            f"no budget sweep {wildcards.study}.sweep.{wildcards.model} in the config"
-        ) from None
+    return on_demand_settings(wildcards, "sweep", "budget sweep")
 
 
 def sweep_inputs(wildcards):
-    """Train, validation and test splits and the normalisation of the swept variant."""
-    variant = sweep_settings(wildcards)["variant"]
-    paths = STUDIES[wildcards.study].paths
-    return {part: paths.split(variant, part) for part in ("train", "val", "norm")}
+    """Train and validation splits and the normalisation of the swept variant."""
+    return variant_splits(wildcards.study, sweep_settings(wildcards)["variant"])
+
+
+def sweep_test_inputs(wildcards):
+    """The normalisation and the test split (`data`) the sweep's points are scored on."""
+    splits = variant_splits(
+        wildcards.study, sweep_settings(wildcards)["variant"], ("norm", "test")
+    )
+    return {"norm": splits["norm"], "data": splits["test"]}
 
 
 def sweep_files(wildcards, name):

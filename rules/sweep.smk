@@ -41,13 +41,8 @@ rule sweep_train:
 
 rule sweep_evaluate:
     input:
+        unpack(sweep_test_inputs),
         model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
-        norm=lambda wc: STUDIES[wc.study].paths.split(
-            sweep_settings(wc)["variant"], "norm"
-        ),
-        data=lambda wc: STUDIES[wc.study].paths.split(
-            sweep_settings(wc)["variant"], "test"
-        ),
     output:
         predictions=PATHS.sweep("{model}", "{budget}", "{run}", "predictions.h5"),
         metrics=PATHS.sweep("{model}", "{budget}", "{run}", "metrics.json"),

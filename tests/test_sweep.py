@@ -92,9 +92,12 @@ def test_bad_sweep_settings_name_the_key(sweep, key, words):
 def test_editing_a_sweep_changes_no_hash_of_the_study_outputs():
     """The sweep is on demand: like the architecture search, it is outside what the study's
     data and models depend on (rules/common.smk hashed_config and data_config)."""
+    from sim2model.study import ON_DEMAND_DEFAULTS
+
+    assert set(ON_DEMAND_DEFAULTS) == {"search", "sweep"}
     common = (REPO / "rules" / "common.smk").read_text()
-    assert 'ON_DEMAND_BLOCKS = ("search", "sweep")' in common
-    assert '"sweep"' in common.split("MODEL_BLOCKS = ")[1].splitlines()[0]
+    assert "if k not in ON_DEMAND_DEFAULTS}" in common.split("def hashed_config")[1]
+    assert "*ON_DEMAND_DEFAULTS" in common.split("MODEL_BLOCKS = ")[1].splitlines()[0]
 
 
 @pytest.mark.slow

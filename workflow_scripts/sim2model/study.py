@@ -68,6 +68,13 @@ SEARCH_DEFAULTS: Mapping[str, Any] = {
 #: describes each). ``variant`` None: the first variant the model trains on.
 SWEEP_DEFAULTS: Mapping[str, Any] = {"variant": None, "repeats": 1, "train": {}}
 
+#: Blocks of a study's section whose jobs run on demand only (never asked for by ``all``), and
+#: the settings their entries leave unset.
+ON_DEMAND_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "search": SEARCH_DEFAULTS,
+    "sweep": SWEEP_DEFAULTS,
+}
+
 #: Metrics that are scores (1 is perfect): a learning curve fits their shortfall 1 - value.
 SCORES = ("accuracy", "r2")
 #: Metrics that are errors (0 is perfect, never negative): a learning curve fits them as they are.
@@ -182,8 +189,13 @@ class Study:
 
     def dataset_key(self, option: str) -> str:
         """Dotted config key that sets dataset ``option`` for this study."""
-        own = option in self.settings.get("dataset", {})
-        return f"{self.name}.dataset.{option}" if own else f"dataset.{option}"
+        return self.shared_block_key("dataset", option)
+
+    def shared_block_key(self, block: str, option: str) -> str:
+        """Dotted config key that sets ``option`` of a shared ``block`` (``dataset``, ``train``)
+        for this study: the study's own block where it sets the option, else the shared one."""
+        own = option in self.settings.get(block, {})
+        return f"{self.name}.{block}.{option}" if own else f"{block}.{option}"
 
     # -- variants and models --------------------------------------------------------------------
     def variants(self) -> list[str]:
@@ -267,24 +279,22 @@ class Study:
         return {**GENERATIVE_DEFAULTS, **settings, "model": model}
 
     def searches(self) -> dict[str, dict[str, Any]]:
-        """Architecture searches (the ``search`` block): see :meth:`on_demand_blocks`."""
-        return self.on_demand_blocks("search", SEARCH_DEFAULTS)
+        """Architecture searches (the ``search`` block): see :meth:`on_demand_jobs`."""
+        return self.on_demand_jobs("search")
 
     def sweeps(self) -> dict[str, dict[str, Any]]:
-        """Budget sweeps (the ``sweep`` block): see :meth:`on_demand_blocks`."""
-        return self.on_demand_blocks("sweep", SWEEP_DEFAULTS)
+        """Budget sweeps (the ``sweep`` block): see :meth:`on_demand_jobs`."""
+        return self.on_demand_jobs("sweep")
 
-    def on_demand_blocks(
-        self, block: str, defaults: Mapping[str, Any]
-    ) -> dict[str, dict[str, Any]]:
-        """The jobs of an on-demand block keyed by model (``search``, ``sweep``; a model set to
-        null is dropped): model -> settings over ``defaults``, ``variant`` unset resolved to the
-        first variant the model trains on."""
+    def on_demand_jobs(self, block: str) -> dict[str, dict[str, Any]]:
+        """The jobs of an on-demand block keyed by model (:data:`ON_DEMAND_DEFAULTS`; a model
+        set to null is dropped): model -> settings over the block's defaults, ``variant`` unset
+        resolved to the first variant the model trains on."""
         jobs = {}
         for model, settings in (self.settings.get(block) or {}).items():
             if settings is None:
                 continue
-            settings = {**defaults, **settings}
+            settings = {**ON_DEMAND_DEFAULTS[block], **settings}
             if settings["variant"] is None and model in self.models():
                 settings["variant"] = next(iter(self.trained_variants(model)), None)
             jobs[model] = settings
@@ -481,10 +491,8 @@ class Study:
         split of whole samples."""
         key = self.dataset_key("fractions")
         if self.train_settings()["patience"] is not None:
-            patience = f"{self.name}.train.patience" if "patience" in self.settings.get(
-                "train", {}) else "train.patience"  # fmt: skip
             raise ConfigError(
-                patience,
+                self.shared_block_key("train", "patience"),
                 f"{key}.val is 0 (no validation split), so there is no validation loss to stop "
                 "early on: set patience to null (train every epoch, keep the last one)",
             )
@@ -700,6 +708,7 @@ def require_file(key: str, path: str | None) -> str:
 
 
 __all__ = [
+    "ON_DEMAND_DEFAULTS",
     "SEARCH_DEFAULTS",
     "SWEEP_DEFAULTS",
     "TASKS",

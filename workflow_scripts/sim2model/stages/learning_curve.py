@@ -41,6 +41,7 @@ from sim2model.eval.learning_curve import (
 )
 from sim2model.plots.learning_curve import learning_curve_figure
 from sim2model.plots.style import save_figure
+from sim2model.stages.cost import epoch_costs
 from sim2model.train import EPOCH_SECONDS
 
 
@@ -114,8 +115,9 @@ def training_costs(histories: Sequence[str], budgets: Sequence[int]) -> pd.DataF
         history = pd.read_csv(path)
         if EPOCH_SECONDS not in history:
             raise KeyError(f"{path}: no {EPOCH_SECONDS!r} column (a history without timings)")
-        rows.append({"budget": int(budget), "epochs": len(history),
-                     "seconds": float(history[EPOCH_SECONDS].sum())})  # fmt: skip
+        cost = epoch_costs(history)
+        rows.append({"budget": int(budget), "epochs": cost["epochs"],
+                     "seconds": cost["training_seconds"]})  # fmt: skip
     frame = pd.DataFrame(rows)
     return frame.groupby("budget").agg(
         runs=("seconds", "size"), epochs=("epochs", "mean"), seconds=("seconds", "mean")
