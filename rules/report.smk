@@ -38,6 +38,42 @@ rule regression_figures:
         "../workflow_scripts/regression_figures.py"
 
 
+rule posterior_calibration:
+    input:
+        predictions=PATHS.predictions("{variant}", "{model}"),
+    output:
+        table_csv=PATHS.calibration("{variant}", "{model}")[0],
+        table_md=PATHS.calibration("{variant}", "{model}")[1],
+        ranks_figure=report(
+            PATHS.calibration("{variant}", "{model}")[2],
+            caption="../report/sbc_ranks.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+        coverage_figure_path=report(
+            PATHS.calibration("{variant}", "{model}")[3],
+            caption="../report/coverage.rst",
+            category="{study}",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/posterior_calibration/{study}/{variant}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        caption=lambda wc: STUDIES[wc.study].describe(wc.variant),
+        group_by=lambda wc: STUDIES[wc.study].settings.get("color_by"),
+        seed=lambda wc: study_seed(
+            wc.study, "calibration", wc.variant, wc.model, bits=32
+        ),
+    script:
+        "../workflow_scripts/posterior_calibration.py"
+
+
 rule training_curves:
     input:
         histories=study_histories,

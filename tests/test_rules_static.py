@@ -31,6 +31,7 @@ PROVIDERS = {
     "tabulate": {"tabulate"},
     "sklearn": {"scikit-learn"},
     "gdown": {"gdown"},
+    "bayesflow": {"bayesflow"},
 }
 #: Imported only when the config selects them (another Keras backend).
 OPTIONAL = {"jax", "torch", "py21cmfast"}

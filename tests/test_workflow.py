@@ -87,10 +87,25 @@ def test_every_target_exists(pipeline):
     assert list(dict.fromkeys(rmse["variant"])) == [
         "noiseless", "v2", "v3", "v2 via edsr"
     ]  # fmt: skip
-    assert set(rmse.loc[rmse["variant"] == "v2", "model"]) == {"xception", "autoencoder"}
+    assert set(rmse.loc[rmse["variant"] == "v2", "model"]) == {
+        "xception", "autoencoder", "posterior"
+    }  # fmt: skip
     comparison = pd.read_csv(galsim / "tables" / "crb_comparison.csv")
-    assert {"xception", "autoencoder", "L-BFGS-B fit"} == set(comparison["estimator"])
+    assert {"xception", "autoencoder", "posterior", "L-BFGS-B fit"} == set(comparison["estimator"])
     assert (comparison["noise"] == "ccd").all() and (comparison["poisson_shift"] > 0).all()
+    # The neural posterior: its σ beside the bound, its draws scored for calibration.
+    posterior = comparison[comparison["estimator"] == "posterior"]
+    assert posterior["posterior_std"].gt(0).all()
+    assert comparison.loc[comparison["estimator"] != "posterior", "posterior_std"].isna().all()
+    assert "posterior σ_post / CRB" in (galsim / "tables" / "crb_comparison.md").read_text()
+    draws = read_predictions(galsim / "eval/v2/posterior/test/predictions.h5")
+    assert draws.draws.shape == (*draws.y_true.shape[:1], 200, 5)
+    np.testing.assert_allclose(draws.y_pred, draws.draws.mean(axis=1), rtol=1e-4, atol=1e-6)
+    calibration = pd.read_csv(galsim / "tables/calibration/v2/posterior.csv")
+    assert set(calibration["level"]) == {0.5, 0.68, 0.9, 0.95}
+    assert calibration["coverage"].between(0, 1).all()
+    for figure in ("sbc_ranks.png", "coverage.png"):
+        assert (galsim / "figures/v2/posterior" / figure).stat().st_size > 0
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]

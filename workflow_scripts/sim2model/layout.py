@@ -85,6 +85,17 @@ class StudyPaths:
         folder = "figures" if suffix == "png" else "tables"
         return self.dir(folder, "learning_curve", f"{model}.{suffix}")
 
+    def calibration(self, variant: str, model: str) -> list[str]:
+        """A neural posterior's calibration on its test split: the table
+        (``tables/calibration/<variant>/<model>.{csv,md}``) and its SBC rank histograms and
+        coverage figures (``figures/<variant>/<model>/{sbc_ranks,coverage}.png``)."""
+        return [
+            self.dir("tables", "calibration", variant, f"{model}.csv"),
+            self.dir("tables", "calibration", variant, f"{model}.md"),
+            self.figure(variant, model, "sbc_ranks.png"),
+            self.figure(variant, model, "coverage.png"),
+        ]
+
     def cache(self) -> str:
         """Working files a study's jobs share (not data products)."""
         return self.dir("cache")

@@ -24,7 +24,7 @@ from sim2model.layout import StudyPaths
 from sim2model.reference_numbers import TABLE as REFERENCE_TABLE
 from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import ShardSpan, fixed_size_spans
-from sim2model.train.losses import LOSS_BY_TASK
+from sim2model.train.losses import LOSS_BY_TASK, POSTERIOR_LOSS
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -330,8 +330,21 @@ class Study:
         ]  # fmt: skip
 
     def run_loss(self, variant: str, model: str) -> str:
-        """Training loss of a run (its history's ``loss`` column): by default its variant's."""
+        """Training loss of a run (its history's ``loss`` column): a neural posterior's own,
+        else its variant's."""
+        if model in self.posterior_models():
+            return POSTERIOR_LOSS
         return self.training_loss(variant)
+
+    def posterior_models(self) -> list[str]:
+        """Models (and repeats) that are neural posteriors (``arch: posterior``)."""
+        return [name for name, spec in self.models().items() if spec["arch"] == POSTERIOR_ARCH]
+
+    def posterior_runs(self) -> list[tuple[str, str]]:
+        """(variant, model) of every neural posterior the study trains: their test
+        predictions hold posterior draws, checked by the calibration rule."""
+        posteriors = self.posterior_models()
+        return [(v, m) for v, m in self.runs() if m in posteriors]
 
     # -- results --------------------------------------------------------------------------------
     @property
@@ -341,8 +354,9 @@ class Study:
 
     def generic_targets(self) -> list[str]:
         """The generic report's outputs for every run, by its variant's task: figures, the
-        accuracy table of a study of classifiers only, the training curves and, where the study
-        declares reference numbers, the table setting ours beside them."""
+        accuracy table of a study of classifiers only, the training curves, where the study
+        declares reference numbers the table setting ours beside them, and each neural
+        posterior's calibration figures and table."""
         runs = self.runs()
         tasks = {self.task(variant) for variant, _ in runs}
         return [
@@ -350,6 +364,7 @@ class Study:
             *(self.paths.tables("classification") if tasks == {"classification"} else []),
             self.paths.training_curves(),
             *(self.paths.tables(REFERENCE_TABLE) if self.reference_numbers() else []),
+            *(path for v, m in self.posterior_runs() for path in self.paths.calibration(v, m)),
             *self.paths.tables("cost"),  # every study: what training and prediction cost
         ]
 
@@ -530,6 +545,8 @@ class Study:
                 raise ConfigError(
                     f"{key}.variants", f"unknown variants {unknown}; the variants are {declared}"
                 )
+            if arch == POSTERIOR_ARCH:
+                self.check_posterior_summary(key, spec, model_tasks)
             for variant in self.trained_variants(name):
                 if self.task(variant) not in model_tasks[arch]:
                     raise ConfigError(
@@ -540,6 +557,25 @@ class Study:
         untrained = [v for v in variants if not self.variant_models(v)]
         if untrained:
             raise ConfigError(f"{self.name}.models", f"no model is trained on variants {untrained}")
+
+    @staticmethod
+    def check_posterior_summary(
+        key: str, spec: Mapping[str, Any], model_tasks: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        """A neural posterior's ``summary`` names a registered regression architecture."""
+        summary = spec.get("summary")
+        arch = summary.get("arch") if isinstance(summary, Mapping) else None
+        if arch is None:
+            raise ConfigError(
+                f"{key}.summary", "a posterior needs a summary network: {arch: <name>, ...}"
+            )
+        choices = sorted(
+            a for a, tasks in model_tasks.items() if "regression" in tasks and a != POSTERIOR_ARCH
+        )
+        if arch not in choices:
+            raise ConfigError(
+                f"{key}.summary.arch", f"{arch!r} is not a regression architecture ({choices})"
+            )
 
     def check_generative(self) -> None:
         """The generator learns an active classification variant, judged by a model of it."""
@@ -627,6 +663,8 @@ _AXES = ("z", "y", "x")
 
 #: Keys of a model's config that say where and how often it is trained (not builder options).
 RUN_KEYS = ("variants", "repeats")
+#: Architecture name of a neural posterior (sim2model.models.posterior).
+POSTERIOR_ARCH = "posterior"
 #: Infix of the names of a model's repeats: ``vgg``, ``vgg-seed2``, ``vgg-seed3``, ...
 REPEAT_INFIX = "-seed"
 

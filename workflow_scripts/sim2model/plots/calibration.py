@@ -106,11 +106,14 @@ def coverage_figure(
         for i, (value, series) in enumerate(table.groupby(key, sort=grouped)):
             label = f"{group_label} = {value}" if grouped else display_name(str(value))
             _coverage_series(ax, series, label, f"C{i % 10}")
-        ax.set(xlabel="Nominal credible level", ylabel="Empirical coverage", xlim=(0, 1),
-               ylim=(0, 1), aspect="equal")  # fmt: skip
+        # the axes start a little below the lowest level or interval shown, not at zero
+        low = min(table["level"].min(), table["ci_low"].min())
+        lower = max(0.0, np.floor(10 * low - 1) / 10)
+        ax.set(xlabel="Nominal credible level", ylabel="Empirical coverage", xlim=(lower, 1),
+               ylim=(lower, 1), aspect="equal")  # fmt: skip
         if panel_title:
             ax.set_title(panel_title)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize="small")
     if title:
         fig.suptitle(title)
     return fig

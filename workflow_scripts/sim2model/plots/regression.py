@@ -33,6 +33,7 @@ LOSS_LABELS = {
     "sparse_categorical_crossentropy": "Cross-entropy loss",
     "summed_binary_crossentropy": "Binary cross-entropy, summed over classes",
     "binary_crossentropy": "Binary cross-entropy loss (weighted sum)",
+    "negative_log_posterior": "Negative log posterior density (normalised targets)",
 }
 
 

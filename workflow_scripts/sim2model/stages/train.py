@@ -9,7 +9,7 @@ from typing import Any
 
 from sim2model.io.dataset import Dataset, read_dataset
 from sim2model.train.job import start_training_job
-from sim2model.train.losses import LOSS_BY_TASK
+from sim2model.train.losses import LOSS_BY_TASK, POSTERIOR_LOSS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def train(
         train, val, norm, train_config, seed=seed, threads=threads, nested=nested
     )
     from sim2model.models import build_model
+    from sim2model.models.posterior import is_posterior
     from sim2model.train.fit import train_model
 
     arch = dict(model_config)
@@ -108,7 +109,7 @@ def train(
         learning_rate=learning_rate,
         patience=train_config["patience"],
         seed=seed,
-        loss=LOSS_BY_TASK[job.train.attrs["task"]],
+        loss=POSTERIOR_LOSS if is_posterior(net) else LOSS_BY_TASK[job.train.attrs["task"]],
         prefetch_workers=2 if train_config["gpus"] else 0,
         sample_weight=weights[0],
         val_sample_weight=weights[1],

@@ -41,11 +41,13 @@ import keras
 import numpy as np
 import pandas as pd
 
+from sim2model.train.losses import POSTERIOR_LOSS
 from sim2model.train.timing import EpochTimer
 
 LOSS_METRICS: dict[str, list[str]] = {
     "mse": [],
     "sparse_categorical_crossentropy": ["accuracy"],
+    POSTERIOR_LOSS: [],  # the model's own compute_loss
 }
 
 
@@ -240,7 +242,7 @@ def train_model(
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=loss,
+        loss=None if loss == POSTERIOR_LOSS else loss,
         metrics=LOSS_METRICS[loss],
     )
     batches = _EpochShuffledBatches(

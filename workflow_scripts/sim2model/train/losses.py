@@ -13,6 +13,10 @@ LOSS_BY_TASK: dict[str, str] = {
     "image2image": "mse",
 }
 
+#: Loss of a neural posterior (sim2model.models.posterior): the mean negative log posterior
+#: density of the normalised targets, which the model computes itself.
+POSTERIOR_LOSS = "negative_log_posterior"
+
 #: Loss of the Galaxy10 reference notebook's recipe: binary cross-entropy of sigmoid outputs on
 #: one-hot labels, summed over the classes (sim2model.studies.galaxy10.reference_sgd).
 REFERENCE_LOSS = "summed_binary_crossentropy"
