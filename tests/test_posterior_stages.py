@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,27 @@ def test_calibration_stage_names_a_point_estimate_file(tmp_path):
     write_predictions(tmp_path / "point.h5", pred)
     with pytest.raises(ValueError, match=r"point\.h5: holds no posterior draws"):
         posterior_calibration(str(tmp_path / "point.h5"), *(str(tmp_path / f) for f in "abcd"))
+
+
+def test_misspecification_table_pairs_matched_and_shifted_scores(tmp_path):
+    from sim2model.studies.galsim.misspecification import galsim_misspecification
+
+    def metrics(name: str, rmse: float, coverage: float | None) -> str:
+        scores = {"rmse": rmse, "bias": 0.0}
+        if coverage is not None:
+            scores |= {"posterior_std": 1.0, "coverage_68": coverage, "coverage_95": 0.95}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"targets": {"flux": scores}}))
+        return str(path)
+
+    runs = [("v2", "xception", "test"), ("v2", "xception", "other_noise"),
+            ("v2", "posterior", "test"), ("v2", "posterior", "other_noise")]  # fmt: skip
+    files = [metrics("a", 2.0, None), metrics("b", 3.0, None), metrics("c", 1.0, 0.68),
+             metrics("d", 4.0, 0.9)]  # fmt: skip
+    csv, md = tmp_path / "t.csv", tmp_path / "t.md"
+    galsim_misspecification(files, str(csv), str(md), runs=runs, trained_noise="ccd")
+    table = pd.read_csv(csv).set_index("model")
+    assert table.loc["xception", "rmse_ratio"] == 1.5 and table.loc["posterior", "rmse_ratio"] == 4
+    assert table.loc["posterior", "coverage_68_misspecified"] == 0.9
+    assert np.isnan(table.loc["xception", "coverage_68_matched"])
+    assert "Gaussian only noise (misspecified)" in md.read_text()

@@ -229,6 +229,9 @@ ONE_OF_ERRORS = {
         {"galsim": {"denoisers": {"models": {"edsr": {"arch": "edsr", "epochs": 0}}}}},
         "galsim.denoisers.models.edsr.epochs",
     ),
+    "galsim.misspecification": (
+        {"galsim": {"misspecification": {"n_samples": 1}}}, "galsim.misspecification.n_samples",
+    ),
     "models_block.*": (
         {"galsim": {"models": {"xception": {"arch": "xception", "variants": []}}}},
         "galsim.models.xception.variants",

@@ -106,6 +106,12 @@ def test_every_target_exists(pipeline):
     assert calibration["coverage"].between(0, 1).all()
     for figure in ("sbc_ranks.png", "coverage.png"):
         assert (galsim / "figures/v2/posterior" / figure).stat().st_size > 0
+    # Every v2 model on its test split and on Gaussian-only stamps (the default trains on CCD).
+    shifted = pd.read_csv(galsim / "tables/misspecification.csv")
+    assert set(shifted["model"]) == {"xception", "autoencoder", "posterior"}
+    assert shifted["rmse_ratio"].gt(0).all() and len(shifted) == 3 * 5
+    posterior_rows = shifted[shifted["model"] == "posterior"]
+    assert posterior_rows[["coverage_68_matched", "coverage_68_misspecified"]].notna().all().all()
     eor = pipeline / "results" / "eor21cm"
     table = pd.read_csv(eor / "tables" / "metrics_by_redshift.csv", index_col=0)
     assert list(table.index) == ["7.0", "8.0", "9.0", "all"]

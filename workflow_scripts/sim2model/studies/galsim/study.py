@@ -25,6 +25,8 @@ from sim2model.studies.galsim.names import (
     DENOISER_ARCHS,
     DENOISER_SET,
     LINEAR_SCALINGS,
+    MISSPECIFIED_SET,
+    OTHER_NOISE,
     REFERENCE_AUTOENCODER,
     REFERENCE_XCEPTION_RMSE,
     TARGET_NAMES,
@@ -69,8 +71,27 @@ class GalsimStudy(Study):
         return [name for name, spec in (block.get("models") or {}).items() if spec is not None]
 
     def merged_sets(self) -> list[str]:
-        """Source variants merged into one file each (not split): test sets, denoiser set."""
-        return [*self.testsets(), *([DENOISER_SET] if self.denoisers() else [])]
+        """Source variants merged into one file each (not split): test sets, denoiser set and
+        the misspecification test's stamps."""
+        return [
+            *self.testsets(),
+            *([DENOISER_SET] if self.denoisers() else []),
+            *self.misspecified_sets(),
+        ]
+
+    def misspecified_sets(self) -> list[str]:
+        """The misspecification test's set (``misspecification`` configured), else none."""
+        return [MISSPECIFIED_SET] if self.settings.get("misspecification") else []
+
+    def misspecified_runs(self) -> list[tuple[str, str, str]]:
+        """(variant, model, evalset) of each model of the test-set variant on its test split
+        and on the misspecified stamps, in pairs (matched, then misspecified)."""
+        variant = self.testset_variant()
+        return [
+            (variant, model, evalset)
+            for model in self.variant_models(variant)
+            for evalset in ("test", *self.misspecified_sets())
+        ]
 
     def source_variants(self) -> list[str]:
         return [*self.variants(), *self.merged_sets()]
@@ -80,6 +101,8 @@ class GalsimStudy(Study):
         settings = self.settings
         if name == DENOISER_SET:
             return self.prior(settings["denoisers"]["variant"])
+        if name == MISSPECIFIED_SET:
+            return {**self.prior(self.testset_variant()), "noise": OTHER_NOISE[self.noise()]}
         scale = settings["flux_scale"]
         common = {
             "flux": tuple(scale * f for f in settings["flux_factor"]),
@@ -253,6 +276,7 @@ class GalsimStudy(Study):
             *paths.tables("crb_comparison"),
             *paths.tables("denoisers"),
             *paths.tables("autoencoder_metrics"),
+            *(paths.tables("misspecification") if self.misspecified_sets() else []),
             paths.figure("crb_comparison.png"),
             paths.figure("example_stamps.png"),
             *paths.tables("reconstruction"),
@@ -280,6 +304,8 @@ class GalsimStudy(Study):
     def n_samples(self, name: str) -> int:
         if name == DENOISER_SET:
             return self.settings["denoisers"]["n_samples"]
+        if name == MISSPECIFIED_SET:
+            return self.settings["misspecification"]["n_samples"]
         sets = {**self.settings["variants"], **self.settings["testsets"]["sets"]}
         return sets[name]["n_samples"]
 
