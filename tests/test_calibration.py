@@ -287,3 +287,19 @@ def test_grouped_coverage_figure_has_a_panel_per_parameter(tmp_path):
     assert save_figure(fig, tmp_path / "grouped.png").read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match="lacks columns"):
         coverage_figure(pd.DataFrame({"parameter": ["a"]}))
+
+
+def test_too_few_observations_for_chi_square_leave_the_ks_test_alone():
+    """Nine observations (a SimFast21 run's test maps) cannot fill two bins of five: the
+    chi-square columns are NaN, a warning says so, and the KS test still decides; the figure
+    draws them in two bins."""
+    rng = np.random.default_rng(0)
+    ranks = rng.integers(0, 100, size=(9, 1))
+    with pytest.warns(UserWarning, match="too few for the chi-square"):
+        table = rank_uniformity(ranks, 99)
+    row = table.iloc[0]
+    assert row["n_bins"] == 0 and np.isnan(row["chi2_pvalue"]) and row["calibrated"]
+    with pytest.warns(UserWarning):
+        piled = rank_uniformity(np.zeros((9, 1), dtype=int), 99)  # every truth below every draw
+    assert not piled.iloc[0]["calibrated"]
+    np.testing.assert_array_equal(rank_bin_edges(9, 99, strict=False), [0, 50, 100])

@@ -1,9 +1,10 @@
 """The neural posterior (summary network + BayesFlow coupling flow) against an exact posterior.
 
-Linear-Gaussian model: theta ~ N(0, I_2), x = A theta + sigma eps with eps ~ N(0, I_6). The
+Linear-Gaussian model: theta ~ N(0, I_p), x = A theta + sigma eps with eps ~ N(0, I_6). The
 posterior is Gaussian with covariance C = (I + A^T A / sigma^2)^-1 and mean C A^T x / sigma^2.
 The estimator is trained with the workflow's own ``train_model`` (checkpoints, early stopping),
-saved, reloaded and sampled as the evaluation stage does.
+saved, reloaded and sampled as the evaluation stage does: with two parameters, and with one
+(where the coupling flow carries an auxiliary dimension).
 """
 
 from __future__ import annotations
@@ -14,23 +15,23 @@ import pytest
 from sim2model.eval.calibration import expected_coverage, rank_uniformity, sbc_ranks
 from sim2model.train.backend import configure_backend
 
-N_PARAMS, N_DATA, SIGMA = 2, 6, 0.5
+N_DATA, SIGMA = 6, 0.5
 
 
 def simulate(rng: np.random.Generator, design: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
-    theta = rng.normal(size=(n, N_PARAMS))
+    theta = rng.normal(size=(n, design.shape[1]))
     x = theta @ design.T + SIGMA * rng.normal(size=(n, N_DATA))
     return x.astype(np.float32), theta.astype(np.float32)
 
 
 def exact_posterior(x: np.ndarray, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior means ``(n, 2)`` and covariance ``(2, 2)`` of the linear-Gaussian model."""
-    covariance = np.linalg.inv(np.eye(N_PARAMS) + design.T @ design / SIGMA**2)
+    """Posterior means ``(n, p)`` and covariance ``(p, p)`` of the linear-Gaussian model."""
+    covariance = np.linalg.inv(np.eye(design.shape[1]) + design.T @ design / SIGMA**2)
     return x @ design @ covariance.T / SIGMA**2, covariance
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture(scope="module", params=[2, 1], ids=["two parameters", "one parameter"])
+def trained(request, tmp_path_factory):
     """A posterior trained on 4,000 simulations, reloaded from its .keras file, and its draws
     for 1,000 test simulations beside the exact posterior."""
     configure_backend("tensorflow", seed=1, threads=2, deterministic=True)
@@ -40,15 +41,16 @@ def trained(tmp_path_factory):
     from sim2model.train.fit import load_model, train_model
     from sim2model.train.losses import POSTERIOR_LOSS
 
+    n_params = request.param
     rng = np.random.default_rng(0)
-    design = rng.normal(size=(N_DATA, N_PARAMS))
+    design = rng.normal(size=(N_DATA, n_params))
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         simulate(rng, design, n) for n in (4000, 500, 1000)
     )
     inputs = keras.Input((N_DATA,))
     hidden = keras.layers.Dense(64, activation="relu")(inputs)
     summary = keras.Model(inputs, keras.layers.Dense(8)(hidden), name="mlp")
-    net = wrap_posterior(summary, N_PARAMS, draws=200, depth=4, hidden_units=[64, 64])
+    net = wrap_posterior(summary, n_params, draws=200, depth=4, hidden_units=[64, 64])
     assert is_posterior(net)
     path = tmp_path_factory.mktemp("posterior") / "model.keras"
     history = train_model(
@@ -67,7 +69,7 @@ def test_posterior_mean_and_spread_match_the_exact_posterior(trained):
     (RMS over the test set) and the mean posterior standard deviation within 12 % of exact."""
     draws, mean = trained["draws"], trained["mean"]
     std = np.sqrt(np.diag(trained["covariance"]))
-    assert draws.shape == (1000, 200, N_PARAMS)
+    assert draws.shape == (1000, 200, len(std))
     rms_error = np.sqrt(np.mean((draws.mean(axis=1) - mean) ** 2, axis=0)) / std
     assert (rms_error < 0.35).all(), rms_error
     spread = draws.std(axis=1, ddof=1).mean(axis=0) / std

@@ -87,7 +87,9 @@ def sbc_ranks(
     return below.astype(np.int64)
 
 
-def rank_bin_edges(n_obs: int, n_draws: int, n_bins: int | None = None) -> np.ndarray:
+def rank_bin_edges(
+    n_obs: int, n_draws: int, n_bins: int | None = None, *, strict: bool = True
+) -> np.ndarray:
     """Integer edges of the rank-histogram bins: bin ``k`` holds ranks ``edges[k] <= r <
     edges[k+1]`` and the edges run from 0 to ``n_draws + 1``.
 
@@ -95,6 +97,8 @@ def rank_bin_edges(n_obs: int, n_draws: int, n_bins: int | None = None) -> np.nd
     differ by at most one). By default ``n_bins`` is the largest number up to
     :data:`DEFAULT_MAX_BINS` (and up to ``n_draws + 1``) for which every bin expects at least
     :data:`MIN_EXPECTED` ranks under uniformity; a given ``n_bins`` that breaks this rule raises.
+    ``strict=False`` (for a figure, not a chi-square test) never raises on that rule: too few
+    observations then get two bins.
     """
     n_values = n_draws + 1
 
@@ -108,7 +112,7 @@ def rank_bin_edges(n_obs: int, n_draws: int, n_bins: int | None = None) -> np.nd
             n_bins -= 1
     if not 2 <= n_bins <= n_values:
         raise ValueError(f"n_bins must be in 2..{n_values} (n_draws + 1), got {n_bins}")
-    if min_expected(n_bins) < MIN_EXPECTED:
+    if strict and min_expected(n_bins) < MIN_EXPECTED:
         raise ValueError(
             f"{n_bins} bins expect fewer than {MIN_EXPECTED:g} of {n_obs} ranks in some bin; "
             "use fewer bins or more observations"
@@ -136,7 +140,9 @@ def rank_uniformity(
 
     Columns: ``parameter, n_obs, n_bins, chi2_statistic, chi2_pvalue, ks_statistic, ks_pvalue,
     calibrated``; ``calibrated`` is true when both p-values are at least ``alpha`` (so a
-    calibrated posterior is flagged with probability up to about ``2 * alpha``).
+    calibrated posterior is flagged with probability up to about ``2 * alpha``). With fewer
+    than ``2 * MIN_EXPECTED`` observations no binning passes the chi-square rule: its columns are
+    NaN, ``n_bins`` is 0 and ``calibrated`` follows the KS test alone (with a warning).
     """
     r = np.asarray(ranks)
     if r.ndim == 1:
@@ -153,25 +159,32 @@ def rank_uniformity(
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     n_obs, n_params = r.shape
     labels = _names(names, n_params)
-    edges = rank_bin_edges(n_obs, n_draws, n_bins)
+    binned = n_bins is not None or n_obs >= 2 * MIN_EXPECTED
+    if not binned:
+        warnings.warn(
+            f"{n_obs} observations are too few for the chi-square test of the ranks (need "
+            f"{2 * MIN_EXPECTED:g}); the KS test alone decides",
+            stacklevel=2,
+        )
+    edges = rank_bin_edges(n_obs, n_draws, n_bins) if binned else np.array([0, n_draws + 1])
     f_exp = n_obs * np.diff(edges) / (n_draws + 1)
     rng = np.random.default_rng(seed)
     rows = []
     for j, name in enumerate(labels):
         counts = np.histogram(r[:, j], bins=edges)[0]
-        chi2 = stats.chisquare(counts, f_exp)
+        chi2_statistic, chi2_pvalue = stats.chisquare(counts, f_exp) if binned else (np.nan, np.nan)
         u = (r[:, j] + rng.uniform(size=n_obs)) / (n_draws + 1)
         ks = stats.kstest(u, "uniform")
         rows.append(
             {
                 "parameter": name,
                 "n_obs": n_obs,
-                "n_bins": len(edges) - 1,
-                "chi2_statistic": float(chi2.statistic),
-                "chi2_pvalue": float(chi2.pvalue),
+                "n_bins": len(edges) - 1 if binned else 0,
+                "chi2_statistic": float(chi2_statistic),
+                "chi2_pvalue": float(chi2_pvalue),
                 "ks_statistic": float(ks.statistic),
                 "ks_pvalue": float(ks.pvalue),
-                "calibrated": bool(chi2.pvalue >= alpha and ks.pvalue >= alpha),
+                "calibrated": bool((chi2_pvalue >= alpha or not binned) and ks.pvalue >= alpha),
             }
         )
     return pd.DataFrame(rows)

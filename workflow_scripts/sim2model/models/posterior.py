@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 FLOW_DEFAULTS: dict[str, Any] = {"depth": 4, "transform": "affine", "hidden_units": [64, 64]}
 #: Posterior draws per sample that evaluation takes by default.
 DEFAULT_DRAWS = 200
+#: Dimensions a coupling flow needs (it splits its input in two halves).
+MIN_FLOW_DIMS = 2
 
 
 @functools.cache
@@ -51,6 +53,12 @@ def neural_posterior_class() -> type[keras.Model]:
         ``call(x)`` returns the summaries; the loss (:meth:`compute_loss`) is the mean negative
         log density of the targets under the flow conditioned on them, so compile it with
         ``loss=None``. :meth:`draw` samples the posterior.
+
+        A coupling layer splits its input in two, so a single target is modelled jointly with
+        one auxiliary standard-normal variable, drawn afresh for every training sample and
+        dropped from the draws. Its known log density is added back to the loss, which therefore
+        stays the negative log density of the target alone at the optimum (where the flow makes
+        the auxiliary variable independent of the target, as it is).
         """
 
         def __init__(
@@ -66,8 +74,10 @@ def neural_posterior_class() -> type[keras.Model]:
                 raise ValueError(f"draws must be at least 2, got {draws}")
             self.summary, self.flow = summary, flow
             self.n_targets, self.draws = int(n_targets), int(draws)
+            self.n_auxiliary = max(0, MIN_FLOW_DIMS - self.n_targets)
+            self.auxiliary_seed = keras.random.SeedGenerator(0)
             summary_dim = int(summary.output.shape[-1])
-            self.flow.build((None, self.n_targets), (None, summary_dim))
+            self.flow.build((None, self.n_targets + self.n_auxiliary), (None, summary_dim))
             self.built = True  # both parts are built: checkpoints can restore before fit
 
         def call(self, x: Any, training: bool = False) -> Any:
@@ -81,8 +91,18 @@ def neural_posterior_class() -> type[keras.Model]:
             sample_weight: Any = None,
             training: bool = True,
         ) -> Any:
-            log_density = self.flow.log_prob(
-                ops.cast(y, "float32"), conditions=ops.cast(y_pred, "float32"), training=training
+            theta = ops.cast(y, "float32")
+            auxiliary_log_density = 0.0
+            if self.n_auxiliary:
+                shape = (ops.shape(theta)[0], self.n_auxiliary)
+                auxiliary = keras.random.normal(shape, seed=self.auxiliary_seed)
+                theta = ops.concatenate([theta, auxiliary], axis=-1)
+                auxiliary_log_density = -0.5 * ops.sum(
+                    ops.square(auxiliary) + np.log(2 * np.pi), axis=-1
+                )
+            log_density = (
+                self.flow.log_prob(theta, conditions=ops.cast(y_pred, "float32"), training=training)
+                - auxiliary_log_density
             )
             if sample_weight is None:
                 loss = -ops.mean(log_density)
@@ -107,9 +127,10 @@ def neural_posterior_class() -> type[keras.Model]:
                     ops.expand_dims(ops.cast(summaries, "float32"), 1),
                     (n, n_draws, int(summaries.shape[-1])),
                 )
-                latent = rng.standard_normal((n, n_draws, self.n_targets)).astype(np.float32)
+                dims = self.n_targets + self.n_auxiliary
+                latent = rng.standard_normal((n, n_draws, dims)).astype(np.float32)
                 theta = self.flow(latent, conditions=conditions, inverse=True, training=False)
-                out[rows] = ops.convert_to_numpy(theta)
+                out[rows] = ops.convert_to_numpy(theta)[..., : self.n_targets]
             return out
 
         def get_config(self) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def rank_histograms_figure(
     if r.ndim != 2 or r.shape[1] != len(names):
         raise ValueError(f"ranks {np.shape(ranks)} do not match {len(names)} names")
     n_obs = len(r)
-    edges = rank_bin_edges(n_obs, n_draws, n_bins)
+    edges = rank_bin_edges(n_obs, n_draws, n_bins, strict=False)
     p_bin = np.diff(edges) / (n_draws + 1)
     expected = n_obs * p_bin
     lo = stats.binom.ppf((1 - BAND) / 2, n_obs, p_bin)

@@ -97,7 +97,10 @@ def calibration_markdown(
             index=["group", "parameter"], columns="level", values="coverage", sort=False
         )
         by_group.columns = [f"{100 * level:g} %" for level in by_group.columns]
-        lines += ["", "Coverage per group:", "", by_group.to_markdown(floatfmt=".3f")]
+        lines += [
+            "", "Coverage per group:", "",
+            by_group.reset_index().to_markdown(index=False, floatfmt=".3f"),
+        ]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
