@@ -121,6 +121,7 @@ def evaluate(
     ``metrics`` also records what the prediction cost (:func:`timed_predict`): the model's
     ``parameters``, the wall time of predicting ``data`` and the device and threads it ran on.
     """
+    from sim2model.models.posterior import is_posterior
     from sim2model.train.backend import load_trained_model
 
     net = load_trained_model(model, train_config, seed=seed, threads=threads)
@@ -138,7 +139,7 @@ def evaluate(
         meta=ds.meta,
         units=list(ds.attrs.get("units", [""] * len(names))),
     )
-    if pred.y_pred.ndim == ds.y.ndim + 1:  # posterior draws
+    if is_posterior(net):  # the predictions are posterior draws
         pred.draws = pred.y_pred
         pred.y_pred, pred.y_std = (a.astype(np.float32) for a in posterior_summary(pred.draws))
     write_predictions(predictions, pred)
