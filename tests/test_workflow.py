@@ -104,7 +104,7 @@ def test_every_target_exists(pipeline):
     calibration = pd.read_csv(galsim / "tables/calibration/v2/posterior.csv")
     assert set(calibration["level"]) == {0.5, 0.68, 0.9, 0.95}
     assert calibration["coverage"].between(0, 1).all()
-    for figure in ("sbc_ranks.png", "coverage.png"):
+    for figure in ("sbc_ranks.png", "coverage.png", "posterior_predictive.png"):
         assert (galsim / "figures/v2/posterior" / figure).stat().st_size > 0
     # Every v2 model on its test split and on Gaussian-only stamps (the default trains on CCD).
     shifted = pd.read_csv(galsim / "tables/misspecification.csv")

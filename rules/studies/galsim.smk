@@ -191,6 +191,36 @@ rule galsim_misspecification:
         "../../workflow_scripts/galsim_misspecification.py"
 
 
+rule galsim_posterior_predictive:
+    input:
+        predictions=GALSIM.paths.predictions("{variant}", "{model}"),
+        data=GALSIM.paths.split("{variant}", "test"),
+    output:
+        figure=report(
+            GALSIM.posterior_predictive_figure("{variant}", "{model}"),
+            caption="../../report/galsim_posterior_predictive.rst",
+            category="galsim",
+            subcategory="{variant} / {model}",
+        ),
+    log:
+        "logs/galsim_posterior_predictive/{variant}/{model}.log",
+    conda:
+        "../../envs/galsim.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        prior=lambda wc: GALSIM.prior(wc.variant),
+        pixel_scale=GALSIM.settings["pixel_scale"],
+        seed=lambda wc: study_seed(
+            "galsim", "predictive", wc.variant, wc.model, bits=32
+        ),
+        caption=GALSIM.describe(),
+    script:
+        "../../workflow_scripts/galsim_posterior_predictive.py"
+
+
 rule galsim_stamps:
     input:
         data=[GALSIM.paths.split(v, "test") for v in GALSIM.variants()],

@@ -264,6 +264,10 @@ class GalsimStudy(Study):
             ]  # fmt: skip
         return runs
 
+    def posterior_predictive_figure(self, variant: str, model: str) -> str:
+        """Figure of a neural posterior's draws re-rendered with GalSim (predictive check)."""
+        return self.paths.figure(variant, model, "posterior_predictive.png")
+
     def reconstructions_figure(self, variant: str, model: str) -> str:
         """Figure of an autoencoder run's reconstructed stamps."""
         return self.paths.figure(variant, model, "reconstructions.png")
@@ -282,6 +286,7 @@ class GalsimStudy(Study):
             *paths.tables("reconstruction"),
             paths.figure("reconstruction.png"),
             *(self.denoise_figure(d) for d in self.denoisers()),
+            *(self.posterior_predictive_figure(v, m) for v, m in self.posterior_runs()),
             *(
                 self.reconstructions_figure(v, m)
                 for v, m in self.runs()
