@@ -118,14 +118,27 @@ def test_misspecification_table_pairs_matched_and_shifted_scores(tmp_path):
         path.write_text(json.dumps({"targets": {"flux": scores}}))
         return str(path)
 
-    runs = [("v2", "xception", "test"), ("v2", "xception", "other_noise"),
-            ("v2", "posterior", "test"), ("v2", "posterior", "other_noise")]  # fmt: skip
+    runs = [("v2", "xception", "test"), ("v2", "xception", "misspecified"),
+            ("v2", "posterior", "test"), ("v2", "posterior", "misspecified")]  # fmt: skip
     files = [metrics("a", 2.0, None), metrics("b", 3.0, None), metrics("c", 1.0, 0.68),
              metrics("d", 4.0, 0.9)]  # fmt: skip
     csv, md = tmp_path / "t.csv", tmp_path / "t.md"
-    galsim_misspecification(files, str(csv), str(md), runs=runs, trained_noise="ccd")
+    galsim_misspecification(files, str(csv), str(md), runs=runs, shift="noise sigma x2")
     table = pd.read_csv(csv).set_index("model")
     assert table.loc["xception", "rmse_ratio"] == 1.5 and table.loc["posterior", "rmse_ratio"] == 4
     assert table.loc["posterior", "coverage_68_misspecified"] == 0.9
     assert np.isnan(table.loc["xception", "coverage_68_matched"])
-    assert "Gaussian only noise (misspecified)" in md.read_text()
+    assert "but for noise sigma x2 (misspecified)" in md.read_text()
+
+
+def test_misspecified_stamps_change_only_what_the_config_names():
+    settings = copy.deepcopy(DEFAULT)
+    galsim = load_studies(settings)["galsim"]
+    trained = galsim.prior("v2")
+    assert galsim.prior("misspecified") == {**trained, "noise": "gaussian"}
+    assert galsim.misspecification_note() == "noise ccd -> gaussian"
+    settings["galsim"]["misspecification"] = {"n_samples": 50, "noise": "ccd", "sigma": [500, 700]}
+    galsim = load_studies(settings)["galsim"]
+    assert galsim.prior("misspecified") == {**trained, "sigma": (500.0, 700.0)}
+    assert galsim.misspecification_note() == "noise sigma (counts) (200.0, 400.0) -> (500.0, 700.0)"
+    assert galsim.n_samples("misspecified") == 50 and "misspecified" in galsim.source_variants()

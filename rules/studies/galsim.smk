@@ -185,7 +185,7 @@ rule galsim_misspecification:
         runtime=10,
     params:
         runs=GALSIM.misspecified_runs(),
-        trained_noise=GALSIM.noise(),
+        shift=GALSIM.misspecification_note() if GALSIM.misspecified_sets() else "",
         caption=GALSIM.describe(),
     script:
         "../../workflow_scripts/galsim_misspecification.py"

@@ -1,11 +1,11 @@
-"""Misspecification test: the test-set variant's models on stamps of the other noise model.
+"""Misspecification test: the test-set variant's models on stamps their simulator did not make.
 
-Every model trained on the test-set variant is scored twice: on its own test split (the noise
-model it was trained on) and on stamps drawn from the same prior under the other noise model
-(``ccd``: Poisson + Gaussian; ``gaussian``: Gaussian only). A neural posterior's coverage on the
-second set shows whether its uncertainties warn the user when the simulator does not match the
-data: a posterior trained with Poisson noise is too wide on Gaussian-only stamps (coverage
-above nominal), one trained on Gaussian noise too narrow on stamps with Poisson noise.
+Every model trained on the test-set variant is scored twice: on its own test split and on
+stamps drawn from the same prior with another noise model (``ccd``: Poisson + Gaussian;
+``gaussian``: Gaussian only), noise level or PSF (``galsim.misspecification``). A neural
+posterior's coverage on the second set shows whether its uncertainties warn the user when the
+simulator does not match the data: noisier stamps than it was trained on make it too narrow
+(coverage below nominal), cleaner ones too wide.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pandas as pd
 
 #: Per-target scores compared between the matched and the misspecified stamps.
 SCORES = ("rmse", "bias", "posterior_std", "coverage_68", "coverage_95")
-NOISE_WORDS = {"ccd": "Poisson + Gaussian (CCD)", "gaussian": "Gaussian only"}
 
 
 def misspecification_table(metrics: Sequence[str], runs: Sequence[Sequence[str]]) -> pd.DataFrame:
@@ -46,20 +45,19 @@ def galsim_misspecification(
     table_md: str,
     *,
     runs: Sequence[Sequence[str]],
-    trained_noise: str,
+    shift: str,
     caption: str = "",
 ) -> None:
-    """Write the misspecification table (CSV, Markdown) of the evaluations ``metrics``."""
+    """Write the misspecification table (CSV, Markdown) of the evaluations ``metrics``;
+    ``shift`` says what differs between the misspecified and the training stamps."""
     table = misspecification_table(metrics, runs)
     table.to_csv(table_csv, index=False, float_format="%.6g")
-    other = {"ccd": "gaussian", "gaussian": "ccd"}[trained_noise]
     shown = table.dropna(axis=1, how="all").astype(object)
     shown = shown.where(shown.notna(), None)  # a point estimator's posterior cells: blank
     Path(table_md).write_text(
-        f"Misspecification: the models trained on {NOISE_WORDS[trained_noise]} noise, scored on "
-        f"their test split (matched) and on stamps from the same prior with "
-        f"{NOISE_WORDS[other]} noise (misspecified). rmse_ratio: misspecified over matched. For "
-        "a neural posterior, posterior_std is its mean posterior standard deviation and "
+        "Misspecification: the models scored on their test split (matched) and on stamps from "
+        f"the same prior but for {shift} (misspecified). rmse_ratio: misspecified over matched. "
+        "For a neural posterior, posterior_std is its mean posterior standard deviation and "
         "coverage_68/95 the fraction of true values inside its central 68 %/95 % credible "
         "intervals: a calibrated posterior has 0.68 and 0.95 on matched data; far from them on "
         "the misspecified stamps, the posterior shows that the simulator does not describe the "

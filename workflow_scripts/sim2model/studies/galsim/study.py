@@ -83,6 +83,29 @@ class GalsimStudy(Study):
         """The misspecification test's set (``misspecification`` configured), else none."""
         return [MISSPECIFIED_SET] if self.settings.get("misspecification") else []
 
+    def misspecified_prior(self) -> dict[str, Any]:
+        """``GalaxyPrior`` arguments of the misspecified stamps: the test-set variant's prior
+        with ``misspecification.noise`` (default: the other noise model) and, when given, its
+        ``sigma`` and ``psf_fwhm`` ranges."""
+        shift = self.settings["misspecification"]
+        prior = self.prior(self.testset_variant())
+        prior["noise"] = shift.get("noise", OTHER_NOISE[self.noise()])
+        for key in ("sigma", "psf_fwhm"):
+            if key in shift:
+                prior[key] = tuple(float(v) for v in shift[key])
+        return prior
+
+    def misspecification_note(self) -> str:
+        """What differs between the misspecified stamps and the training stamps, in words."""
+        trained, shifted = self.prior(self.testset_variant()), self.misspecified_prior()
+        changes = [
+            f"{label} {trained[key]} -> {shifted[key]}"
+            for key, label in (("noise", "noise"), ("sigma", "noise sigma (counts)"),
+                               ("psf_fwhm", "PSF FWHM (arcsec)"))
+            if trained[key] != shifted[key]
+        ]  # fmt: skip
+        return "; ".join(changes) or "nothing (the same prior)"
+
     def misspecified_runs(self) -> list[tuple[str, str, str]]:
         """(variant, model, evalset) of each model of the test-set variant on its test split
         and on the misspecified stamps, in pairs (matched, then misspecified)."""
@@ -102,7 +125,7 @@ class GalsimStudy(Study):
         if name == DENOISER_SET:
             return self.prior(settings["denoisers"]["variant"])
         if name == MISSPECIFIED_SET:
-            return {**self.prior(self.testset_variant()), "noise": OTHER_NOISE[self.noise()]}
+            return self.misspecified_prior()
         scale = settings["flux_scale"]
         common = {
             "flux": tuple(scale * f for f in settings["flux_factor"]),
