@@ -366,6 +366,20 @@ def test_architecture_search_runs_on_demand_and_reruns_nothing_else(pipeline, tm
     assert "train" in jobs and not jobs & {"source_shard", "merge_testset", "split_dataset"}, jobs
 
 
+def test_another_misspecification_remakes_only_its_own_stamps(pipeline, tmp_path):
+    """`galsim.misspecification` shapes one evaluation set: noisier stamps plan one shard, its
+    merge and the three v2 models' evaluations on it, and no other simulation, split or
+    training (rules/common.smk data_config leaves `Study.evaluation_blocks` out)."""
+    shift = tmp_path / "shift.yaml"
+    shift.write_text("galsim:\n  misspecification: {n_samples: 12, sigma: [600.0, 800.0]}\n")
+    plan = snakemake(pipeline, "-n", "--cores", "2", configfiles=(TINY, shift))
+    jobs = planned_jobs(plan.stdout)
+    assert jobs["source_shard"] == 1 and jobs["merge_testset"] == 1, jobs
+    assert jobs["evaluate"] == 3 and jobs["galsim_misspecification"] == 1, jobs
+    assert not jobs.keys() & {"train", "split_dataset", "galsim_autoencoder"}, jobs
+    assert "results/galsim/shards/misspecified/0000.h5" in plan.stdout
+
+
 def test_raising_repeats_plans_only_the_new_runs(pipeline, tmp_path):
     """The tiny run trained eor21cm's VGG twice under each split (repeats 2); with repeats 3 a
     dry run plans one training and evaluation per split (vgg-seed3) and what reads every run,

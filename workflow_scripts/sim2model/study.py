@@ -153,6 +153,9 @@ class Study:
     source_mem_mb: ClassVar[int] = 2000
     #: Architectures only this study's own rules train, and the tasks each can learn.
     own_model_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Blocks of the study's section that only add evaluation sets, whose shard plans hold
+    #: everything they need: the other data products do not depend on them (``data_config``).
+    evaluation_blocks: ClassVar[tuple[str, ...]] = ()
     #: Sources that read one public reference file, by source name: with ``<source>.path``
     #: null, rule ``download_reference`` fetches it to ``downloads/<study>/<file>``.
     reference_files: ClassVar[Mapping[str, ReferenceFile]] = {}

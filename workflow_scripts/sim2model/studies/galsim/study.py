@@ -41,6 +41,7 @@ class GalsimStudy(Study):
     name = "galsim"
     source_env = "galsim"
     own_model_tasks = {AUTOENCODER_ARCH: ("regression",)}
+    evaluation_blocks = ("misspecification",)
 
     def source_note(self) -> str:
         noise = {"ccd": "Poisson and Gaussian noise", "gaussian": "Gaussian noise only"}
