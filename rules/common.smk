@@ -39,7 +39,8 @@ def data_config(study):
     """What a study's data products (shards, splits, test sets) depend on: the global seed and
     dataset section, and the study's section without its model blocks, so retraining with other
     models or training settings (e.g. a search's best.yaml) reruns no simulation, and without
-    its evaluation-set blocks (`Study.evaluation_blocks`, whose shard plans carry them)."""
+    its evaluation-set blocks (`Study.evaluation_blocks`, whose shard plans carry them).
+    """
     excluded = (*MODEL_BLOCKS, *STUDIES[study].evaluation_blocks)
     section = {k: v for k, v in config[study].items() if k not in excluded}
     return {"seed": config["seed"], "dataset": config["dataset"], study: section}

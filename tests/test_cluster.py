@@ -331,7 +331,8 @@ def test_default_pipeline_on_slurm_matches_a_local_run(slurm_pipeline):
     every_kind = {"source_shard", "split_dataset", "merge_testset", "train", "evaluate",
                   "regression_figures", "training_curves", "galsim_crb", "galsim_baseline",
                   "galsim_stamps", "galsim_reconstruction", "galsim_tables", "manifest",
-                  "provenance", "cost_table", "reference_comparison"}  # fmt: skip
+                  "provenance", "cost_table", "reference_comparison", "posterior_calibration",
+                  "galsim_posterior_predictive"}  # fmt: skip
     assert set(expected) == every_kind, "the GalSim DAG: every generic rule kind"
     for job in run.jobs:
         assert job.state == "COMPLETED", job

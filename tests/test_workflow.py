@@ -177,7 +177,8 @@ def _datasets(pipeline: Path, study: str) -> list[Path]:
 
 def test_every_dataset_file_passes_the_contract(pipeline):
     galsim, eor = _datasets(pipeline, "galsim"), _datasets(pipeline, "eor21cm")
-    assert len(galsim) == 20  # 5 + 3 shards, 3 x 3 splits, 2 test sets + the denoisers' set
+    # 6 + 3 shards, 3 x 3 splits; 2 test sets, the denoisers' set and the misspecified stamps
+    assert len(galsim) == 22
     assert len(eor) == 8  # 2 shards, 3 splits by box, 3 random splits
     turbulence = _datasets(pipeline, "turbulence")
     assert len(turbulence) == 5 + 3 * 3  # 3 + 2 class shards, 3 variants x 3 splits
@@ -212,10 +213,10 @@ def test_eor_splits_keep_boxes_apart(pipeline):
 
 def test_figures_are_real_pngs(pipeline):
     figures = sorted((pipeline / "results").glob("*/figures/**/*.png"))
-    # galsim: 4 runs x 3, training curves, CRB, stamps, reconstructions (autoencoder, GalSim),
-    # 1 denoiser; eor21cm: 4 runs (2 splits x 2 training seeds) x 3 regression figures + 3 of
-    # its own
-    assert len(figures) == 18 + 15 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
+    # galsim: 5 runs x 3, training curves, CRB, stamps, reconstructions (autoencoder, GalSim),
+    # 1 denoiser, the posterior's SBC ranks, coverage and predictive check; eor21cm: 4 runs (2
+    # splits x 2 training seeds) x 3 regression figures + 3 of its own
+    assert len(figures) == 24 + 15 + 10 + 5 + 6  # galsim, eor21cm, turbulence, crsphere, galaxy10
     for fig in figures:
         assert matplotlib.image.imread(fig).shape[0] > 200
 
@@ -228,8 +229,8 @@ def test_predictions_hold_every_test_sample(pipeline):
             assert f["y_pred"].shape == test.y.shape
     # Every evaluation's rows are its data's rows, in order: labels and per-sample metadata.
     files = sorted((pipeline / "results").glob("*/eval/*/*/*/predictions.h5"))
-    # galsim: 4 test splits, 2 x 2 merged sets; eor21cm: 4 runs; the others: 6 test splits
-    assert len(files) == 18
+    # galsim: 5 test splits, 3 v2 models x 3 merged sets; eor21cm: 4 runs; the others: 6 test splits
+    assert len(files) == 24
     for path in files:
         study, _, variant, _, evalset = path.relative_to(pipeline / "results").parts[:5]
         paths = StudyPaths(study, root=str(pipeline / "results"))
@@ -247,8 +248,9 @@ def test_rerun_with_other_cores_gives_identical_data(pipeline, tmp_path):
     snakemake(other, "--cores", "1", "results/galsim/MANIFEST.sha256")
     first = (pipeline / "results/galsim/MANIFEST.sha256").read_text()
     assert (other / "results/galsim/MANIFEST.sha256").read_text() == first
-    # shards, splits, norm.json, merged sets (snr30, snr60 and the denoisers' training set)
-    assert len(first.splitlines()) == 8 + 9 + 3 + 3
+    # shards, splits, norm.json, merged sets (snr30, snr60, the denoisers' training set and the
+    # misspecified stamps)
+    assert len(first.splitlines()) == 9 + 9 + 3 + 4
 
 
 def test_report_contains_every_figure(pipeline):
