@@ -339,9 +339,13 @@ class Study:
             return POSTERIOR_LOSS
         return self.training_loss(variant)
 
+    def arch_models(self, arch: str) -> list[str]:
+        """Configured models (and repeats) of architecture ``arch``."""
+        return [name for name, spec in self.models().items() if spec["arch"] == arch]
+
     def posterior_models(self) -> list[str]:
         """Models (and repeats) that are neural posteriors (``arch: posterior``)."""
-        return [name for name, spec in self.models().items() if spec["arch"] == POSTERIOR_ARCH]
+        return self.arch_models(POSTERIOR_ARCH)
 
     def posterior_runs(self) -> list[tuple[str, str]]:
         """(variant, model) of every neural posterior the study trains: their test

@@ -63,3 +63,11 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
             y_std=f["y_std"][()] if "y_std" in f else None,
             draws=f["draws"][()] if "draws" in f else None,
         )
+
+
+def read_posterior_predictions(path: str | os.PathLike) -> Predictions:
+    """Read a neural posterior's predictions; an error names ``path`` when it holds no draws."""
+    pred = read_predictions(path)
+    if pred.draws is None:
+        raise ValueError(f"{path}: holds no posterior draws (is the model a posterior?)")
+    return pred

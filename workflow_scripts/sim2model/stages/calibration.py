@@ -22,7 +22,7 @@ from sim2model.eval.calibration import (
     rank_uniformity,
     sbc_ranks,
 )
-from sim2model.io.predictions import Predictions, read_predictions
+from sim2model.io.predictions import Predictions, read_posterior_predictions
 from sim2model.plots.calibration import coverage_figure, rank_histograms_figure
 from sim2model.plots.style import display_name, save_figure
 
@@ -117,9 +117,7 @@ def posterior_calibration(
 ) -> None:
     """Write the calibration table (CSV: the coverage rows; Markdown) and figures of the
     posterior draws in ``predictions``; coverage is also grouped by metadata ``group_by``."""
-    pred = read_predictions(predictions)
-    if pred.draws is None:
-        raise ValueError(f"{predictions}: holds no posterior draws (is the model a posterior?)")
+    pred = read_posterior_predictions(predictions)
     ranks, uniformity, coverage = calibration_tables(pred, group_by=group_by, seed=seed)
     coverage.to_csv(table_csv, index=False, float_format="%.6g")
     n_draws = pred.draws.shape[1]

@@ -63,14 +63,14 @@ def timed_predict(
     from sim2model.train.backend import describe_devices
     from sim2model.train.fit import predict
 
-    if is_posterior(net):
+    def run(batch: np.ndarray) -> np.ndarray:
+        if is_posterior(net):
+            return net.draw(batch, seed=seed, batch_size=batch_size)
+        return predict(net, batch, batch_size)
 
-        def predict(net: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
-            return net.draw(x, seed=seed, batch_size=batch_size)
-
-    predict(net, x[:batch_size], batch_size)
+    run(x[:batch_size])
     start = time.perf_counter()
-    y = predict(net, x, batch_size)
+    y = run(x)
     seconds = time.perf_counter() - start
     return y, {
         "parameters": int(net.count_params()),

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim2model.studies.galsim.report import with_blanks
+
 #: Per-target scores compared between the matched and the misspecified stamps.
 SCORES = ("rmse", "bias", "posterior_std", "coverage_68", "coverage_95")
 
@@ -52,8 +54,7 @@ def galsim_misspecification(
     ``shift`` says what differs between the misspecified and the training stamps."""
     table = misspecification_table(metrics, runs)
     table.to_csv(table_csv, index=False, float_format="%.6g")
-    shown = table.dropna(axis=1, how="all").astype(object)
-    shown = shown.where(shown.notna(), None)  # a point estimator's posterior cells: blank
+    shown = with_blanks(table.dropna(axis=1, how="all"))  # a point estimator's posterior cells
     Path(table_md).write_text(
         "Misspecification: the models scored on their test split (matched) and on stamps from "
         f"the same prior but for {shift} (misspecified). rmse_ratio: misspecified over matched. "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim2model.io.dataset import read_dataset
-from sim2model.io.predictions import read_predictions
+from sim2model.io.predictions import read_posterior_predictions
 from sim2model.studies.galsim.evaluation import rerender
 from sim2model.studies.galsim.prior import GalaxyPrior
 
@@ -45,9 +45,7 @@ def predictive_rows(
     seed: int,
 ) -> tuple[list[dict[str, np.ndarray]], list[str]]:
     """Figure rows (observed, noiseless, draws, predictive mean and σ) and their labels."""
-    pred, ds = read_predictions(predictions), read_dataset(data)
-    if pred.draws is None:
-        raise ValueError(f"{predictions}: holds no posterior draws (is the model a posterior?)")
+    pred, ds = read_posterior_predictions(predictions), read_dataset(data)
     if not np.array_equal(pred.meta["sample_id"], ds.meta["sample_id"]):
         raise ValueError(f"{predictions} does not predict the samples of {data}")
     if n_rerenders <= SHOWN_DRAWS or n_rerenders > pred.draws.shape[1]:

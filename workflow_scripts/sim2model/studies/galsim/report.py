@@ -60,7 +60,7 @@ def wide_rmse(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reindex(list(dict.fromkeys(table["variant"])))
 
 
-def _with_blanks(table: pd.DataFrame) -> pd.DataFrame:
+def with_blanks(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with NaN cells as None, which Markdown tables show as ``missingval``."""
     return table.astype(object).where(table.notna(), None)
 
@@ -250,7 +250,7 @@ def galsim_tables(
         "RMSE per parameter on each variant's test split (original units: flux in counts, "
         "radius in arcsec), one row per dataset variant (noiseless: the upper bound trained on "
         f"noiseless stamps), one column per parameter and model. {caption}\n\n"
-        + _with_blanks(wide_rmse(table)).to_markdown(floatfmt=".4g", missingval="–")
+        + with_blanks(wide_rmse(table)).to_markdown(floatfmt=".4g", missingval="–")
         + "\n"
     )
     denoisers.to_csv(denoise_csv, index=False, float_format="%.6g")

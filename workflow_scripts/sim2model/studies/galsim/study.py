@@ -153,7 +153,7 @@ class GalsimStudy(Study):
 
     def autoencoder_models(self) -> list[str]:
         """Configured models that are conditional autoencoders (trained in three steps)."""
-        return [m for m, spec in self.models().items() if spec["arch"] == AUTOENCODER_ARCH]
+        return self.arch_models(AUTOENCODER_ARCH)
 
     def model_config(self, model: str) -> dict[str, Any]:
         """Builder options of a model (its ``variants`` list only says where it is trained)."""
