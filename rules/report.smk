@@ -74,6 +74,32 @@ rule posterior_calibration:
         "../workflow_scripts/posterior_calibration.py"
 
 
+rule misspecification:
+    input:
+        metrics=lambda wc: [
+            STUDIES[wc.study].paths.evaluation(*run, "metrics.json")
+            for run in STUDIES[wc.study].misspecified_runs()
+        ],
+    output:
+        table_csv=PATHS.table("misspecification", "csv"),
+        table_md=PATHS.table("misspecification", "md"),
+    log:
+        "logs/misspecification/{study}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    params:
+        runs=lambda wc: STUDIES[wc.study].misspecified_runs(),
+        shift=lambda wc: STUDIES[wc.study].misspecification_note(),
+        units=lambda wc: STUDIES[wc.study].target_units(),
+        caption=lambda wc: STUDIES[wc.study].describe(),
+    script:
+        "../workflow_scripts/misspecification.py"
+
+
 rule training_curves:
     input:
         histories=study_histories,

@@ -108,7 +108,7 @@ def test_calibration_stage_names_a_point_estimate_file(tmp_path):
 
 
 def test_misspecification_table_pairs_matched_and_shifted_scores(tmp_path):
-    from sim2model.studies.galsim.misspecification import galsim_misspecification
+    from sim2model.stages.misspecification import misspecification
 
     def metrics(name: str, rmse: float, coverage: float | None) -> str:
         scores = {"rmse": rmse, "bias": 0.0}
@@ -123,12 +123,16 @@ def test_misspecification_table_pairs_matched_and_shifted_scores(tmp_path):
     files = [metrics("a", 2.0, None), metrics("b", 3.0, None), metrics("c", 1.0, 0.68),
              metrics("d", 4.0, 0.9)]  # fmt: skip
     csv, md = tmp_path / "t.csv", tmp_path / "t.md"
-    galsim_misspecification(files, str(csv), str(md), runs=runs, shift="noise sigma x2")
+    misspecification(
+        files, str(csv), str(md), runs=runs, shift="noise sigma x2", units={"flux": "counts"}
+    )
     table = pd.read_csv(csv).set_index("model")
     assert table.loc["xception", "rmse_ratio"] == 1.5 and table.loc["posterior", "rmse_ratio"] == 4
     assert table.loc["posterior", "coverage_68_misspecified"] == 0.9
     assert np.isnan(table.loc["xception", "coverage_68_matched"])
-    assert "but for noise sigma x2 (misspecified)" in md.read_text()
+    text = md.read_text()
+    assert "simulator differs: noise sigma x2 (misspecified)" in text
+    assert "Units: flux in counts." in text
 
 
 def test_misspecified_stamps_change_only_what_the_config_names():
@@ -136,9 +140,11 @@ def test_misspecified_stamps_change_only_what_the_config_names():
     galsim = load_studies(settings)["galsim"]
     trained = galsim.prior("v2")
     assert galsim.prior("misspecified") == {**trained, "noise": "gaussian"}
-    assert galsim.misspecification_note() == "noise ccd -> gaussian"
+    assert galsim.misspecification_note() == "stamps from the same prior with noise ccd -> gaussian"
     settings["galsim"]["misspecification"] = {"n_samples": 50, "noise": "ccd", "sigma": [500, 700]}
     galsim = load_studies(settings)["galsim"]
     assert galsim.prior("misspecified") == {**trained, "sigma": (500.0, 700.0)}
-    assert galsim.misspecification_note() == "noise sigma (counts) (200.0, 400.0) -> (500.0, 700.0)"
+    assert galsim.misspecification_note().endswith(
+        "with noise sigma (counts) (200.0, 400.0) -> (500.0, 700.0)"
+    )
     assert galsim.n_samples("misspecified") == 50 and "misspecified" in galsim.source_variants()

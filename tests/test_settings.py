@@ -229,6 +229,9 @@ ONE_OF_ERRORS = {
         {"galsim": {"denoisers": {"models": {"edsr": {"arch": "edsr", "epochs": 0}}}}},
         "galsim.denoisers.models.edsr.epochs",
     ),
+    "eor21cm.misspecification": (
+        {"eor21cm": {"misspecification": {"runs": []}}}, "eor21cm.misspecification.runs",
+    ),
     "galsim.misspecification": (
         {"galsim": {"misspecification": {"n_samples": 1}}}, "galsim.misspecification.n_samples",
     ),

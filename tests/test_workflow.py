@@ -377,7 +377,7 @@ def test_another_misspecification_remakes_only_its_own_stamps(pipeline, tmp_path
     plan = snakemake(pipeline, "-n", "--cores", "2", configfiles=(TINY, shift))
     jobs = planned_jobs(plan.stdout)
     assert jobs["source_shard"] == 1 and jobs["merge_testset"] == 1, jobs
-    assert jobs["evaluate"] == 3 and jobs["galsim_misspecification"] == 1, jobs
+    assert jobs["evaluate"] == 3 and jobs["misspecification"] == 1, jobs
     assert not jobs.keys() & {"train", "split_dataset", "galsim_autoencoder"}, jobs
     assert "results/galsim/shards/misspecified/0000.h5" in plan.stdout
 

@@ -32,6 +32,42 @@ def test_eor_study_runs_on_real_simfast21_output(tmp_path, shared_fixtures):
     assert (work / "results/eor21cm/tables/metrics_by_redshift.md").exists()
 
 
+def test_eor_posterior_of_the_builtin_simulator_meets_simfast21_maps(tmp_path, shared_fixtures):
+    """The misspecification test end to end: an xHI posterior trained on the built-in
+    simulator's maps, scored on its test split and on the SimFast21 run's maps (cut to the
+    training label range, block-averaged to the same size) in tables/misspecification."""
+    work = copy_workflow(tmp_path / "wf")
+    override = tmp_path / "misspecified.yaml"
+    override.write_text(
+        f"""
+studies: [eor21cm]
+eor21cm:
+  targets: [xHI]
+  compare_random_split: false
+  misspecification: {{runs: ["{shared_fixtures / "simfast21"}"]}}
+  models:
+    vgg: null
+    posterior: {{arch: posterior, summary: {{arch: vgg, dense_units: 8}}, summary_dim: 4,
+                flow: {{depth: 2, hidden_units: [16]}}}}
+"""
+    )
+    table = "results/eor21cm/tables/misspecification.csv"
+    snakemake(work, "--cores", "2", table, configfiles=(TINY, override))
+    maps = validate_dataset(work / "results/eor21cm/testsets/misspecified.h5")
+    assert maps.x.shape[1:] == (16, 16, 1) and maps.attrs["source"] == "simfast21"
+    assert maps.y.min() >= 0.01 and maps.y.max() <= 0.99 and len(maps) > 0
+    scored = json.loads(
+        (work / "results/eor21cm/eval/builtin/posterior/misspecified/metrics.json").read_text()
+    )
+    assert scored["n_samples"] == len(maps)
+    (row,) = pd.read_csv(work / table).to_dict("records")
+    assert (row["model"], row["target"]) == ("posterior", "xHI")
+    for score in ("rmse", "coverage_68", "coverage_95"):
+        assert np.isfinite([row[f"{score}_matched"], row[f"{score}_misspecified"]]).all()
+    text = (work / "results/eor21cm/tables/misspecification.md").read_text()
+    assert "SimFast21 maps of run(s) simfast21 (64^3 cells, 30 Mpc)" in text
+
+
 def test_turbulence_study_runs_on_real_athena_output(tmp_path, shared_fixtures):
     """Real Athena++ snapshots (no CR fields) through athdf -> FITS -> slabs -> CNN and U-Net."""
     from astropy.io import fits

@@ -166,31 +166,6 @@ rule galsim_tables:
         "../../workflow_scripts/galsim_tables.py"
 
 
-rule galsim_misspecification:
-    input:
-        metrics=[
-            GALSIM.paths.evaluation(*run, "metrics.json")
-            for run in GALSIM.misspecified_runs()
-        ],
-    output:
-        table_csv=GALSIM.paths.table("misspecification", "csv"),
-        table_md=GALSIM.paths.table("misspecification", "md"),
-    log:
-        "logs/galsim_misspecification/misspecification.log",
-    conda:
-        "../../envs/report.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=10,
-    params:
-        runs=GALSIM.misspecified_runs(),
-        shift=GALSIM.misspecification_note() if GALSIM.misspecified_sets() else "",
-        caption=GALSIM.describe(),
-    script:
-        "../../workflow_scripts/galsim_misspecification.py"
-
-
 rule galsim_posterior_predictive:
     input:
         predictions=GALSIM.paths.predictions("{variant}", "{model}"),

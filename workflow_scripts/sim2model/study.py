@@ -353,6 +353,35 @@ class Study:
         posteriors = self.posterior_models()
         return [(v, m) for v, m in self.runs() if m in posteriors]
 
+    # -- misspecification test -------------------------------------------------------------------
+    def misspecified_sets(self) -> list[str]:
+        """The misspecification test's set when the study has one and ``misspecification`` is
+        configured, else none."""
+        has_block = "misspecification" in self.evaluation_blocks
+        return [MISSPECIFIED_SET] if has_block and self.settings.get("misspecification") else []
+
+    def misspecification_variant(self) -> str:
+        """The variant whose models are scored on the misspecified samples (the first)."""
+        return self.variants()[0]
+
+    def misspecified_runs(self) -> list[tuple[str, str, str]]:
+        """(variant, model, evalset) of each model of :meth:`misspecification_variant` on its
+        test split and on the misspecified samples, in pairs (matched, then misspecified)."""
+        variant = self.misspecification_variant()
+        return [
+            (variant, model, evalset)
+            for model in self.variant_models(variant)
+            for evalset in ("test", *self.misspecified_sets())
+        ]
+
+    def misspecification_note(self) -> str:
+        """What differs between the misspecified samples and the training samples, in words."""
+        raise NotImplementedError(f"study {self.name} has no misspecification test")
+
+    def target_units(self) -> dict[str, str]:
+        """Unit of each regression target that has one (none by default)."""
+        return {}
+
     # -- results --------------------------------------------------------------------------------
     @property
     def paths(self) -> StudyPaths:
@@ -362,8 +391,9 @@ class Study:
     def generic_targets(self) -> list[str]:
         """The generic report's outputs for every run, by its variant's task: figures, the
         accuracy table of a study of classifiers only, the training curves, where the study
-        declares reference numbers the table setting ours beside them, and each neural
-        posterior's calibration figures and table."""
+        declares reference numbers the table setting ours beside them, each neural
+        posterior's calibration figures and table, and the misspecification table when the
+        study has that test."""
         runs = self.runs()
         tasks = {self.task(variant) for variant, _ in runs}
         return [
@@ -372,6 +402,7 @@ class Study:
             self.paths.training_curves(),
             *(self.paths.tables(REFERENCE_TABLE) if self.reference_numbers() else []),
             *(path for v, m in self.posterior_runs() for path in self.paths.calibration(v, m)),
+            *(self.paths.tables("misspecification") if self.misspecified_sets() else []),
             *self.paths.tables("cost"),  # every study: what training and prediction cost
         ]
 
@@ -672,6 +703,9 @@ _AXES = ("z", "y", "x")
 RUN_KEYS = ("variants", "repeats")
 #: Architecture name of a neural posterior (sim2model.models.posterior).
 POSTERIOR_ARCH = "posterior"
+#: Evaluation set of the misspecification test (a study's ``misspecification`` block, one of its
+#: ``evaluation_blocks``): samples its models' simulator did not make, merged like a test set.
+MISSPECIFIED_SET = "misspecified"
 #: Infix of the names of a model's repeats: ``vgg``, ``vgg-seed2``, ``vgg-seed3``, ...
 REPEAT_INFIX = "-seed"
 

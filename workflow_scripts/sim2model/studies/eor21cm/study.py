@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from sim2model.errors import ConfigError
 from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import fixed_size_spans
-from sim2model.study import ReferenceFile, Shard, Study, numbered_shards, verify_reference
+from sim2model.study import (
+    MISSPECIFIED_SET,
+    ReferenceFile,
+    Shard,
+    Study,
+    numbered_shards,
+    verify_reference,
+)
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -32,6 +39,7 @@ from sim2model.studies.eor21cm.names import (
 class Eor21cmStudy(Study):
     name = "eor21cm"
     reference_files = {"pickle": ReferenceFile(PICKLE_FILE, PICKLE_URLS)}
+    evaluation_blocks = ("misspecification",)
 
     @property
     def source_env(self) -> str:  # 21cmFAST boxes need their own env
@@ -48,7 +56,31 @@ class Eor21cmStudy(Study):
         return [self.source]
 
     def source_variants(self) -> list[str]:
-        return [self.source]
+        """The source's maps and, with ``misspecification`` set, the SimFast21 maps its models
+        are also scored on."""
+        return [self.source, *self.misspecified_sets()]
+
+    def misspecified_run_dirs(self) -> list[str]:
+        """SimFast21 run directories of the misspecification test (``misspecification.runs``)."""
+        return list(self.settings["misspecification"]["runs"])
+
+    def misspecification_note(self) -> str:
+        """The SimFast21 runs the models meet, and the label cut they share with training."""
+        from sim2model.studies.eor21cm.simfast21 import open_run
+
+        runs = [open_run(path) for path in self.misspecified_run_dirs()]
+        boxes = ", ".join(f"{run.path.name} ({run.n}^3 cells, {run.box_mpc:g} Mpc)" for run in runs)
+        if self.source in ("builtin", "21cmfast"):
+            sim = self.settings[self.source]
+            trained = f"{sim['box_cells']}^3 cells, {sim['box_mpc']:g} Mpc boxes"
+        else:
+            trained = "its own maps"
+        cut = self.dataset_settings().get("label_range")
+        kept = f", maps with xHI in {list(cut)} as in training" if cut else ""
+        return (
+            f"SimFast21 maps of run(s) {boxes} for models trained on {self.source} maps "
+            f"({trained}){kept}"
+        )
 
     def random_split_variant(self) -> str:
         """Name of the variant holding the source's maps split at random, map by map."""
@@ -91,19 +123,30 @@ class Eor21cmStudy(Study):
 
     def box_sizes(self) -> dict[str, int]:
         """Cells per side of every box source, by where it is set (read from run file names)."""
+        sizes = {}
         if self.source in ("builtin", "21cmfast"):
-            return {f"eor21cm.{self.source}.box_cells": self.settings[self.source]["box_cells"]}
+            sizes[f"eor21cm.{self.source}.box_cells"] = self.settings[self.source]["box_cells"]
         if self.source == "simfast21":
-            from sim2model.studies.eor21cm.simfast21 import SimFast21Error, open_run
+            sizes.update(
+                self._run_sizes("eor21cm.simfast21.runs", self.settings["simfast21"]["runs"])
+            )
+        if self.misspecified_sets():
+            sizes.update(self._run_sizes("eor21cm.misspecification.runs",
+                                         self.misspecified_run_dirs()))  # fmt: skip
+        return sizes  # a pickled table's map size is known only by reading it
 
-            sizes = {}
-            for run in self.settings["simfast21"]["runs"]:
-                try:
-                    sizes[f"SimFast21 run {run}"] = open_run(run).n
-                except SimFast21Error as error:
-                    raise ConfigError("eor21cm.simfast21.runs", str(error)) from None
-            return sizes
-        return {}  # a pickled table's map size is known only by reading it
+    @staticmethod
+    def _run_sizes(key: str, runs: list[str]) -> dict[str, int]:
+        """Cells per side of each SimFast21 run of config key ``key``."""
+        from sim2model.studies.eor21cm.simfast21 import SimFast21Error, open_run
+
+        sizes = {}
+        for run in runs:
+            try:
+                sizes[f"SimFast21 run {run} ({key})"] = open_run(run).n
+            except SimFast21Error as error:
+                raise ConfigError(key, str(error)) from None
+        return sizes
 
     def check_image_size(self) -> None:
         """``image_size`` and ``resize`` work for every box (before any box is read)."""
@@ -139,7 +182,16 @@ class Eor21cmStudy(Study):
         return list(self.settings.get("targets", TARGET_NAMES))
 
     def shards(self, variant: str) -> list[Shard]:
-        """The source's shards (the random-split variant reads the same files)."""
+        """The source's shards (the random-split variant reads the same files), or the
+        misspecification test's: one per SimFast21 run, cut to the training label range."""
+        if variant == MISSPECIFIED_SET:
+            cut = {"label_range": self.dataset_settings().get("label_range")}
+            shards = self._simfast21_shards(variant, self.misspecified_run_dirs())
+            return [
+                Shard(s.variant, s.index, s.name, s.span, s.inputs,
+                      {**s.plan, **cut, **self.targets_plan()})
+                for s in shards
+            ]  # fmt: skip
         return [
             Shard(s.variant, s.index, s.name, s.span, s.inputs, {**s.plan, **self.targets_plan()})
             for s in self._source_shards(self.samples_variant(variant))
@@ -150,14 +202,26 @@ class Eor21cmStudy(Study):
         targets = self.target_names()
         return {} if targets == list(TARGET_NAMES) else {"targets": targets}
 
-    def _source_shards(self, variant: str) -> list[Shard]:
-        settings, source = self.settings, self.source
-        maps = {
+    def maps_plan(self, source: str) -> dict[str, Any]:
+        """How a shard of ``source`` cuts its boxes into maps."""
+        return {
             "source": source,
-            "slices_per_box": settings["slices_per_box"],
+            "slices_per_box": self.settings["slices_per_box"],
             "image_size": self.image_size(),
             "resize": self.resize(),
         }
+
+    def _simfast21_shards(self, variant: str, runs: list[str]) -> list[Shard]:
+        """One shard per SimFast21 run directory (one box id each)."""
+        maps = self.maps_plan("simfast21")
+        return [
+            numbered_shards(variant, [span], {**maps, "run": run}, inputs=[run])[0]
+            for span, run in zip(fixed_size_spans(len(runs), 1), runs, strict=True)
+        ]
+
+    def _source_shards(self, variant: str) -> list[Shard]:
+        settings, source = self.settings, self.source
+        maps = self.maps_plan(source)
         if source in ("builtin", "21cmfast"):
             sim = settings[source]
             per_shard = sim["boxes_per_shard"]
@@ -165,11 +229,7 @@ class Eor21cmStudy(Study):
             plan = {**maps, "redshifts": settings["redshifts"], "simulator": dict(sim)}
             return numbered_shards(variant, spans, plan)
         if source == "simfast21":
-            runs = settings["simfast21"]["runs"]
-            return [
-                numbered_shards(variant, [span], {**maps, "run": run}, inputs=[run])[0]
-                for span, run in zip(fixed_size_spans(len(runs), 1), runs, strict=True)
-            ]
+            return self._simfast21_shards(variant, settings["simfast21"]["runs"])
         table = settings["pickle"]
         plan = {
             "source": source,
@@ -231,6 +291,10 @@ class Eor21cmStudy(Study):
             *(paths.tables("split_comparison") if len(self.variants()) > 1 else []),
         ]
 
+    def extra_data(self) -> list[str]:
+        """The misspecification test's merged SimFast21 maps, when configured."""
+        return [self.paths.testset(name) for name in self.misspecified_sets()]
+
     def validation_options(self) -> dict[str, Any]:
         """Arguments of the built-in vs 21cmFAST validation (``eor21cm.21cmfast.validation``)."""
         sim = self.settings["21cmfast"]
@@ -246,6 +310,8 @@ class Eor21cmStudy(Study):
 
     @staticmethod
     def build_shard(plan: Mapping[str, Any], seed: int, cache_dir: str) -> Dataset:
+        import numpy as np
+
         from sim2model.studies.eor21cm import maps as eor_maps
 
         source, index = plan["source"], plan["index"]
@@ -300,6 +366,10 @@ class Eor21cmStudy(Study):
                     **maps,
                 )
         ds.attrs = {**ds.attrs, "source": source, "shard_index": index, "seed": seed}
+        if plan.get("label_range"):
+            from sim2model.data.select import label_mask
+
+            ds = ds.subset(np.flatnonzero(label_mask(ds.y, *plan["label_range"])))
         if "targets" in plan:
             ds = eor_maps.with_targets(ds, plan["targets"])
         return ds
@@ -313,9 +383,11 @@ class Eor21cmStudy(Study):
                 raise ConfigError(
                     "eor21cm.simfast21.runs", "is empty but eor21cm.source is simfast21"
                 )
-            missing = [run for run in runs if not Path(run).is_dir()]
-            if missing:
-                raise ConfigError("eor21cm.simfast21.runs", f"no such directory {missing}")
+            check_run_dirs("eor21cm.simfast21.runs", runs)
+        if self.misspecified_sets():
+            if not self.misspecified_run_dirs():
+                raise ConfigError("eor21cm.misspecification.runs", "lists no SimFast21 run")
+            check_run_dirs("eor21cm.misspecification.runs", self.misspecified_run_dirs())
         self.check_reference()
         self.check_image_size()
         dataset = self.dataset_settings()
@@ -328,6 +400,12 @@ class Eor21cmStudy(Study):
                 f"{balance['group']!r} is not a meta key of the maps; choose one of {list(keys)}",
             )
         targets = self.target_names()
+        if self.misspecified_sets() and source != "simfast21" and targets != ["xHI"]:
+            raise ConfigError(
+                "eor21cm.misspecification",
+                f"SimFast21 maps carry xHI, not {targets[1:]}: score the misspecification "
+                "test with eor21cm.targets: [xHI]",
+            )
         others = sorted(set(targets) - {"xHI", "zeta"})
         if self.source == "builtin" and others:
             raise ConfigError(
@@ -358,3 +436,10 @@ class Eor21cmStudy(Study):
                 f"{group_by!r} is not a meta key of the maps; choose one of {list(keys)} or "
                 f"null{hint}",
             )
+
+
+def check_run_dirs(key: str, runs: list[str]) -> None:
+    """Every run directory of config key ``key`` exists (else a ConfigError naming it)."""
+    missing = [run for run in runs if not Path(run).is_dir()]
+    if missing:
+        raise ConfigError(key, f"no such directory {missing}")

@@ -17,10 +17,6 @@ AUTOENCODER_ARCH = "conditional_autoencoder"
 #: Source variant of the denoisers' own training images (merged like a test set).
 DENOISER_SET = "denoiser_train"
 DENOISER_ARCHS = ("edsr", "rdn")
-#: Source variant of the misspecification test: stamps from the test-set variant's prior with
-#: another noise model, noise level or PSF (merged like a test set, evaluated by that variant's
-#: models).
-MISSPECIFIED_SET = "misspecified"
 #: The other noise model of each (what the misspecified stamps carry by default).
 OTHER_NOISE = {"ccd": "gaussian", "gaussian": "ccd"}
 #: Image scalings the denoisers can invert on their outputs (linear in the counts).

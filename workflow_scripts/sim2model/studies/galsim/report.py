@@ -20,6 +20,7 @@ from sim2model.io.predictions import read_predictions
 from sim2model.plots.regression import bias_std_vs_bound_figure
 from sim2model.plots.style import display_name, save_figure
 from sim2model.studies.galsim.figures import example_stamps_figure
+from sim2model.tables import with_blanks
 
 #: The reference reports flux in units of 1e5 counts in its Cramér–Rao table.
 FLUX_UNIT = 1e5
@@ -58,11 +59,6 @@ def wide_rmse(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[columns]
     wide.columns = [f"{t} ({m})" for t, m in columns]
     return wide.reindex(list(dict.fromkeys(table["variant"])))
-
-
-def with_blanks(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with NaN cells as None, which Markdown tables show as ``missingval``."""
-    return table.astype(object).where(table.notna(), None)
 
 
 def crb_comparison(

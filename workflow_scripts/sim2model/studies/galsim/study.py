@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sim2model.errors import ConfigError
 from sim2model.reference_numbers import ReferenceNumber
 from sim2model.sharding import fixed_size_spans
-from sim2model.study import Shard, Study, numbered_shards
+from sim2model.study import MISSPECIFIED_SET, Shard, Study, numbered_shards
 
 if TYPE_CHECKING:
     from sim2model.io.dataset import Dataset
@@ -25,7 +25,6 @@ from sim2model.studies.galsim.names import (
     DENOISER_ARCHS,
     DENOISER_SET,
     LINEAR_SCALINGS,
-    MISSPECIFIED_SET,
     OTHER_NOISE,
     REFERENCE_AUTOENCODER,
     REFERENCE_XCEPTION_RMSE,
@@ -80,10 +79,6 @@ class GalsimStudy(Study):
             *self.misspecified_sets(),
         ]
 
-    def misspecified_sets(self) -> list[str]:
-        """The misspecification test's set (``misspecification`` configured), else none."""
-        return [MISSPECIFIED_SET] if self.settings.get("misspecification") else []
-
     def misspecified_prior(self) -> dict[str, Any]:
         """``GalaxyPrior`` arguments of the misspecified stamps: the test-set variant's prior
         with ``misspecification.noise`` (default: the other noise model) and, when given, its
@@ -105,17 +100,13 @@ class GalsimStudy(Study):
                                ("psf_fwhm", "PSF FWHM (arcsec)"))
             if trained[key] != shifted[key]
         ]  # fmt: skip
-        return "; ".join(changes) or "nothing (the same prior)"
+        return "stamps from the same prior with " + ("; ".join(changes) or "nothing changed")
 
-    def misspecified_runs(self) -> list[tuple[str, str, str]]:
-        """(variant, model, evalset) of each model of the test-set variant on its test split
-        and on the misspecified stamps, in pairs (matched, then misspecified)."""
-        variant = self.testset_variant()
-        return [
-            (variant, model, evalset)
-            for model in self.variant_models(variant)
-            for evalset in ("test", *self.misspecified_sets())
-        ]
+    def misspecification_variant(self) -> str:
+        return self.testset_variant()
+
+    def target_units(self) -> dict[str, str]:
+        return {name: unit for name, unit in zip(TARGET_NAMES, TARGET_UNITS, strict=True) if unit}
 
     def source_variants(self) -> list[str]:
         return [*self.variants(), *self.merged_sets()]
@@ -304,7 +295,6 @@ class GalsimStudy(Study):
             *paths.tables("crb_comparison"),
             *paths.tables("denoisers"),
             *paths.tables("autoencoder_metrics"),
-            *(paths.tables("misspecification") if self.misspecified_sets() else []),
             paths.figure("crb_comparison.png"),
             paths.figure("example_stamps.png"),
             *paths.tables("reconstruction"),
