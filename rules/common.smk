@@ -294,11 +294,19 @@ def sweep_inputs(wildcards):
 
 
 def sweep_test_inputs(wildcards):
-    """The normalisation and the test split (`data`) the sweep's points are scored on."""
-    splits = variant_splits(
-        wildcards.study, sweep_settings(wildcards)["variant"], ("norm", "test")
-    )
-    return {"norm": splits["norm"], "data": splits["test"]}
+    """The normalisation and the evaluation set (`data`: the test split or a fixed-parameter
+    test set) a sweep's point is scored on."""
+    study, variant = STUDIES[wildcards.study], sweep_settings(wildcards)["variant"]
+    if wildcards.evalset not in study.sweep_evalsets(wildcards.model):
+        raise ValueError(
+            f"{wildcards.evalset!r} is not an evaluation set of the {wildcards.model} sweep "
+            f"(it has {study.sweep_evalsets(wildcards.model)})"
+        )
+    norm = variant_splits(wildcards.study, variant, ("norm",))["norm"]
+    return {
+        "norm": norm,
+        "data": study.paths.evaluation_data(variant, wildcards.evalset),
+    }
 
 
 def sweep_files(wildcards, name):
@@ -311,8 +319,21 @@ def sweep_files(wildcards, name):
 
 
 def sweep_metrics(wildcards):
-    """The test metrics of every point of a sweep."""
-    return sweep_files(wildcards, "metrics.json")
+    """The metrics of every point of a sweep, each point's evaluation sets in the order of
+    `Study.sweep_evalsets`."""
+    study = STUDIES[wildcards.study]
+    return [
+        study.paths.sweep(wildcards.model, str(n), run, f"{name}/metrics.json")
+        for n, run in study.sweep_points(wildcards.model)
+        for name in study.sweep_evalsets(wildcards.model)
+    ]
+
+
+def sweep_crb(wildcards):
+    """`crb`: the study's Cramér–Rao bounds when its learning curve divides by them."""
+    study, settings = STUDIES[wildcards.study], sweep_settings(wildcards)
+    metrics = study.curve_metrics(settings["variant"], wildcards.model)
+    return {"crb": study.crb_file()} if any(m.get("over_crb") for m in metrics) else {}
 
 
 def sweep_histories(wildcards):

@@ -1,7 +1,8 @@
 """Budget sweeps, on demand (no study target asks for them).
 
-Retrains a model on nested subsets of growing size of a variant's training split and draws the
-learning curve, e.g. `snakemake results/galsim/tables/learning_curve/xception.md`. Every point
+Retrains a model on nested subsets of growing size of a variant's training split, scores each
+point on the test split (and the study's fixed-parameter test sets, `Study.sweep_evalsets`) and
+draws the learning curve, e.g. `snakemake results/galsim/tables/learning_curve/xception.md`. Every point
 is its own job: points run in parallel, and growing the sweep trains only the new points.
 """
 
@@ -44,11 +45,13 @@ rule sweep_evaluate:
         unpack(sweep_test_inputs),
         model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
     output:
-        predictions=PATHS.sweep("{model}", "{budget}", "{run}", "predictions.h5"),
-        metrics=PATHS.sweep("{model}", "{budget}", "{run}", "metrics.json"),
-        table=PATHS.sweep("{model}", "{budget}", "{run}", "metrics.csv"),
+        predictions=PATHS.sweep(
+            "{model}", "{budget}", "{run}", "{evalset}/predictions.h5"
+        ),
+        metrics=PATHS.sweep("{model}", "{budget}", "{run}", "{evalset}/metrics.json"),
+        table=PATHS.sweep("{model}", "{budget}", "{run}", "{evalset}/metrics.csv"),
     log:
-        "logs/sweep_evaluate/{study}/{model}/n{budget}/{run}.log",
+        "logs/sweep_evaluate/{study}/{model}/n{budget}/{run}/{evalset}.log",
     conda:
         "../envs/tf.yaml"
     threads: lambda wc: training_threads(wc.study)
@@ -57,7 +60,9 @@ rule sweep_evaluate:
         runtime=60,
     params:
         train_config=lambda wc: STUDIES[wc.study].sweep_train_settings(wc.model),
-        seed=lambda wc: study_seed(wc.study, "evaluate", "sweep", wc.model, bits=32),
+        seed=lambda wc: study_seed(
+            wc.study, "evaluate", "sweep", wc.model, wc.evalset, bits=32
+        ),
         threads=lambda wc, threads: threads,
     script:
         "../workflow_scripts/sweep_evaluate.py"
@@ -65,6 +70,7 @@ rule sweep_evaluate:
 
 rule learning_curve:
     input:
+        unpack(sweep_crb),
         metrics=sweep_metrics,
         histories=sweep_histories,
     output:
@@ -87,6 +93,7 @@ rule learning_curve:
     params:
         budgets=lambda wc: [n for n, _ in STUDIES[wc.study].sweep_points(wc.model)],
         runs=lambda wc: [run for _, run in STUDIES[wc.study].sweep_points(wc.model)],
+        evalsets=lambda wc: STUDIES[wc.study].sweep_evalsets(wc.model),
         curve_metrics=lambda wc: STUDIES[wc.study].curve_metrics(
             sweep_settings(wc)["variant"], wc.model
         ),

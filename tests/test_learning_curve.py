@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -304,3 +305,37 @@ def test_training_time_is_summed_per_run_and_extrapolated_to_the_reached_budget(
     pd.DataFrame({"epoch": [0]}).to_csv(tmp_path / "old.csv")
     with pytest.raises(KeyError, match="old.csv: no 'epoch_seconds' column"):
         training_costs([str(tmp_path / "old.csv")], [500])
+
+
+def test_scatter_over_the_crb_is_read_from_each_points_test_set(tmp_path):
+    """A σ/CRB metric reads the point's record of its own test set and divides by that set's
+    bound: a scatter of 2 x CRB at every size gives 2, and the test split's RMSE is unchanged."""
+    budgets, runs, evalsets = [1000, 2000, 4000], ["xception"] * 3, ["test", "snr60"]
+    crb = tmp_path / "crb.csv"
+    crb.write_text("testset,target,crb\nsnr60,flux,250.0\nsnr30,flux,500.0\n")
+    paths = []
+    for budget in budgets:
+        for evalset in evalsets:
+            scores = {"rmse": 1e5 / budget**0.5, "std": 500.0 * (4000 / budget) ** 0.3}
+            path = tmp_path / f"{budget}-{evalset}.json"
+            path.write_text(json.dumps({"targets": {"flux": scores}}))
+            paths.append(str(path))
+    specs = [
+        {"label": "RMSE flux", "path": ["targets", "flux", "rmse"], "kind": "error"},
+        {"label": "σ/CRB flux (snr60)", "path": ["targets", "flux", "std"], "kind": "error",
+         "reference": 1.0, "evalset": "snr60", "over_crb": True,
+         "reference_name": "Cramér–Rao bound"},
+    ]  # fmt: skip
+    out = [str(tmp_path / name) for name in ("t.csv", "t.md", "t.png")]
+    learning_curve(paths, *out, budgets=budgets, runs=runs, curve_metrics=specs,
+                   caption="c", evalsets=evalsets, crb=str(crb))  # fmt: skip
+    table = pd.read_csv(out[0]).set_index(["metric", "budget"])["mean"]
+    assert table[("σ/CRB flux (snr60)", 4000)] == pytest.approx(2.0)
+    assert table[("σ/CRB flux (snr60)", 1000)] == pytest.approx(2.0 * 4**0.3, rel=1e-5)
+    assert table[("RMSE flux", 1000)] == pytest.approx(1e5 / 1000**0.5, rel=1e-5)
+    summary = out[1]
+    assert "0.300 ± 0.000" in Path(summary).read_text()  # the exponent of the scatter
+    with pytest.raises(KeyError, match="no Cramér–Rao bound of flux on snr60"):
+        crb.write_text("testset,target,crb\nsnr30,flux,500.0\n")
+        learning_curve(paths, *out, budgets=budgets, runs=runs, curve_metrics=specs,
+                       caption="c", evalsets=evalsets, crb=str(crb))  # fmt: skip

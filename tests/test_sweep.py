@@ -89,6 +89,25 @@ def test_bad_sweep_settings_name_the_key(sweep, key, words):
     assert caught.value.key == key and words in str(caught.value)
 
 
+def test_a_galsim_sweep_on_the_test_set_variant_sets_each_point_beside_the_crb():
+    """On the variant the fixed-parameter test sets are drawn for, every point is also scored
+    on snr30 and snr60 and the curve adds each target's scatter over its Cramér–Rao bound
+    (reference line 1); on another variant only the test split's RMSE is drawn."""
+    sweep = {"xception": {"train_samples": [100, 200], "variant": "v2"}}
+    galsim = load_studies(merged({"galsim": {"sweep": sweep}}))["galsim"]
+    assert galsim.sweep_evalsets("xception") == ["test", "snr30", "snr60"]
+    metrics = galsim.curve_metrics("v2", "xception")
+    bounds = [m for m in metrics if m.get("over_crb")]
+    assert len(bounds) == 10 and {m["evalset"] for m in bounds} == {"snr30", "snr60"}
+    assert {m["reference"] for m in bounds} == {1.0}
+    assert bounds[0]["path"] == ["targets", "flux", "std"]
+    assert galsim.crb_file() == "results/galsim/eval/crb.csv"
+    sweep["xception"]["variant"] = "v1"
+    galsim = load_studies(merged({"galsim": {"sweep": sweep}}))["galsim"]
+    assert galsim.sweep_evalsets("xception") == ["test"]
+    assert not [m for m in galsim.curve_metrics("v1", "xception") if m.get("over_crb")]
+
+
 def test_editing_a_sweep_changes_no_hash_of_the_study_outputs():
     """The sweep is on demand: like the architecture search, it is outside what the study's
     data and models depend on (rules/common.smk hashed_config and data_config)."""
@@ -124,7 +143,9 @@ def test_two_point_sweep_runs_and_grows_without_retraining(tmp_path):
     assert sorted(set(table["budget"])) == [12, 24]
     assert (results / "figures" / "learning_curve" / "dgcnn.png").read_bytes()[:4] == b"\x89PNG"
     tests = {
-        json.loads((results / f"sweep/dgcnn/n{n}/{run}/metrics.json").read_text())["n_samples"]
+        json.loads((results / f"sweep/dgcnn/n{n}/{run}/test/metrics.json").read_text())[
+            "n_samples"
+        ]
         for n in (12, 24) for run in ("dgcnn", "dgcnn-seed2")
     }  # fmt: skip
     assert len(tests) == 1  # one test split for every point

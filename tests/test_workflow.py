@@ -382,6 +382,19 @@ def test_another_misspecification_remakes_only_its_own_stamps(pipeline, tmp_path
     assert "results/galsim/shards/misspecified/0000.h5" in plan.stdout
 
 
+def test_a_galsim_sweep_scores_every_point_on_the_crb_test_sets(pipeline, tmp_path):
+    """A sweep on v2 (the test sets' variant) plans each point's training and its evaluations
+    on the test split, snr30 and snr60, reads the CRB the tiny run computed, and nothing else."""
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("galsim:\n  sweep:\n    xception: {variant: v2, train_samples: [10, 20]}\n")
+    target = "results/galsim/tables/learning_curve/xception.md"
+    plan = snakemake(pipeline, "-n", "--cores", "2", target, configfiles=(TINY, sweep))
+    jobs = planned_jobs(plan.stdout)
+    assert jobs == {"sweep_train": 2, "sweep_evaluate": 6, "learning_curve": 1, "total": 9}, jobs
+    for evalset in ("test", "snr30", "snr60"):
+        assert f"results/galsim/sweep/xception/n20/xception/{evalset}/metrics.json" in plan.stdout
+
+
 def test_raising_repeats_plans_only_the_new_runs(pipeline, tmp_path):
     """The tiny run trained eor21cm's VGG twice under each split (repeats 2); with repeats 3 a
     dry run plans one training and evaluation per split (vgg-seed3) and what reads every run,

@@ -310,6 +310,15 @@ class Study:
         runs = repeat_names(model, settings["repeats"])
         return [(n, run) for n in settings["train_samples"] for run in runs]
 
+    def sweep_evalsets(self, model: str) -> list[str]:
+        """Evaluation sets every point of ``model``'s sweep is scored on (the test split)."""
+        return ["test"]
+
+    def crb_file(self) -> str | None:
+        """CSV of the Cramér–Rao bound per (test set, target) that learning curves divide an
+        estimator's scatter by (columns testset, target, crb); None: the study has none."""
+        return None
+
     def sweep_train_settings(self, model: str) -> dict[str, Any]:
         """Training settings of a sweep's jobs: the study's, overridden by the sweep's ``train``."""
         return {**self.train_settings(), **self.sweeps()[model]["train"]}

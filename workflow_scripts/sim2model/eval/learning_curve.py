@@ -215,7 +215,11 @@ class CurveMetric:
     its value in ``metrics.json`` (e.g. ``("targets", "flux", "rmse")`` or ``("accuracy",)``);
     ``kind``: ``"error"`` (fitted as it is) or ``"score"`` (fitted as ``1 - value``);
     ``reference``: the reference notebook's value of the metric, None where it states none;
-    ``where``: where the reference states it; ``unit``: the metric's unit (``""``: none).
+    ``where``: where the reference states it; ``unit``: the metric's unit (``""``: none);
+    ``evalset``: the evaluation set whose ``metrics.json`` holds it (``"test"``: the test
+    split; else a fixed-parameter test set); ``over_crb``: the value is divided by the
+    Cramér–Rao bound of (``evalset``, ``path[1]``) (a target's estimator scatter over its
+    bound); ``reference_name``: what the reference line is, in the figure's legend.
     """
 
     label: str
@@ -224,6 +228,9 @@ class CurveMetric:
     reference: float | None = None
     where: str = ""
     unit: str = ""
+    evalset: str = "test"
+    over_crb: bool = False
+    reference_name: str = "reference notebook"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", tuple(self.path))
@@ -231,6 +238,11 @@ class CurveMetric:
             raise ValueError(f"metric {self.label!r}: kind must be 'error' or 'score'")
         if not self.path:
             raise ValueError(f"metric {self.label!r}: path is empty")
+        if self.over_crb and (len(self.path) != 3 or self.path[0] != "targets"):
+            raise ValueError(
+                f"metric {self.label!r}: a value over the Cramér–Rao bound needs a per-target "
+                f"path ('targets', <target>, <score>), got {self.path}"
+            )
 
     @classmethod
     def from_mapping(cls, spec: Mapping[str, Any]) -> CurveMetric:
@@ -253,28 +265,46 @@ class CurveMetric:
 
 
 def curve_points(
-    records: Sequence[tuple[int, str, Mapping[str, Any]]],
+    records: Sequence[tuple[int, str, Mapping[str, Any]] | tuple[int, str, str, Mapping[str, Any]]],
     metrics: Sequence[CurveMetric],
     sources: Sequence[str] | None = None,
+    crb: Mapping[tuple[str, str], float] | None = None,
 ) -> pd.DataFrame:
     """Every run's value of every metric: columns budget, run, metric, value, fitted.
 
-    ``records`` are ``(budget, run, metrics.json record)``; ``sources`` names where each was
-    read (a missing key is a ``KeyError`` naming it and the key path).
+    ``records`` are ``(budget, run, metrics.json record)`` of the test split, or
+    ``(budget, run, evalset, record)``: each metric reads the record of its ``evalset``;
+    ``sources`` names where each was read (a missing key is a ``KeyError`` naming it and the key
+    path); ``crb``: the Cramér–Rao bound by (evalset, target), for ``over_crb`` metrics.
     """
+    records = [r if len(r) == 4 else (r[0], r[1], "test", r[2]) for r in records]
     if sources is None:
-        sources = [f"budget {budget}, run {run}" for budget, run, _ in records]
-    seen: set[tuple[int, str]] = set()
+        sources = [f"budget {b}, run {run}, {evalset}" for b, run, evalset, _ in records]
+    by_point: dict[tuple[int, str, str], tuple[Mapping[str, Any], str]] = {}
+    for (budget, run, evalset, record), source in zip(records, sources, strict=True):
+        if (budget, run, evalset) in by_point:
+            raise ValueError(f"{source}: budget {budget}, run {run!r}, {evalset} appears twice")
+        by_point[(int(budget), run, evalset)] = (record, source)
+    points = dict.fromkeys((budget, run) for budget, run, _ in by_point)
     rows = []
-    for (budget, run, record), source in zip(records, sources, strict=True):
-        if (budget, run) in seen:
-            raise ValueError(f"{source}: budget {budget}, run {run!r} appears twice")
-        seen.add((budget, run))
+    for budget, run in points:
         for metric in metrics:
-            value = read_value(record, metric.path, source)
-            fitted = float(metric.fitted(value))
-            rows.append((int(budget), run, metric.label, value, fitted))
+            found = by_point.get((budget, run, metric.evalset))
+            if found is None:
+                raise KeyError(f"budget {budget}, run {run!r}: no metrics of {metric.evalset}")
+            value = read_value(found[0], metric.path, found[1])
+            if metric.over_crb:
+                value = value / _bound(crb, metric.evalset, metric.path[1])
+            rows.append((budget, run, metric.label, value, float(metric.fitted(value))))
     return pd.DataFrame(rows, columns=["budget", "run", "metric", "value", "fitted"])
+
+
+def _bound(crb: Mapping[tuple[str, str], float] | None, evalset: str, target: str) -> float:
+    """The Cramér–Rao bound of ``target`` on ``evalset`` (a ``KeyError`` naming what lacks)."""
+    if crb is None or (evalset, target) not in crb:
+        known = sorted(crb or {})
+        raise KeyError(f"no Cramér–Rao bound of {target} on {evalset} (known: {known})")
+    return crb[(evalset, target)]
 
 
 def learning_curve_table(

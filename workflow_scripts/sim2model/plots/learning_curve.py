@@ -61,7 +61,7 @@ def _draw_panel(
             label=rf"fit $\propto n^{{-b}}$, {exponent}",
         )  # fmt: skip
     if positive:
-        reference = f"reference notebook ({metric.label} = {metric.reference:.3g})"
+        reference = f"{metric.reference_name} ({metric.label} = {metric.reference:.3g})"
         ax.axhline(target, color="k", ls="--", lw=1, label=reference)
     if reach is not None:
         ax.axvline(reach, color="C3", ls=":", lw=1.5, label=f"reaches it at n ≈ {reach:,.0f}")

@@ -1,6 +1,7 @@
 """Learning-curve stage of a budget sweep: per-budget table, power-law fits and figure.
 
-The rule passes one ``metrics.json`` (the evaluate stage's) per (budget, run), aligned with
+The rule passes one ``metrics.json`` (the evaluate stage's) per (budget, run) and evaluation
+set (the test split, and a study's fixed-parameter test sets), the points aligned with
 ``budgets`` and ``runs``, and the metrics as plain dicts (:class:`CurveMetric` fields). Outputs:
 
 * CSV: one row per (budget, metric) with columns ``budget, metric, runs, mean, std, min, max,
@@ -46,19 +47,32 @@ from sim2model.train import EPOCH_SECONDS
 
 
 def read_records(
-    metrics: Sequence[str], budgets: Sequence[int], runs: Sequence[str]
-) -> list[tuple[int, str, dict[str, Any]]]:
-    """``(budget, run, record)`` of each ``metrics.json`` path, aligned with ``budgets`` and
-    ``runs``."""
-    if not len(metrics) == len(budgets) == len(runs):
+    metrics: Sequence[str],
+    budgets: Sequence[int],
+    runs: Sequence[str],
+    evalsets: Sequence[str] = ("test",),
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """``(budget, run, evalset, record)`` of each ``metrics.json`` path: the points (``budgets``
+    and ``runs``, aligned) in order, each point's ``evalsets`` in order."""
+    if len(budgets) != len(runs) or len(metrics) != len(budgets) * len(evalsets):
         raise ValueError(
-            f"{len(metrics)} metrics files need as many budgets and runs, "
-            f"got {len(budgets)} and {len(runs)}"
+            f"{len(metrics)} metrics files need one per point and evaluation set: "
+            f"{len(budgets)} budgets, {len(runs)} runs, evaluation sets {list(evalsets)}"
         )
+    keys = [(b, r, e) for b, r in zip(budgets, runs, strict=True) for e in evalsets]
     return [
-        (int(budget), str(run), json.loads(Path(path).read_text()))
-        for path, budget, run in zip(metrics, budgets, runs, strict=True)
+        (int(budget), str(run), str(evalset), json.loads(Path(path).read_text()))
+        for path, (budget, run, evalset) in zip(metrics, keys, strict=True)
     ]
+
+
+def read_crb(path: str) -> dict[tuple[str, str], float]:
+    """Cramér–Rao bounds by (test set, target) from a CSV with columns testset, target, crb."""
+    table = pd.read_csv(path)
+    missing = {"testset", "target", "crb"} - set(table.columns)
+    if missing:
+        raise KeyError(f"{path}: no column(s) {sorted(missing)} (testset, target, crb)")
+    return {(row.testset, row.target): float(row.crb) for row in table.itertuples(index=False)}
 
 
 def _number(value: float, fmt: str) -> str:
@@ -180,19 +194,23 @@ def learning_curve(
     curve_metrics: Sequence[Mapping[str, Any]],
     caption: str,
     histories: Sequence[str] = (),
+    evalsets: Sequence[str] = ("test",),
+    crb: str | None = None,
 ) -> None:
     """Write the learning curves of ``metrics`` (``metrics.json`` paths aligned with
     ``budgets`` and ``runs``) as CSV, Markdown and figure (layout: module docstring).
 
     ``curve_metrics``: :class:`CurveMetric` fields as dicts; ``caption``: the sentence that
     opens the Markdown and titles the figure; ``histories``: the points' ``history.csv``, aligned
-    (empty: no cost section). A key missing from a ``metrics.json`` is a ``KeyError`` naming the
-    file and the key path.
+    (empty: no cost section); ``evalsets``: the evaluation sets of every point (``metrics``
+    holds each point's in this order); ``crb``: a CSV of Cramér–Rao bounds (columns testset,
+    target, crb) for the metrics divided by them. A key missing from a ``metrics.json`` is a
+    ``KeyError`` naming the file and the key path.
     """
     specs = [CurveMetric.from_mapping(spec) for spec in curve_metrics]
-    records = read_records(metrics, budgets, runs)
+    records = read_records(metrics, budgets, runs, evalsets)
     sources = [str(path) for path in metrics]
-    points = curve_points(records, specs, sources)
+    points = curve_points(records, specs, sources, read_crb(crb) if crb else None)
     table = budget_table(points, specs)
     fits = fit_curves(points, specs)
     summary = fit_summary(fits, specs)

@@ -226,6 +226,32 @@ class GalsimStudy(Study):
     def crb_table(self) -> str:
         return self.paths.dir("eval", "crb.csv")
 
+    def crb_file(self) -> str | None:
+        """The fixed-parameter test sets' Cramér–Rao bounds (none without test sets)."""
+        return self.crb_table() if self.testsets() else None
+
+    def scores_testsets(self, variant: str) -> bool:
+        """Whether models of ``variant`` meet the fixed-parameter test sets (and their CRB)."""
+        return variant == self.testset_variant() and bool(self.testsets())
+
+    def sweep_evalsets(self, model: str) -> list[str]:
+        """The test split, and the fixed-parameter test sets when the sweep's variant is the
+        one they are drawn for: each point's scatter there is set beside the CRB."""
+        variant = self.sweeps()[model]["variant"]
+        return ["test", *(self.testsets() if self.scores_testsets(variant) else [])]
+
+    def curve_metrics(self, variant: str, model: str) -> list[dict[str, Any]]:
+        """The reference's RMSE per target and, on the test-set variant, each target's scatter
+        on every fixed-parameter test set over its Cramér–Rao bound (reference line: 1)."""
+        bounds = [
+            {"label": f"σ/CRB {target} ({testset})", "path": ["targets", target, "std"],
+             "kind": "error", "reference": 1.0, "where": "the Cramér–Rao bound", "unit": "",
+             "evalset": testset, "over_crb": True, "reference_name": "Cramér–Rao bound"}
+            for testset in (self.testsets() if self.scores_testsets(variant) else [])
+            for target in TARGET_NAMES
+        ]  # fmt: skip
+        return [*super().curve_metrics(variant, model), *bounds]
+
     def baseline_fits(self, testset: str) -> str:
         """Maximum-likelihood baseline fits of a fixed-parameter test set."""
         return self.paths.dir("eval", "baseline", f"{testset}.csv")
