@@ -341,11 +341,17 @@ def sweep_histories(wildcards):
     return sweep_files(wildcards, "history.csv")
 
 
+def budget_label(unit):
+    """What a sweep's budgets count, in words: training samples or whole groups (`unit`)."""
+    return "training samples" if unit == "samples" else f"training {unit} groups (whole)"
+
+
 def sweep_caption(wildcards):
     """Caption of a learning curve: the data, the split and the sizes of the sweep's points."""
     study, settings = STUDIES[wildcards.study], sweep_settings(wildcards)
     budgets = ", ".join(f"{n:,}" for n in settings["train_samples"])
     return (
-        f"{wildcards.model} on variant {settings['variant']}: {budgets} training samples, "
+        f"{wildcards.model} on variant {settings['variant']}: {budgets} "
+        f"{budget_label(settings['unit'])}, "
         f"{settings['repeats']} training seed(s) per size. {study.describe(settings['variant'])}"
     )

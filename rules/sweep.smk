@@ -33,6 +33,7 @@ rule sweep_train:
         nested=lambda wc: (
             int(wc.budget),
             study_seed(wc.study, "sweep", sweep_settings(wc)["variant"], bits=32),
+            sweep_settings(wc)["unit"],
         ),
         seed=lambda wc: study_seed(wc.study, "sweep", wc.model, wc.run, bits=32),
         threads=lambda wc, threads: threads,
@@ -98,5 +99,6 @@ rule learning_curve:
             sweep_settings(wc)["variant"], wc.model
         ),
         caption=lambda wc: sweep_caption(wc),
+        budget_label=lambda wc: budget_label(sweep_settings(wc)["unit"]),
     script:
         "../workflow_scripts/learning_curve.py"

@@ -56,6 +56,33 @@ def test_a_sweep_point_trains_on_its_subset_and_validates_on_the_whole_split(tmp
         start_training_job(train, val, norm, settings, seed=0, nested=(41, 3))
 
 
+def test_a_budget_in_simulated_boxes_takes_whole_nested_boxes(tmp_path):
+    """`unit: box_id`: each point trains on every map of n whole boxes, the boxes of a smaller
+    point among those of a larger one; a budget beyond the boxes there are, or a unit the maps
+    do not carry, is an error naming the split."""
+    from sim2model.data.normalise import fit_normaliser
+    from sim2model.train.job import start_training_job
+
+    maps = make_dataset(40, seed=1)
+    maps.meta["box_id"] = np.repeat(np.arange(10), 4)  # 10 boxes of 4 maps
+    train = write_dataset(tmp_path / "train.h5", maps)
+    val = write_dataset(tmp_path / "val.h5", make_dataset(12, seed=2, first_id=40))
+    norm = tmp_path / "norm.json"
+    fit_normaliser(maps.x, maps.y, task="regression", image_scaling="standard").save(norm)
+    settings = {"backend": "tensorflow", "deterministic": True}
+    boxes = {}
+    for n in range(1, 11):
+        job = start_training_job(train, val, norm, settings, seed=0, nested=(n, 3, "box_id"))
+        boxes[n] = set(job.train.meta["box_id"])
+        assert len(job.train) == 4 * n and len(boxes[n]) == n  # every map of each box taken
+    assert all(boxes[n] < boxes[n + 1] for n in range(1, 10))
+    assert boxes[2] != {0, 1}  # drawn across the split, not its first boxes
+    with pytest.raises(ValueError, match="asked for 11 training box_id groups, the split has 10"):
+        start_training_job(train, val, norm, settings, seed=0, nested=(11, 3, "box_id"))
+    with pytest.raises(ValueError, match=r"no meta column 'run' .*sweep\.<model>\.unit"):
+        start_training_job(train, val, norm, settings, seed=0, nested=(2, 3, "run"))
+
+
 def crsphere(sweep: dict) -> object:
     return load_studies(merged({"studies": ["crsphere"], "crsphere": {"sweep": sweep}}))["crsphere"]
 

@@ -66,7 +66,7 @@ SEARCH_DEFAULTS: Mapping[str, Any] = {
 
 #: Settings of a budget sweep (a study's ``sweep.<model>`` block) left unset (config/schema.yaml
 #: describes each). ``variant`` None: the first variant the model trains on.
-SWEEP_DEFAULTS: Mapping[str, Any] = {"variant": None, "repeats": 1, "train": {}}
+SWEEP_DEFAULTS: Mapping[str, Any] = {"variant": None, "unit": "samples", "repeats": 1, "train": {}}
 
 #: Blocks of a study's section whose jobs run on demand only (never asked for by ``all``), and
 #: the settings their entries leave unset.

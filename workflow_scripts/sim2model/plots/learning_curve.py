@@ -38,6 +38,7 @@ def _draw_panel(
     points: pd.DataFrame | None,
     fit: PowerLawFit | None,
     metric: CurveMetric,
+    budget_label: str,
 ) -> None:
     """Runs, mean ± std, fit with its 68% band, reference and the budget reaching it (the
     measured points alone when ``fit`` is None: too few positive values to fit)."""
@@ -65,7 +66,7 @@ def _draw_panel(
         ax.axhline(target, color="k", ls="--", lw=1, label=reference)
     if reach is not None:
         ax.axvline(reach, color="C3", ls=":", lw=1.5, label=f"reaches it at n ≈ {reach:,.0f}")
-    ax.set(xscale="log", yscale="log", title=metric.label, xlabel="training samples",
+    ax.set(xscale="log", yscale="log", title=metric.label, xlabel=budget_label,
            ylabel=axis_label(metric.fitted_label, metric.unit))  # fmt: skip
     ax.legend(loc="best", fontsize="small")
 
@@ -78,13 +79,14 @@ def learning_curve_figure(
     caption: str,
     *,
     points: pd.DataFrame | None = None,
+    budget_label: str = "training samples",
 ) -> Figure:
     """One log-log panel per metric of its fitted quantity against training samples.
 
     ``table``: per-budget rows (:func:`~sim2model.eval.learning_curve.learning_curve_table`);
     ``fits``: the power law of each metric by label; ``points`` (optional): every run's value
     (:func:`~sim2model.eval.learning_curve.curve_points`), drawn as small grey dots;
-    ``caption``: the figure's title.
+    ``caption``: the figure's title; ``budget_label``: what the budgets count (x axis).
     """
     if not metrics:
         raise ValueError("metrics is empty: no learning curve to draw")
@@ -94,6 +96,6 @@ def learning_curve_figure(
         if rows.empty:
             raise ValueError(f"table holds no rows of metric {metric.label!r}")
         mine = None if points is None else points[points["metric"] == metric.label]
-        _draw_panel(ax, rows, mine, fits.get(metric.label), metric)
+        _draw_panel(ax, rows, mine, fits.get(metric.label), metric, budget_label)
     fig.suptitle(caption, wrap=True, fontsize="small")
     return fig

@@ -145,7 +145,9 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:,.1f} h"
 
 
-def cost_markdown(costs: pd.DataFrame, summary: pd.DataFrame) -> str:
+def cost_markdown(
+    costs: pd.DataFrame, summary: pd.DataFrame, budget_label: str = "training samples"
+) -> str:
     """Training time per size, and per run at each reached budget from ``t = c n^k``."""
     fit = fit_power_law(costs.index, costs["seconds"])
     shown = costs.reset_index().rename(columns={"seconds": "training s (mean)"})
@@ -161,19 +163,19 @@ def cost_markdown(costs: pd.DataFrame, summary: pd.DataFrame) -> str:
             seconds = float(fit.predict(row.budget_to_reference))
             trust = "" if row.reached else " (beyond the trusted range: a rough extrapolation)"
             lines.append(
-                f"Reaching the reference's {row.metric} ({row.budget_to_reference:,.0f} training "
-                f"samples{trust}) would take about {duration(seconds)} per run on the same "
+                f"Reaching the reference's {row.metric} ({row.budget_to_reference:,.0f} "
+                f"{budget_label}{trust}) would take about {duration(seconds)} per run on the same "
                 "machine and threads."
             )
     return "\n".join(lines)
 
 
-def method_note(points: pd.DataFrame) -> str:
+def method_note(points: pd.DataFrame, budget_label: str = "training samples") -> str:
     """How the tables were made, in words."""
     runs = points.groupby("budget")["run"].nunique()
     counts = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}–{runs.max()}"
     return (
-        f"Budgets {', '.join(f'{b:,}' for b in runs.index)} training samples, "
+        f"Budgets {', '.join(f'{b:,}' for b in runs.index)} {budget_label}, "
         f"{counts} run(s) (training seeds) each; mean, standard deviation "
         "(ddof=1) and range over the runs. Fits: value = a n^(-b) by least squares of log value "
         "on log n over every run, for an error metric itself and for a score its shortfall "
@@ -196,6 +198,7 @@ def learning_curve(
     histories: Sequence[str] = (),
     evalsets: Sequence[str] = ("test",),
     crb: str | None = None,
+    budget_label: str = "training samples",
 ) -> None:
     """Write the learning curves of ``metrics`` (``metrics.json`` paths aligned with
     ``budgets`` and ``runs``) as CSV, Markdown and figure (layout: module docstring).
@@ -204,8 +207,8 @@ def learning_curve(
     opens the Markdown and titles the figure; ``histories``: the points' ``history.csv``, aligned
     (empty: no cost section); ``evalsets``: the evaluation sets of every point (``metrics``
     holds each point's in this order); ``crb``: a CSV of Cramér–Rao bounds (columns testset,
-    target, crb) for the metrics divided by them. A key missing from a ``metrics.json`` is a
-    ``KeyError`` naming the file and the key path.
+    target, crb) for the metrics divided by them; ``budget_label``: what the budgets count. A
+    key missing from a ``metrics.json`` is a ``KeyError`` naming the file and the key path.
     """
     specs = [CurveMetric.from_mapping(spec) for spec in curve_metrics]
     records = read_records(metrics, budgets, runs, evalsets)
@@ -214,10 +217,14 @@ def learning_curve(
     table = budget_table(points, specs)
     fits = fit_curves(points, specs)
     summary = fit_summary(fits, specs)
-    cost = f"\n{cost_markdown(training_costs(histories, budgets), summary)}\n" if histories else ""
+    costs = training_costs(histories, budgets) if histories else None
+    cost = "" if costs is None else f"\n{cost_markdown(costs, summary, budget_label)}\n"
     table.to_csv(table_csv, index=False, float_format="%.6g")
     Path(table_md).write_text(
-        f"{caption} {method_note(points)}\n\n{per_budget_markdown(table)}\n\n"
+        f"{caption} {method_note(points, budget_label)}\n\n{per_budget_markdown(table)}\n\n"
         f"## Power-law fits\n\n{summary_markdown(summary)}\n{cost}"
     )
-    save_figure(learning_curve_figure(table, fits, specs, caption, points=points), figure)
+    drawn = learning_curve_figure(
+        table, fits, specs, caption, points=points, budget_label=budget_label
+    )
+    save_figure(drawn, figure)

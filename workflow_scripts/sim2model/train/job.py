@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sim2model.data.normalise import Normaliser
-from sim2model.data.subsets import nested_rows
+from sim2model.data.subsets import nested_group_rows, nested_rows
 from sim2model.io.dataset import Dataset, count_samples, read_dataset
 from sim2model.train.backend import configure_from_settings, log_devices
 
@@ -41,7 +41,7 @@ def start_training_job(
     seed: int,
     threads: int | None = None,
     subset: int | None = None,
-    nested: tuple[int, int] | None = None,
+    nested: tuple[int, int] | tuple[int, int, str] | None = None,
     extra: bool | Iterable[str] = False,
 ) -> TrainingSplits:
     """Configure and seed the backend from ``train_config`` (a ``train`` block) and log its
@@ -51,7 +51,10 @@ def start_training_job(
     samples and the same share (at least one) of the first validation samples; None keeps both
     splits whole. ``nested``: ``(n, seed)`` keeps the training samples of
     :func:`~sim2model.data.subsets.nested_rows` (a budget sweep's point) and the whole
-    validation split. ``extra``: the ``extra/`` arrays to read (see :func:`read_dataset`).
+    validation split; ``(n, seed, unit)`` with ``unit`` a ``meta/`` column (e.g. ``box_id``)
+    keeps the samples of ``n`` whole groups of it (:func:`nested_group_rows`), ``unit``
+    ``"samples"`` counts samples. ``extra``: the ``extra/`` arrays to read (see
+    :func:`read_dataset`).
     """
     configure_from_settings(train_config, seed=seed, threads=threads)
     log_devices(log)
@@ -62,10 +65,7 @@ def start_training_job(
         n_train = subset
     train_ds = read_dataset(train, extra=extra, rows=n_train)  # the subset alone is read
     if nested is not None:
-        n, subset_seed = nested
-        if n > n_train:
-            raise ValueError(f"{train}: asked for {n} training samples, the split has {n_train}")
-        train_ds = train_ds.subset(nested_rows(n_train, n, subset_seed))
+        train_ds = train_ds.subset(_nested_subset(train, train_ds, *nested))
     val_ds = read_dataset(val, extra=extra, rows=n_val)
     return TrainingSplits(
         train=train_ds,
@@ -76,3 +76,23 @@ def start_training_job(
         x_val=normaliser.transform_x(val_ds.x),
         y_val=normaliser.transform_y(val_ds.y),
     )
+
+
+def _nested_subset(path: str, ds: Dataset, n: int, seed: int, unit: str = "samples") -> np.ndarray:
+    """Rows of a sweep point's nested subset of ``ds`` (read from ``path``): ``n`` samples, or
+    ``n`` whole groups of the ``meta/`` column ``unit``."""
+    if unit == "samples":
+        if n > len(ds):
+            raise ValueError(f"{path}: asked for {n} training samples, the split has {len(ds)}")
+        return nested_rows(len(ds), n, seed)
+    if unit not in ds.meta:
+        raise ValueError(
+            f"{path}: no meta column {unit!r} to count a sweep's budget in (sweep.<model>.unit); "
+            f"the split has {sorted(ds.meta)}"
+        )
+    groups = ds.meta[unit]
+    if n > np.unique(groups).size:
+        raise ValueError(
+            f"{path}: asked for {n} training {unit} groups, the split has {np.unique(groups).size}"
+        )
+    return nested_group_rows(groups, n, seed)
