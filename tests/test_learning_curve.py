@@ -279,6 +279,22 @@ def test_perfect_scores_are_left_out_of_the_fit_and_an_all_perfect_metric_is_not
     assert (tmp_path / "lc.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_perfect_runs_are_drawn_as_upper_limits_at_the_test_resolution():
+    """A run with accuracy 1 on 800 test samples has a shortfall below 1/800: the figure marks
+    it there (the log axis cannot show 0), and only it."""
+    from sim2model.plots.learning_curve import learning_curve_figure
+
+    recs = [(n, run, {**record, "n_samples": 800}) for n, run, record in records(0.5, 0.3, 2)]
+    recs[-1] = (recs[-1][0], recs[-1][1], {**recs[-1][2], "accuracy": 1.0})
+    points = curve_points(recs, [ACCURACY])
+    assert points["resolution"].tolist() == [1 / 800] * len(recs)
+    table = learning_curve_table(recs, [ACCURACY])
+    fig = learning_curve_figure(table, fit_curves(points, [ACCURACY]), [ACCURACY], "c",
+                                points=points)  # fmt: skip
+    (marked,) = [c for c in fig.axes[0].collections if c.get_label().startswith("perfect runs")]
+    np.testing.assert_allclose(marked.get_offsets(), [[recs[-1][0], 1 / 800]])
+
+
 def test_training_time_is_summed_per_run_and_extrapolated_to_the_reached_budget(tmp_path):
     """Runs whose epochs take n / 1000 s, 5 epochs each: 5 n / 1000 s per run, so a fit of
     time against n has exponent 1 and predicts 5 n* / 1000 s at the budget n* that reaches the

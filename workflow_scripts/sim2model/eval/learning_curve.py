@@ -270,7 +270,9 @@ def curve_points(
     sources: Sequence[str] | None = None,
     crb: Mapping[tuple[str, str], float] | None = None,
 ) -> pd.DataFrame:
-    """Every run's value of every metric: columns budget, run, metric, value, fitted.
+    """Every run's value of every metric: columns budget, run, metric, value, fitted, and
+    ``resolution``: 1 / the samples it was measured on (its record's ``n_samples``; NaN where
+    the record lacks it), the smallest shortfall a score there can show.
 
     ``records`` are ``(budget, run, metrics.json record)`` of the test split, or
     ``(budget, run, evalset, record)``: each metric reads the record of its ``evalset``;
@@ -295,8 +297,11 @@ def curve_points(
             value = read_value(found[0], metric.path, found[1])
             if metric.over_crb:
                 value = value / _bound(crb, metric.evalset, metric.path[1])
-            rows.append((budget, run, metric.label, value, float(metric.fitted(value))))
-    return pd.DataFrame(rows, columns=["budget", "run", "metric", "value", "fitted"])
+            resolution = 1.0 / found[0]["n_samples"] if found[0].get("n_samples") else math.nan
+            fitted = float(metric.fitted(value))
+            rows.append((budget, run, metric.label, value, fitted, resolution))
+    columns = ["budget", "run", "metric", "value", "fitted", "resolution"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _bound(crb: Mapping[tuple[str, str], float] | None, evalset: str, target: str) -> float:

@@ -45,6 +45,7 @@ def _draw_panel(
     if points is not None:
         ax.scatter(points["budget"], points["fitted"], s=9, color="0.55", alpha=0.7,
                    label="runs (seeds)", zorder=2)  # fmt: skip
+        _draw_perfect_runs(ax, points)
     mean, std = _fitted_stats(rows, metric)
     ax.errorbar(rows["budget"], mean, yerr=np.nan_to_num(std), fmt="o", color="C0", ms=4,
                 capsize=3, label="mean ± std", zorder=3)  # fmt: skip
@@ -69,6 +70,16 @@ def _draw_panel(
     ax.set(xscale="log", yscale="log", title=metric.label, xlabel=budget_label,
            ylabel=axis_label(metric.fitted_label, metric.unit))  # fmt: skip
     ax.legend(loc="best", fontsize="small")
+
+
+def _draw_perfect_runs(ax: Axes, points: pd.DataFrame) -> None:
+    """Runs with a perfect score (no shortfall: not drawable in log-log, not fitted) as upper
+    limits at the test set's resolution, 1 / its size: the shortfall is below it."""
+    perfect = points[(points["fitted"] <= 0) & np.isfinite(points["resolution"])]
+    if perfect.empty:
+        return
+    ax.scatter(perfect["budget"], perfect["resolution"], marker="v", s=36, color="C2",
+               label="perfect runs: below 1 / test size", zorder=3)  # fmt: skip
 
 
 @styled
