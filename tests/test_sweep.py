@@ -118,8 +118,8 @@ def test_bad_sweep_settings_name_the_key(sweep, key, words):
 
 def test_a_galsim_sweep_on_the_test_set_variant_sets_each_point_beside_the_crb():
     """On the variant the fixed-parameter test sets are drawn for, every point is also scored
-    on snr30 and snr60 and the curve adds each target's scatter over its Cramér–Rao bound
-    (reference line 1); on another variant only the test split's RMSE is drawn."""
+    on those of snr30 and snr60 inside its prior and the curve adds each target's scatter over
+    its Cramér–Rao bound (reference line 1); on another variant only the test RMSE is drawn."""
     sweep = {"xception": {"train_samples": [100, 200], "variant": "v2"}}
     galsim = load_studies(merged({"galsim": {"sweep": sweep}}))["galsim"]
     assert galsim.sweep_evalsets("xception") == ["test", "snr30", "snr60"]
@@ -133,6 +133,13 @@ def test_a_galsim_sweep_on_the_test_set_variant_sets_each_point_beside_the_crb()
     galsim = load_studies(merged({"galsim": {"sweep": sweep}}))["galsim"]
     assert galsim.sweep_evalsets("xception") == ["test"]
     assert not [m for m in galsim.curve_metrics("v1", "xception") if m.get("over_crb")]
+    # test sets drawn for v1: snr30's sigma 400 lies outside v1's fixed sigma 200, so only snr60
+    galsim = load_studies(
+        merged({"galsim": {"sweep": sweep, "testsets": {"model_variant": "v1"}}})
+    )["galsim"]
+    assert galsim.sweep_evalsets("xception") == ["test", "snr60"]
+    bounds = [m["label"] for m in galsim.curve_metrics("v1", "xception") if m.get("over_crb")]
+    assert bounds[0] == "σ/CRB flux (snr60)" and len(bounds) == 5
 
 
 def test_editing_a_sweep_changes_no_hash_of_the_study_outputs():

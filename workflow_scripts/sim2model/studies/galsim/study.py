@@ -230,15 +230,24 @@ class GalsimStudy(Study):
         """The fixed-parameter test sets' Cramér–Rao bounds (none without test sets)."""
         return self.crb_table() if self.testsets() else None
 
-    def scores_testsets(self, variant: str) -> bool:
-        """Whether models of ``variant`` meet the fixed-parameter test sets (and their CRB)."""
-        return variant == self.testset_variant() and bool(self.testsets())
+    def sweep_testsets(self, variant: str) -> list[str]:
+        """Fixed-parameter test sets a sweep on ``variant`` is scored on: those of the test-set
+        variant (their stamps are made for its models) whose noise sigma and PSF lie inside its
+        prior (a set outside it would measure the model on data it never saw, not its
+        efficiency; e.g. v1's fixed sigma 200 leaves out snr30 at sigma 400)."""
+        if variant != self.testset_variant():
+            return []
+        prior = self.prior(variant)
+        return [
+            name for name in self.testsets()
+            if all(prior[key][0] <= self.prior(name)["fixed"][key] <= prior[key][1]
+                   for key in ("sigma", "psf_fwhm"))
+        ]  # fmt: skip
 
     def sweep_evalsets(self, model: str) -> list[str]:
-        """The test split, and the fixed-parameter test sets when the sweep's variant is the
-        one they are drawn for: each point's scatter there is set beside the CRB."""
-        variant = self.sweeps()[model]["variant"]
-        return ["test", *(self.testsets() if self.scores_testsets(variant) else [])]
+        """The test split, and the fixed-parameter test sets of :meth:`sweep_testsets`: each
+        point's scatter there is set beside the CRB."""
+        return ["test", *self.sweep_testsets(self.sweeps()[model]["variant"])]
 
     def curve_metrics(self, variant: str, model: str) -> list[dict[str, Any]]:
         """The reference's RMSE per target and, on the test-set variant, each target's scatter
@@ -247,7 +256,7 @@ class GalsimStudy(Study):
             {"label": f"σ/CRB {target} ({testset})", "path": ["targets", target, "std"],
              "kind": "error", "reference": 1.0, "where": "the Cramér–Rao bound", "unit": "",
              "evalset": testset, "over_crb": True, "reference_name": "Cramér–Rao bound"}
-            for testset in (self.testsets() if self.scores_testsets(variant) else [])
+            for testset in self.sweep_testsets(variant)
             for target in TARGET_NAMES
         ]  # fmt: skip
         return [*super().curve_metrics(variant, model), *bounds]
