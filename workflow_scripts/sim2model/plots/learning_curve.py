@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from sim2model.eval.learning_curve import CurveMetric, PowerLawFit
 from sim2model.plots.style import axis_label, new_panels, styled
@@ -20,10 +21,15 @@ from sim2model.plots.style import axis_label, new_panels, styled
 _GRID = 200  # points of the drawn fit curve
 
 
-def _fitted_stats(rows: pd.DataFrame, metric: CurveMetric) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of the fitted quantity from a metric's per-budget rows (a score's
-    shortfall ``1 - value`` has mean ``1 - mean`` and the same std)."""
-    return metric.fitted(rows["mean"].to_numpy()), rows["std"].to_numpy(dtype=float)
+def _fitted_range(rows: pd.DataFrame, metric: CurveMetric) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the fitted quantity from a metric's per-budget rows and its error bars down to
+    the smallest and up to the largest run (a score's shortfall ``1 - value`` swaps min and
+    max). A range reaching zero (a perfect run) gets no lower bar: a log axis cannot draw it,
+    and the run is marked at the test set's resolution instead."""
+    mean = metric.fitted(rows["mean"].to_numpy())
+    ends = np.sort(metric.fitted(rows[["min", "max"]].to_numpy(dtype=float)), axis=1)
+    below = np.where(ends[:, 0] > 0, mean - ends[:, 0], 0.0)
+    return mean, np.vstack([below, ends[:, 1] - mean])
 
 
 def _curve_span(fit: PowerLawFit, reach: float | None) -> np.ndarray:
@@ -40,15 +46,16 @@ def _draw_panel(
     metric: CurveMetric,
     budget_label: str,
 ) -> None:
-    """Runs, mean ± std, fit with its 68% band, reference and the budget reaching it (the
-    measured points alone when ``fit`` is None: too few positive values to fit)."""
+    """Runs, their mean and range, fit with its 68% band, reference and the budget reaching
+    it (the measured points alone when ``fit`` is None: too few positive values to fit); the
+    swept budgets label the x axis."""
     if points is not None:
         ax.scatter(points["budget"], points["fitted"], s=9, color="0.55", alpha=0.7,
                    label="runs (seeds)", zorder=2)  # fmt: skip
         _draw_perfect_runs(ax, points)
-    mean, std = _fitted_stats(rows, metric)
-    ax.errorbar(rows["budget"], mean, yerr=np.nan_to_num(std), fmt="o", color="C0", ms=4,
-                capsize=3, label="mean ± std", zorder=3)  # fmt: skip
+    mean, span = _fitted_range(rows, metric)
+    ax.errorbar(rows["budget"], mean, yerr=span, fmt="o", color="C0", ms=4,
+                capsize=3, label="mean, range of runs", zorder=3)  # fmt: skip
     target = metric.target()
     positive = target is not None and target > 0
     estimate = fit.budget_for(target) if fit is not None and positive else None
@@ -69,6 +76,8 @@ def _draw_panel(
         ax.axvline(reach, color="C3", ls=":", lw=1.5, label=f"reaches it at n ≈ {reach:,.0f}")
     ax.set(xscale="log", yscale="log", title=metric.label, xlabel=budget_label,
            ylabel=axis_label(metric.fitted_label, metric.unit))  # fmt: skip
+    ax.set_xticks(rows["budget"], [f"{b:,}" for b in rows["budget"]])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(loc="best", fontsize="small")
 
 
