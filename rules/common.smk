@@ -344,7 +344,9 @@ def sweep_histories(wildcards):
 def budget_label(unit):
     """What a sweep's budgets count, in words: training samples or whole groups (`unit`)."""
     return (
-        "training samples" if unit == "samples" else f"training {unit} groups (whole)"
+        "training samples"
+        if unit == "samples"
+        else f"training groups of {unit} (whole)"
     )
 
 
