@@ -19,7 +19,7 @@ from sim2model.eval.learning_curve import (
     fit_summary,
     learning_curve_table,
 )
-from sim2model.stages.learning_curve import learning_curve
+from sim2model.stages.learning_curve import learning_curve, method_note
 
 BUDGETS = np.array([1000, 2000, 4000, 8000, 16000, 32000])
 RUNS = ("xception", "xception-seed2", "xception-seed3")
@@ -211,6 +211,20 @@ def test_the_stage_writes_csv_markdown_and_png(tmp_path):
     assert "## Power-law fits" in md and "1 - accuracy" in md
     png = out["png"].read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+
+def test_a_budget_in_boxes_labels_the_text_and_the_axis():
+    from sim2model.plots.learning_curve import learning_curve_figure
+
+    recs = records(3.0, 0.5, seed=4)
+    points = curve_points(recs, [RMSE])
+    label = "training groups of box_id (whole)"
+    assert f"{BUDGETS[-1]:,} {label}, 3 run(s)" in method_note(points, label)
+    fig = learning_curve_figure(learning_curve_table(recs, [RMSE]), {}, [RMSE], "c",
+                                budget_label=label)  # fmt: skip
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == label
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"{b:,}" for b in BUDGETS]
 
 
 def test_the_stage_names_the_file_and_key_of_a_missing_metric(tmp_path):
