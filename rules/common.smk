@@ -297,14 +297,14 @@ def sweep_test_inputs(wildcards):
     """The normalisation and the evaluation set (`data`: the test split or a fixed-parameter
     test set) a sweep's point is scored on."""
     study, variant = STUDIES[wildcards.study], sweep_settings(wildcards)["variant"]
-    if wildcards.evalset not in study.sweep_evalsets(wildcards.model):
+    evalsets = study.sweep_evalsets(wildcards.model)
+    if wildcards.evalset not in evalsets:
         raise ValueError(
             f"{wildcards.evalset!r} is not an evaluation set of the {wildcards.model} sweep "
-            f"(it has {study.sweep_evalsets(wildcards.model)})"
+            f"(it has {evalsets})"
         )
-    norm = variant_splits(wildcards.study, variant, ("norm",))["norm"]
     return {
-        "norm": norm,
+        "norm": study.paths.split(variant, "norm"),
         "data": study.paths.evaluation_data(variant, wildcards.evalset),
     }
 

@@ -90,9 +90,7 @@ def _nested_subset(path: str, ds: Dataset, n: int, seed: int, unit: str = "sampl
             f"{path}: no meta column {unit!r} to count a sweep's budget in (sweep.<model>.unit); "
             f"the split has {sorted(ds.meta)}"
         )
-    groups = ds.meta[unit]
-    if n > np.unique(groups).size:
-        raise ValueError(
-            f"{path}: asked for {n} training {unit} groups, the split has {np.unique(groups).size}"
-        )
-    return nested_group_rows(groups, n, seed)
+    n_groups = np.unique(ds.meta[unit]).size
+    if n > n_groups:
+        raise ValueError(f"{path}: asked for {n} training {unit} groups, the split has {n_groups}")
+    return nested_group_rows(ds.meta[unit], n, seed)

@@ -7,6 +7,7 @@ SimFast21 run directories or a pickled map table, each cut into 2D maps at every
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,18 +185,13 @@ class Eor21cmStudy(Study):
     def shards(self, variant: str) -> list[Shard]:
         """The source's shards (the random-split variant reads the same files), or the
         misspecification test's: one per SimFast21 run, cut to the training label range."""
+        added = self.targets_plan()
         if variant == MISSPECIFIED_SET:
-            cut = {"label_range": self.dataset_settings().get("label_range")}
+            added = {"label_range": self.dataset_settings().get("label_range"), **added}
             shards = self._simfast21_shards(variant, self.misspecified_run_dirs())
-            return [
-                Shard(s.variant, s.index, s.name, s.span, s.inputs,
-                      {**s.plan, **cut, **self.targets_plan()})
-                for s in shards
-            ]  # fmt: skip
-        return [
-            Shard(s.variant, s.index, s.name, s.span, s.inputs, {**s.plan, **self.targets_plan()})
-            for s in self._source_shards(self.samples_variant(variant))
-        ]
+        else:
+            shards = self._source_shards(self.samples_variant(variant))
+        return [replace(s, plan={**s.plan, **added}) for s in shards]
 
     def targets_plan(self) -> dict[str, Any]:
         """What a shard needs to know of the targets (nothing for xHI alone, the default)."""

@@ -238,11 +238,11 @@ class GalsimStudy(Study):
         if variant != self.testset_variant():
             return []
         prior = self.prior(variant)
-        return [
-            name for name in self.testsets()
-            if all(prior[key][0] <= self.prior(name)["fixed"][key] <= prior[key][1]
-                   for key in ("sigma", "psf_fwhm"))
-        ]  # fmt: skip
+
+        def inside(fixed: Mapping[str, float]) -> bool:
+            return all(prior[k][0] <= fixed[k] <= prior[k][1] for k in ("sigma", "psf_fwhm"))
+
+        return [name for name in self.testsets() if inside(self.prior(name)["fixed"])]
 
     def sweep_evalsets(self, model: str) -> list[str]:
         """The test split, and the fixed-parameter test sets of :meth:`sweep_testsets`: each
