@@ -5,7 +5,7 @@ import functools
 from sim2model.layout import StudyPaths
 from sim2model.seeding import derive_seed
 from sim2model.registry import load_studies
-from sim2model.study import ON_DEMAND_DEFAULTS
+from sim2model.study import ON_DEMAND_DEFAULTS, SAMPLES_AXIS
 
 #: Path patterns of the generic rules, with the `{study}` wildcard (sim2model/layout.py spells
 #: every generic path once; a study's own paths are `STUDIES[study].paths`).
@@ -288,15 +288,42 @@ def sweep_settings(wildcards):
     return on_demand_settings(wildcards, "sweep", "budget sweep")
 
 
+def sweep_budget(wildcards):
+    """The budget of a sweep point (its `{point}` folder)."""
+    return STUDIES[wildcards.study].sweep_budget(wildcards.model, wildcards.point)
+
+
+def sweep_variant(wildcards):
+    """The variant a sweep point trains and is tested on (`Study.sweep_variant`)."""
+    return STUDIES[wildcards.study].sweep_variant(
+        wildcards.model, sweep_budget(wildcards)
+    )
+
+
 def sweep_inputs(wildcards):
-    """Train and validation splits and the normalisation of the swept variant."""
-    return variant_splits(wildcards.study, sweep_settings(wildcards)["variant"])
+    """Train and validation splits and the normalisation of the point's variant."""
+    return variant_splits(wildcards.study, sweep_variant(wildcards))
+
+
+def sweep_nested(wildcards):
+    """(budget, seed, unit) of a point's nested training subset, one seeded order for every
+    point of the sweep; None where the point trains on its whole split (a simulation sweep).
+    """
+    study = STUDIES[wildcards.study]
+    nested = study.sweep_nested(wildcards.model, sweep_budget(wildcards))
+    if nested is None:
+        return None
+    budget, unit = nested
+    seed = study_seed(
+        wildcards.study, "sweep", sweep_settings(wildcards)["variant"], bits=32
+    )
+    return budget, seed, unit
 
 
 def sweep_test_inputs(wildcards):
     """The normalisation and the evaluation set (`data`: the test split or a fixed-parameter
     test set) a sweep's point is scored on."""
-    study, variant = STUDIES[wildcards.study], sweep_settings(wildcards)["variant"]
+    study, variant = STUDIES[wildcards.study], sweep_variant(wildcards)
     evalsets = study.sweep_evalsets(wildcards.model)
     if wildcards.evalset not in evalsets:
         raise ValueError(
@@ -311,21 +338,23 @@ def sweep_test_inputs(wildcards):
 
 def sweep_files(wildcards, name):
     """File `name` of every point of a sweep, in the order of `Study.sweep_points`."""
-    study = STUDIES[wildcards.study]
+    study, model = STUDIES[wildcards.study], wildcards.model
     return [
-        study.paths.sweep(wildcards.model, str(n), run, name)
-        for n, run in study.sweep_points(wildcards.model)
+        study.paths.sweep(model, study.sweep_point(model, n), run, name)
+        for n, run in study.sweep_points(model)
     ]
 
 
 def sweep_metrics(wildcards):
     """The metrics of every point of a sweep, each point's evaluation sets in the order of
     `Study.sweep_evalsets`."""
-    study = STUDIES[wildcards.study]
+    study, model = STUDIES[wildcards.study], wildcards.model
     return [
-        study.paths.sweep(wildcards.model, str(n), run, f"{name}/metrics.json")
-        for n, run in study.sweep_points(wildcards.model)
-        for name in study.sweep_evalsets(wildcards.model)
+        study.paths.sweep(
+            model, study.sweep_point(model, n), run, f"{name}/metrics.json"
+        )
+        for n, run in study.sweep_points(model)
+        for name in study.sweep_evalsets(model)
     ]
 
 
@@ -341,21 +370,21 @@ def sweep_histories(wildcards):
     return sweep_files(wildcards, "history.csv")
 
 
-def budget_label(unit):
-    """What a sweep's budgets count, in words: training samples or whole groups (`unit`)."""
-    return (
-        "training samples"
-        if unit == "samples"
-        else f"training groups of {unit} (whole)"
-    )
-
-
 def sweep_caption(wildcards):
-    """Caption of a learning curve: the data, the split and the sizes of the sweep's points."""
+    """Caption of a learning curve: the data, the split and the budgets of the sweep's points."""
     study, settings = STUDIES[wildcards.study], sweep_settings(wildcards)
-    budgets = ", ".join(f"{n:,}" for n in settings["train_samples"])
+    axis, budgets = study.sweep_axis(wildcards.model)
+    values = ", ".join(f"{n:,}" for n in budgets)
+    label = study.sweep_budget_label(wildcards.model)
+    if axis == SAMPLES_AXIS:
+        points = f"{values} {label}"
+    else:
+        points = (
+            f"{axis} = {values} ({label}): each point simulates its own data, split as the "
+            f"variant is and trained on whole (its test split too is its own)"
+        )
     return (
-        f"{wildcards.model} on variant {settings['variant']}: {budgets} "
-        f"{budget_label(settings['unit'])}, "
-        f"{settings['repeats']} training seed(s) per size. {study.describe(settings['variant'])}"
+        f"{wildcards.model} on variant {settings['variant']}: {points}, "
+        f"{settings['repeats']} training seed(s) per point. "
+        f"{study.describe(settings['variant'])}"
     )

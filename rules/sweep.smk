@@ -1,24 +1,28 @@
 """Budget sweeps, on demand (no study target asks for them).
 
-Retrains a model on nested subsets of growing size of a variant's training split, scores each
-point on the test split (and the study's fixed-parameter test sets, `Study.sweep_evalsets`) and
-draws the learning curve, e.g. `snakemake results/galsim/tables/learning_curve/xception.md`. Every point
-is its own job: points run in parallel, and growing the sweep trains only the new points.
+Retrains a model at growing budgets and draws the learning curve, e.g.
+`snakemake results/galsim/tables/learning_curve/xception.md`. A budget is a number of training
+samples (nested subsets of one variant's training split, folders `n<samples>`) or, for a study
+with simulation settings (`Study.simulation_settings`), one setting's value (folders
+`<setting><value>`: the study's own rules simulate and split that point's data). Each point is
+scored on its test split (and the study's fixed-parameter test sets, `Study.sweep_evalsets`).
+Every point is its own job: points run in parallel, and growing the sweep trains only the new
+points.
 """
 
 
 wildcard_constraints:
-    budget=r"\d+",
+    point=r"[a-z_]+\d+",
 
 
 rule sweep_train:
     input:
         unpack(sweep_inputs),
     output:
-        model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
-        history=PATHS.sweep("{model}", "{budget}", "{run}", "history.csv"),
+        model=PATHS.sweep("{model}", "{point}", "{run}", "model.keras"),
+        history=PATHS.sweep("{model}", "{point}", "{run}", "history.csv"),
     log:
-        "logs/sweep_train/{study}/{model}/n{budget}/{run}.log",
+        "logs/sweep_train/{study}/{model}/{point}/{run}.log",
     conda:
         "../envs/tf.yaml"
     threads: lambda wc: training_threads(wc.study)
@@ -30,11 +34,7 @@ rule sweep_train:
     params:
         model_config=lambda wc: STUDIES[wc.study].model_options(wc.model),
         train_config=lambda wc: STUDIES[wc.study].sweep_train_settings(wc.model),
-        nested=lambda wc: (
-            int(wc.budget),
-            study_seed(wc.study, "sweep", sweep_settings(wc)["variant"], bits=32),
-            sweep_settings(wc)["unit"],
-        ),
+        nested=sweep_nested,
         seed=lambda wc: study_seed(wc.study, "sweep", wc.model, wc.run, bits=32),
         threads=lambda wc, threads: threads,
     script:
@@ -44,15 +44,15 @@ rule sweep_train:
 rule sweep_evaluate:
     input:
         unpack(sweep_test_inputs),
-        model=PATHS.sweep("{model}", "{budget}", "{run}", "model.keras"),
+        model=PATHS.sweep("{model}", "{point}", "{run}", "model.keras"),
     output:
         predictions=PATHS.sweep(
-            "{model}", "{budget}", "{run}", "{evalset}/predictions.h5"
+            "{model}", "{point}", "{run}", "{evalset}/predictions.h5"
         ),
-        metrics=PATHS.sweep("{model}", "{budget}", "{run}", "{evalset}/metrics.json"),
-        table=PATHS.sweep("{model}", "{budget}", "{run}", "{evalset}/metrics.csv"),
+        metrics=PATHS.sweep("{model}", "{point}", "{run}", "{evalset}/metrics.json"),
+        table=PATHS.sweep("{model}", "{point}", "{run}", "{evalset}/metrics.csv"),
     log:
-        "logs/sweep_evaluate/{study}/{model}/n{budget}/{run}/{evalset}.log",
+        "logs/sweep_evaluate/{study}/{model}/{point}/{run}/{evalset}.log",
     conda:
         "../envs/tf.yaml"
     threads: lambda wc: training_threads(wc.study)
@@ -99,6 +99,6 @@ rule learning_curve:
             sweep_settings(wc)["variant"], wc.model
         ),
         caption=lambda wc: sweep_caption(wc),
-        budget_label=lambda wc: budget_label(sweep_settings(wc)["unit"]),
+        budget_label=lambda wc: STUDIES[wc.study].sweep_budget_label(wc.model),
     script:
         "../workflow_scripts/learning_curve.py"

@@ -7,29 +7,90 @@ when the study is listed in `studies`.
 TURBULENCE = STUDIES["turbulence"]
 
 
-if TURBULENCE.source == "surrogate":
+# The simulations: the study's own, and one set per point of a simulation sweep whose settings
+# differ from the study's (`sweep.<model>.simulation`, results/turbulence/simulations/<point>/):
+# the same rules, each point's under its own name, as a point's snapshot count may differ.
+for _point in [None, *TURBULENCE.simulated_points()]:
+    _suffix = f"_{_point}" if _point else ""
 
-    rule turbulence_surrogate:
+    if TURBULENCE.source == "surrogate":
+
+        rule:
+            name:
+                f"turbulence_surrogate{_suffix}"
+            output:
+                snapshots=TURBULENCE.run_snapshots("{cls}", point=_point),
+            log:
+                f"logs/turbulence_surrogate/{{cls}}{_suffix}.log",
+            conda:
+                "../../envs/turbulence.yaml"
+            threads: 1
+            resources:
+                mem_mb=2000,
+                runtime=30,
+            params:
+                transport=lambda wc: wc.cls,
+                cells=TURBULENCE.simulation(_point)["cells"],
+                block_cells=TURBULENCE.simulation(_point)["block_cells"],
+                seeds=lambda wc, output: [
+                    study_seed("turbulence", "surrogate", wc.cls, i)
+                    for i in range(len(output))
+                ],
+            script:
+                "../../workflow_scripts/turbulence_surrogate.py"
+
+    if TURBULENCE.source == "athena":
+
+        rule:
+            name:
+                f"turbulence_athena_run{_suffix}"
+            input:
+                binary=TURBULENCE.athena_binary(),
+            output:
+                snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}", _point),
+            log:
+                f"logs/turbulence_athena_run/{{cls}}/r{{realisation}}{_suffix}.log",
+            wildcard_constraints:
+                realisation=r"\d+",
+            conda:
+                "../../envs/athena.yaml"
+            threads: 1
+            resources:
+                mem_mb=4000,
+                tasks=TURBULENCE.settings["athena"]["ranks"],
+                runtime=TURBULENCE.athena_runtime_minutes(_point),
+            params:
+                athinput=lambda wc, point=_point: TURBULENCE.athena_input(
+                    wc.cls,
+                    study_seed("turbulence", "athena", int(wc.realisation), bits=31),
+                    point,
+                ),
+                tlim=TURBULENCE.athena_tlim(_point),
+                ranks=lambda wc, resources: resources.tasks,
+            script:
+                "../../workflow_scripts/turbulence_athena_run.py"
+
+    rule:
+        name:
+            f"athdf_to_fits{_suffix}"
+        input:
+            snapshot=TURBULENCE.snapshot_of(_point),
         output:
-            snapshots=TURBULENCE.run_snapshots("{cls}"),
+            fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}", _point),
         log:
-            "logs/turbulence_surrogate/{cls}.log",
+            f"logs/athdf_to_fits/{{cls}}/{{index}}/{{variable}}{_suffix}.log",
+        wildcard_constraints:
+            index=r"\d{3}",
         conda:
             "../../envs/turbulence.yaml"
         threads: 1
         resources:
-            mem_mb=2000,
-            runtime=30,
+            mem_mb=4000,
+            runtime=20,
         params:
-            transport=lambda wc: wc.cls,
-            cells=TURBULENCE.settings["surrogate"]["cells"],
-            block_cells=TURBULENCE.settings["surrogate"]["block_cells"],
-            seeds=lambda wc, output: [
-                study_seed("turbulence", "surrogate", wc.cls, i)
-                for i in range(len(output))
-            ],
+            variable=lambda wc: wc.variable,
         script:
-            "../../workflow_scripts/turbulence_surrogate.py"
+            "../../workflow_scripts/athdf_to_fits.py"
 
 
 if TURBULENCE.source == "athena":
@@ -53,32 +114,6 @@ if TURBULENCE.source == "athena":
             jobs=lambda wc, threads: threads,
         script:
             "../../workflow_scripts/turbulence_athena_build.py"
-
-    rule turbulence_athena_run:
-        input:
-            binary=TURBULENCE.athena_binary(),
-        output:
-            snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}"),
-        log:
-            "logs/turbulence_athena_run/{cls}/r{realisation}.log",
-        wildcard_constraints:
-            realisation=r"\d+",
-        conda:
-            "../../envs/athena.yaml"
-        threads: 1
-        resources:
-            mem_mb=4000,
-            tasks=TURBULENCE.settings["athena"]["ranks"],
-            runtime=TURBULENCE.athena_runtime_minutes(),
-        params:
-            athinput=lambda wc: TURBULENCE.athena_input(
-                wc.cls,
-                study_seed("turbulence", "athena", int(wc.realisation), bits=31),
-            ),
-            tlim=TURBULENCE.athena_tlim(),
-            ranks=lambda wc, resources: resources.tasks,
-        script:
-            "../../workflow_scripts/turbulence_athena_run.py"
 
     rule turbulence_athena_validation:
         input:
@@ -106,27 +141,6 @@ if TURBULENCE.source == "athena":
             caption=TURBULENCE.describe(),
         script:
             "../../workflow_scripts/turbulence_athena_validation.py"
-
-
-rule athdf_to_fits:
-    input:
-        snapshot=TURBULENCE.snapshot_of,
-    output:
-        fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}"),
-    log:
-        "logs/athdf_to_fits/{cls}/{index}/{variable}.log",
-    wildcard_constraints:
-        index=r"\d{3}",
-    conda:
-        "../../envs/turbulence.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    params:
-        variable=lambda wc: wc.variable,
-    script:
-        "../../workflow_scripts/athdf_to_fits.py"
 
 
 rule turbulence_cubes:

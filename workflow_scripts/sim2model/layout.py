@@ -74,10 +74,16 @@ class StudyPaths:
         """A file of an architecture search (``best.yaml``, ``trials.csv``)."""
         return self.dir("search", model, name)
 
-    def sweep(self, model: str, budget: str, run: str, name: str) -> str:
+    def sweep(self, model: str, point: str, run: str, name: str) -> str:
         """A file of one point of a budget sweep: ``run`` (the model or one of its repeats)
-        trained on ``budget`` training samples (``sweep/<model>/n<budget>/<run>/<name>``)."""
-        return self.dir("sweep", model, f"n{budget}", run, name)
+        trained at ``point`` (``n<samples>``, or a simulation setting's ``<setting><value>``):
+        ``sweep/<model>/<point>/<run>/<name>``."""
+        return self.dir("sweep", model, point, run, name)
+
+    def simulation(self, point: str, *parts: str) -> str:
+        """A file of the data a simulation sweep simulates at ``point``:
+        ``simulations/<point>/<parts...>``."""
+        return self.dir("simulations", point, *parts)
 
     def learning_curve(self, model: str, suffix: str) -> str:
         """The learning curve of a sweep: ``tables/learning_curve/<model>.{csv,md}`` or

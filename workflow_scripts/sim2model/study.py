@@ -66,7 +66,17 @@ SEARCH_DEFAULTS: Mapping[str, Any] = {
 
 #: Settings of a budget sweep (a study's ``sweep.<model>`` block) left unset (config/schema.yaml
 #: describes each). ``variant`` None: the first variant the model trains on.
-SWEEP_DEFAULTS: Mapping[str, Any] = {"variant": None, "unit": "samples", "repeats": 1, "train": {}}
+SWEEP_DEFAULTS: Mapping[str, Any] = {
+    "variant": None,
+    "train_samples": None,
+    "simulation": None,
+    "unit": "samples",
+    "repeats": 1,
+    "train": {},
+}
+#: The axis of a training-sample sweep (``sweep.<model>.train_samples``); a simulation sweep's
+#: axis is the simulation setting it varies (``sweep.<model>.simulation``).
+SAMPLES_AXIS = "samples"
 
 #: Blocks of a study's section whose jobs run on demand only (never asked for by ``all``), and
 #: the settings their entries leave unset.
@@ -303,12 +313,76 @@ class Study:
             jobs[model] = settings
         return jobs
 
-    def sweep_points(self, model: str) -> list[tuple[int, str]]:
-        """(training samples, run) of every job of ``model``'s sweep: each budget, each run
-        (the model and its repeats, named as :func:`repeat_names`)."""
+    def sweep_axis(self, model: str) -> tuple[str, list[int]]:
+        """What ``model``'s sweep varies and its budgets: (:data:`SAMPLES_AXIS`, training
+        samples), or (a simulation setting of :meth:`simulation_settings`, its values)."""
         settings = self.sweeps()[model]
-        runs = repeat_names(model, settings["repeats"])
-        return [(n, run) for n in settings["train_samples"] for run in runs]
+        if settings["simulation"]:
+            ((setting, values),) = settings["simulation"].items()
+            return setting, list(values)
+        return SAMPLES_AXIS, list(settings["train_samples"])
+
+    def sweep_points(self, model: str) -> list[tuple[int, str]]:
+        """(budget, run) of every job of ``model``'s sweep: each budget, each run (the model
+        and its repeats, named as :func:`repeat_names`)."""
+        runs = repeat_names(model, self.sweeps()[model]["repeats"])
+        return [(n, run) for n in self.sweep_axis(model)[1] for run in runs]
+
+    def sweep_point(self, model: str, budget: int) -> str:
+        """Folder of a point of ``model``'s sweep: ``n<samples>``, or ``<setting><value>``."""
+        axis = self.sweep_axis(model)[0]
+        return f"n{budget}" if axis == SAMPLES_AXIS else f"{axis}{budget}"
+
+    def sweep_budget(self, model: str, point: str) -> int:
+        """The budget of sweep folder ``point`` (the inverse of :meth:`sweep_point`)."""
+        budgets = {self.sweep_point(model, n): n for n in self.sweep_axis(model)[1]}
+        if point not in budgets:
+            raise ValueError(f"{point!r} is not a point of the {model} sweep ({list(budgets)})")
+        return budgets[point]
+
+    def sweep_variant(self, model: str, budget: int) -> str:
+        """The variant a sweep point trains and is tested on: the swept variant, or for a
+        simulation sweep its data simulated at the point's setting (:func:`simulated_variant`)."""
+        variant = self.sweeps()[model]["variant"]
+        if self.sweep_axis(model)[0] == SAMPLES_AXIS:
+            return variant
+        return simulated_variant(variant, self.sweep_point(model, budget))
+
+    def sweep_nested(self, model: str, budget: int) -> tuple[int, str] | None:
+        """(budget, unit) of the nested training subset a point takes; None: a simulation
+        sweep's point trains on the whole training split of its own simulations."""
+        if self.sweep_axis(model)[0] != SAMPLES_AXIS:
+            return None
+        return budget, self.sweeps()[model]["unit"]
+
+    def sweep_budget_label(self, model: str) -> str:
+        """What ``model``'s sweep budgets count, in words (an axis label)."""
+        axis = self.sweep_axis(model)[0]
+        if axis != SAMPLES_AXIS:
+            return self.simulation_settings()[axis]
+        unit = self.sweeps()[model]["unit"]
+        return "training samples" if unit == "samples" else f"training groups of {unit} (whole)"
+
+    def simulation_settings(self) -> dict[str, str]:
+        """Simulation settings a sweep may vary (``sweep.<model>.simulation``), each with what
+        it counts in words. None by default: an i.i.d. simulator's training-sample sweep is its
+        simulation budget."""
+        return {}
+
+    def simulation_points(self) -> list[str]:
+        """Every simulation-sweep point of the study (``<setting><value>``), each once."""
+        points = [
+            self.sweep_point(model, n)
+            for model in self.sweeps()
+            if self.sweep_axis(model)[0] != SAMPLES_AXIS
+            for n in self.sweep_axis(model)[1]
+        ]
+        return list(dict.fromkeys(points))
+
+    def check_simulation_point(self, key: str, variant: str, point: str) -> None:
+        """A study with :meth:`simulation_settings` checks that it can simulate and split
+        ``variant`` at ``point``, raising :class:`ConfigError` at ``key``."""
+        raise NotImplementedError
 
     def sweep_evalsets(self, model: str) -> list[str]:
         """Evaluation sets every point of ``model``'s sweep is scored on (the test split)."""
@@ -693,17 +767,45 @@ class Study:
         for model, settings in self.sweeps().items():
             key = f"{self.name}.sweep.{model}"
             self.check_retrained_model(key, model, settings["variant"], "a sweep")
-            budgets = settings.get("train_samples")
+            if (settings["train_samples"] is None) == (settings["simulation"] is None):
+                raise ConfigError(
+                    key, "give either train_samples (a training-sample budget) or simulation "
+                    "(a simulation budget: one setting of the simulator and its values)",
+                )  # fmt: skip
+            axis, budgets = self.sweep_axis(model)
+            budget_key = f"{key}.train_samples" if axis == SAMPLES_AXIS else f"{key}.simulation"
             if len(budgets) < 2 or sorted(set(budgets)) != list(budgets) or min(budgets) < 1:
                 raise ConfigError(
-                    f"{key}.train_samples",
-                    f"at least two increasing positive sample counts, got {budgets!r}",
+                    budget_key, f"at least two increasing positive values, got {budgets!r}"
                 )
+            if axis != SAMPLES_AXIS:
+                self._check_simulation_sweep(model, f"{key}.simulation", axis, settings)
             if not self.curve_metrics(settings["variant"], model):
                 raise ConfigError(
                     key, f"no headline metric to plot for variant {settings['variant']!r} "
                     "(a classifier's accuracy, or the study's reference numbers)",
                 )  # fmt: skip
+
+    def _check_simulation_sweep(
+        self, model: str, key: str, setting: str, settings: Mapping[str, Any]
+    ) -> None:
+        """A simulation sweep varies a setting the study simulates, counts no groups, and the
+        study can simulate and split the swept variant at every point."""
+        known = self.simulation_settings()
+        if setting not in known:
+            raise ConfigError(
+                key,
+                f"{self.name} (source {self.source}) has no simulation setting {setting!r}"
+                + (f" (it has {sorted(known)})" if known else "; sweep train_samples instead"),
+            )
+        if settings["unit"] != "samples":
+            raise ConfigError(
+                f"{self.name}.sweep.{model}.unit",
+                "counts groups of training samples; a simulation sweep trains on every sample",
+            )
+        for value in settings["simulation"][setting]:
+            point = self.sweep_point(model, value)
+            self.check_simulation_point(f"{key}.{setting}", settings["variant"], point)
 
 
 _AXES = ("z", "y", "x")
@@ -715,8 +817,22 @@ POSTERIOR_ARCH = "posterior"
 #: Evaluation set of the misspecification test (a study's ``misspecification`` block, one of its
 #: ``evaluation_blocks``): samples its models' simulator did not make, merged like a test set.
 MISSPECIFIED_SET = "misspecified"
+#: Infix of the name of a variant's data simulated at one point of a simulation sweep.
+SIMULATED_INFIX = "@"
 #: Infix of the names of a model's repeats: ``vgg``, ``vgg-seed2``, ``vgg-seed3``, ...
 REPEAT_INFIX = "-seed"
+
+
+def simulated_variant(variant: str, point: str) -> str:
+    """Name of ``variant``'s data simulated at simulation-sweep point ``point``
+    (``<variant>@<setting><value>``, e.g. ``transport@cells48``)."""
+    return f"{variant}{SIMULATED_INFIX}{point}"
+
+
+def split_simulated_variant(name: str) -> tuple[str, str | None]:
+    """(variant, point) of a :func:`simulated_variant` name; (name, None) for any other."""
+    variant, _, point = name.partition(SIMULATED_INFIX)
+    return variant, point or None
 
 
 def repeat_names(model: str, repeats: int) -> list[str]:

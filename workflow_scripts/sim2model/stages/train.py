@@ -80,6 +80,7 @@ def train(
         net.name, net.count_params(), net.dtype_policy.compute_dtype,
         learning_rate,
     )  # fmt: skip
+    log.info("%d training samples, %d validation samples", len(job.x_train), len(job.x_val))
     if train_config.get("trainer"):
         monitor_ds = read_dataset(monitor, extra=False) if monitor else None  # [] when unused
         study_trainer(train_config["trainer"])(

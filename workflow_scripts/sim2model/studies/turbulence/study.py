@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import glob
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from sim2model.studies.turbulence.geometry import (
     cut_axis,
 )
 from sim2model.studies.turbulence.names import FLATTENED, REFERENCE_ACCURACY_WHERE
-from sim2model.study import Shard, Study
+from sim2model.study import Shard, Study, simulated_variant, split_simulated_variant
 
 #: The embedded default config: its turbulence values are chosen for the built-in sources' classes
 #: and boxes, so a user's own runs (source athdf) may need others (see :meth:`smoothing_class`).
@@ -60,6 +61,36 @@ SURROGATE_LABELS = {
     "streaming": "CR streaming",
     "streaming_fast": "CR streaming at 4 v_A (no reference class)",
 }
+
+
+#: Settings a simulation sweep may vary, per source, with what each counts (an axis label).
+SIMULATION_SETTINGS = {
+    "athena": {
+        "cells": "cells per side of the simulated box",
+        "snapshots": "snapshots per Athena++ run",
+        "realisations": "Athena++ runs per class",
+    },
+    "surrogate": {
+        "cells": "cells per side of the simulated box",
+        "snapshots": "snapshots per class",
+    },
+}
+#: The key of each source's meshblock size, which must divide its cells.
+BLOCK_KEYS = {"athena": "meshblock_cells", "surrogate": "block_cells"}
+
+
+def simulation_override(section: Mapping[str, Any], source: str, point: str) -> dict[str, Any]:
+    """A source's settings (``turbulence.athena`` or ``turbulence.surrogate``) at simulation
+    sweep point ``<setting><value>``: cells keep the number of meshblocks per side."""
+    setting, value = re.fullmatch(r"([a-z_]+)(\d+)", point).groups()
+    value = int(value)
+    if setting == "cells":
+        block_key = BLOCK_KEYS[source]
+        blocks = section["cells"] // section[block_key]
+        return {**section, "cells": value, block_key: value // blocks}
+    if setting == "snapshots" and source == "athena":
+        return {**section, "run": {**section["run"], "snapshots": value}}
+    return {**section, setting: value}
 
 
 def athena_reference_labels(classes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -154,9 +185,33 @@ class TurbulenceStudy(Study):
             return list(self.settings["athena"]["classes"])
         return list(self.settings["classes"])
 
-    def surrogate_snapshots(self) -> int:
+    def simulation(self, point: str | None = None) -> Mapping[str, Any]:
+        """The built-in source's settings (``turbulence.<source>``), at simulation-sweep point
+        ``point`` where given (:func:`simulation_override`)."""
+        section = self.settings[self.source]
+        return section if point is None else simulation_override(section, self.source, point)
+
+    def run_settings(self, point: str | None = None) -> dict[str, Any]:
+        """What one run of ``point``'s simulations depends on: its source settings but the
+        number of runs per class (``realisations``: run r<i> is the same at every count)."""
+        return {k: v for k, v in self.simulation(point).items() if k != "realisations"}
+
+    def simulation_dir(self, point: str | None, *parts: str) -> str:
+        """A folder of the built-in source's outputs: the study's, or a sweep point's own. A
+        point whose runs are the study's (the study's settings, or only more runs per class)
+        shares the study's: no simulation is run twice, and more runs add to the ones made."""
+        if point is None or self.run_settings(point) == self.run_settings():
+            return self.paths.dir(*parts)
+        return self.paths.simulation(point, *parts)
+
+    def simulated_points(self) -> list[str]:
+        """The simulation-sweep points with their own folder: each has its own simulation
+        rules (:meth:`simulation_dir`)."""
+        return [p for p in self.simulation_points() if self.simulation_dir(p) != self.paths.dir()]
+
+    def surrogate_snapshots(self, point: str | None = None) -> int:
         """Snapshots the surrogate writes per class."""
-        return self.settings["surrogate"]["snapshots"]
+        return self.simulation(point)["snapshots"]
 
     @functools.cache  # noqa: B019 (one study object per workflow; globbed once per class)
     def user_snapshots(self, cls: str) -> tuple[str, ...]:
@@ -171,21 +226,21 @@ class TurbulenceStudy(Study):
             paths.extend(matches)
         return tuple(paths)
 
-    def n_snapshots(self, cls: str) -> int:
+    def n_snapshots(self, cls: str, point: str | None = None) -> int:
         if self.source == "surrogate":
-            return self.surrogate_snapshots()
+            return self.surrogate_snapshots(point)
         if self.source == "athena":
-            return self.athena_realisations() * self.athena_snapshots()
+            return self.athena_realisations(point) * self.athena_snapshots(point)
         return len(self.user_snapshots(cls))
 
     # -- Athena++ runs (source athena) ----------------------------------------------------------
-    def athena_realisations(self) -> int:
+    def athena_realisations(self, point: str | None = None) -> int:
         """Runs per class (each with its own turbulence-driver seed, shared by the classes)."""
-        return self.settings["athena"]["realisations"]
+        return self.simulation(point)["realisations"]
 
-    def athena_snapshots(self) -> int:
+    def athena_snapshots(self, point: str | None = None) -> int:
         """Snapshots each run writes."""
-        return self.settings["athena"]["run"]["snapshots"]
+        return self.simulation(point)["run"]["snapshots"]
 
     def athena_flags(self) -> list[str]:
         """configure.py flags of the Athena++ build."""
@@ -199,23 +254,23 @@ class TurbulenceStudy(Study):
 
         return build_key(self.settings["athena"]["code"]["commit"], self.athena_flags())
 
-    def athena_input(self, cls: str, seed: int) -> str:
+    def athena_input(self, cls: str, seed: int, point: str | None = None) -> str:
         """The athinput file of one run of class ``cls``."""
         from sim2model.studies.turbulence.athena import athinput_text
 
-        return athinput_text(self.settings["athena"], cls, seed=seed)
+        return athinput_text(self.simulation(point), cls, seed=seed)
 
-    def athena_tlim(self) -> float:
+    def athena_tlim(self, point: str | None = None) -> float:
         """End time of every run (its last snapshot), code units."""
         from sim2model.studies.turbulence.athena import snapshot_times
 
-        return snapshot_times(self.settings["athena"])[-1]
+        return snapshot_times(self.simulation(point))[-1]
 
-    def athena_runtime_minutes(self) -> int:
+    def athena_runtime_minutes(self, point: str | None = None) -> int:
         """Wall-time request of one run (three times the estimate, at least 5 minutes)."""
         from sim2model.studies.turbulence.athena import estimated_seconds
 
-        athena = self.settings["athena"]
+        athena = self.simulation(point)
         return max(5, int(3 * estimated_seconds(athena, athena["ranks"]) / 60) + 1)
 
     # -- variants -------------------------------------------------------------------------------
@@ -251,8 +306,10 @@ class TurbulenceStudy(Study):
         return settings
 
     def spec(self, variant: str) -> Mapping[str, Any]:
-        """A variant's settings; the flattened variant's are its source variant's."""
-        name = self.flattened_source() if variant == FLATTENED else variant
+        """A variant's settings; the flattened variant's are its source variant's, and a
+        variant's data simulated at a sweep point (``<variant>@<point>``) are that variant's."""
+        name, _ = split_simulated_variant(variant)
+        name = self.flattened_source() if name == FLATTENED else name
         return self.cube_variants()[name]
 
     def task(self, variant: str) -> str:
@@ -322,14 +379,41 @@ class TurbulenceStudy(Study):
         classes = self.classes()
         return [Shard(source, classes.index(c), c) for c in self.variant_classes(source)]
 
+    # -- simulation sweeps ----------------------------------------------------------------------
+    def simulation_settings(self) -> dict[str, str]:
+        """Built-in sources: Athena++ cells, snapshots per run and runs per class; the
+        surrogate's cells and snapshots. A user's own runs (source athdf) have none."""
+        return dict(SIMULATION_SETTINGS.get(self.source, {}))
+
+    def check_simulation_point(self, key: str, variant: str, point: str) -> None:
+        """The source can run at ``point`` (the Athena++ checks; cells split into the
+        meshblocks per side) and the variant's slabs and tiles fit its mesh."""
+        section = self.settings[self.source]
+        blocks = section["cells"] // section[BLOCK_KEYS[self.source]]
+        cells = self.simulation(point)["cells"]
+        try:
+            if cells % blocks:
+                raise ConfigError(
+                    f"turbulence.{self.source}.{BLOCK_KEYS[self.source]}",
+                    f"{cells} cells do not split into the {blocks} meshblocks per side of "
+                    f"turbulence.{self.source}",
+                )
+            if self.source == "athena":
+                self._check_athena(self.simulation(point))
+            self._check_geometry(simulated_variant(variant, point))
+        except ConfigError as error:
+            raise ConfigError(key, f"at {point}, {str(error).removeprefix('config ')}") from None
+
     # -- mesh geometry --------------------------------------------------------------------------
     def mesh(self, variant: str | None = None) -> Mesh:
         """The mesh of the cubes ``variant`` (None: every class) is cut from: the built-in
         sources' configured box, else the header of its first snapshot (source athdf; the
         others are checked against it by :meth:`check`)."""
         if self.source in ("surrogate", "athena"):
-            cells = self.settings[self.source]["cells"]
-            return Mesh((cells, cells, cells), f"turbulence.{self.source}.cells = {cells}")
+            point = split_simulated_variant(variant)[1] if variant else None
+            cells = self.simulation(point)["cells"]
+            where = f" at sweep point {point}" if point else ""
+            return Mesh((cells, cells, cells), f"turbulence.{self.source}.cells{where} = {cells}")
         cls = (self.classes() if variant is None else self.variant_classes(variant))[0]
         return athdf_mesh(self.snapshots(cls)[0], f"turbulence.classes.{cls}.snapshots")
 
@@ -353,28 +437,32 @@ class TurbulenceStudy(Study):
         archive = self.settings["athena"]["code"]["archive"]
         return [archive] if archive else []
 
-    def run_snapshots(self, cls: str, realisation: int | str = 0) -> list[str]:
+    def run_snapshots(
+        self, cls: str, realisation: int | str = 0, point: str | None = None
+    ) -> list[str]:
         """The ``.athdf`` snapshots one surrogate job of class ``cls`` or one Athena++ run (class
-        and realisation) writes; wildcards give the rule's patterns."""
+        and realisation) writes, at simulation-sweep point ``point`` where given; wildcards give
+        the rule's patterns."""
         if self.source == "surrogate":
-            folder, count = self.paths.dir("athdf", cls), self.surrogate_snapshots()
+            folder = self.simulation_dir(point, "athdf", cls)
+            count = self.surrogate_snapshots(point)
         elif self.source == "athena":
-            folder = self.paths.dir("athena", "runs", cls, f"r{realisation}")
-            count = self.athena_snapshots()
+            folder = self.simulation_dir(point, "athena", "runs", cls, f"r{realisation}")
+            count = self.athena_snapshots(point)
         else:
             raise ValueError(f"source {self.source} writes no snapshots")
         return [f"{folder}/{cls}.out2.{i:05d}.athdf" for i in range(count)]
 
-    def snapshots(self, cls: str) -> list[str]:
+    def snapshots(self, cls: str, point: str | None = None) -> list[str]:
         """The ``.athdf`` snapshots of a class, in order (those the workflow writes, or the
         user's files)."""
         if self.source == "surrogate":
-            return self.run_snapshots(cls)
+            return self.run_snapshots(cls, point=point)
         if self.source == "athena":
             return [
                 path
-                for r in range(self.athena_realisations())
-                for path in self.run_snapshots(cls, r)
+                for r in range(self.athena_realisations(point))
+                for path in self.run_snapshots(cls, r, point)
             ]
         return list(self.user_snapshots(cls))
 
@@ -386,25 +474,35 @@ class TurbulenceStudy(Study):
         """The class of each of :meth:`all_snapshots`."""
         return [cls for cls in self.classes() for _ in self.snapshots(cls)]
 
-    def snapshot_of(self, wildcards: Any) -> str:
-        """The snapshot an ``athdf_to_fits`` job converts (its ``cls`` and ``index``)."""
-        return self.snapshots(wildcards.cls)[int(wildcards.index)]
+    def snapshot_of(self, point: str | None = None) -> Callable[[Any], str]:
+        """Input function of an ``athdf_to_fits`` job of ``point``'s simulations: the snapshot
+        it converts (its ``cls`` and ``index``), numbered over the most runs per class of the
+        points that share the folder (the first runs' numbers are the same at every count)."""
+        sharing = [
+            p for p in (point, *self.simulation_points())
+            if self.simulation_dir(p) == self.simulation_dir(point)
+        ]  # fmt: skip
+        return lambda wildcards: max((self.snapshots(wildcards.cls, p) for p in sharing), key=len)[
+            int(wildcards.index)
+        ]
 
-    def fits_cube(self, cls: str, index: int | str, variable: str) -> str:
+    def fits_cube(self, cls: str, index: int | str, variable: str, point: str | None = None) -> str:
         """The FITS cube of one variable of snapshot ``index`` of a class."""
         snapshot = f"s{index:03d}" if isinstance(index, int) else f"s{index}"
-        return self.paths.dir("fits", cls, snapshot, f"{variable}.fits")
+        return self.simulation_dir(point, "fits", cls, snapshot, f"{variable}.fits")
 
-    def fits(self, cls: str, variable: str) -> list[str]:
+    def fits(self, cls: str, variable: str, point: str | None = None) -> list[str]:
         """FITS cubes of one variable of every snapshot of a class."""
-        return [self.fits_cube(cls, i, variable) for i in range(self.n_snapshots(cls))]
+        count = self.n_snapshots(cls, point)
+        return [self.fits_cube(cls, i, variable, point) for i in range(count)]
 
     def cube_inputs(self, wildcards: Any) -> dict[str, list[str]]:
-        """FITS cubes of a (variant, class) shard: inputs, and targets of an image2image one."""
-        spec = self.spec(wildcards.variant)
-        inputs = {"inputs": self.fits(wildcards.cls, spec["input"])}
+        """FITS cubes of a (variant, class) shard: inputs, and targets of an image2image one
+        (from the variant's sweep point's simulations, for ``<variant>@<point>``)."""
+        spec, point = self.spec(wildcards.variant), split_simulated_variant(wildcards.variant)[1]
+        inputs = {"inputs": self.fits(wildcards.cls, spec["input"], point)}
         if spec["task"] == "image2image":
-            inputs["targets"] = self.fits(wildcards.cls, spec["target"])
+            inputs["targets"] = self.fits(wildcards.cls, spec["target"], point)
         return inputs
 
     def flattened_sources(self) -> list[str]:
@@ -601,9 +699,10 @@ class TurbulenceStudy(Study):
                 self.mesh(variant), settings["spatial"], settings["fractions"], self.spatial_key
             )
 
-    def _check_athena(self) -> None:
-        """Classes, mesh decomposition, MPI ranks and the source of the Athena++ block."""
-        athena = self.settings["athena"]
+    def _check_athena(self, athena: Mapping[str, Any] | None = None) -> None:
+        """Classes, mesh decomposition, MPI ranks and the source of the Athena++ block (the
+        configured one, or ``athena``: its settings at a sweep point)."""
+        athena = self.settings["athena"] if athena is None else athena
         if len(athena["classes"]) < 2:
             raise ConfigError("turbulence.athena.classes", "list at least two transport classes")
         for cls, spec in athena["classes"].items():
