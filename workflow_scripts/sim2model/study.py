@@ -365,7 +365,7 @@ class Study:
 
     def simulation_settings(self) -> dict[str, str]:
         """Simulation settings a sweep may vary (``sweep.<model>.simulation``), each with what
-        it counts in words. None by default: an i.i.d. simulator's training-sample sweep is its
+        it counts in words; none by default: an i.i.d. simulator's training-sample sweep is its
         simulation budget."""
         return {}
 
