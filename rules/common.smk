@@ -381,7 +381,8 @@ def sweep_caption(wildcards):
     else:
         points = (
             f"{axis} = {values} ({label}): each point simulates its own data, split as the "
-            f"variant is and trained on whole (its test split too is its own)"
+            f"variant is and trained on whole (its test split too is its own); every other "
+            f"setting is the study's, described next"
         )
     return (
         f"{wildcards.model} on variant {settings['variant']}: {points}, "
