@@ -172,7 +172,10 @@ def test_athena_points_plan_their_own_runs_beside_the_studys(tmp_path, setting):
     work = copy_workflow(tmp_path / "wf")
     override = tmp_path / "sweep.yaml"
     sweep = {"cnn": {"variant": "transport", "simulation": simulation}}
-    athena = {"code": {"archive": None}}  # the upstream clone: a dry run needs no archive
+    athena = {
+        "code": {"archive": None},  # the upstream clone: a dry run needs no archive
+        "build": {"cache": str(tmp_path / "cache")},  # not a cache with a binary built (CI's)
+    }
     override.write_text(yaml.safe_dump({"turbulence": {"athena": athena, "sweep": sweep}}))
     target = "results/turbulence/tables/learning_curve/cnn.md"
     plan = snakemake(
