@@ -72,12 +72,7 @@ def test_each_point_simulates_its_own_data_at_its_setting():
     assert parse_athinput(study.athena_input("mhd", 7))["mesh"]["nx1"] == "32"
 
 
-def test_snapshots_and_runs_per_class_are_simulation_budgets_too():
-    study = athena_study({"snapshots": [3, 5]})
-    assert study.athena_snapshots("snapshots5") == 5 and study.athena_snapshots() == 3
-    assert study.athena_tlim("snapshots5") == pytest.approx(3.0)  # saturation 1 + 4 x 0.5
-    assert len(study.fits("mhd", "rho", "snapshots5")) == 5
-    assert study.simulated_points() == ["snapshots5"]
+def test_runs_per_class_add_to_the_runs_made():
     runs = athena_study({"realisations": [1, 2, 4]})
     assert runs.sweep_budget_label("cnn") == "Athena++ runs per class"
     # more runs per class add to the study's own run r0: no point has a folder of its own
@@ -86,10 +81,11 @@ def test_snapshots_and_runs_per_class_are_simulation_budgets_too():
     assert paths[:3] == runs.snapshots("mhd") and len(paths) == 6
     assert paths[5] == "results/turbulence/athena/runs/mhd/r1/mhd.out2.00002.athdf"
     assert runs.fits("mhd", "rho", "realisations4")[:6] == runs.fits("mhd", "rho", "realisations2")
-    converted = runs.snapshot_of()  # the study's athdf_to_fits numbers r0..r3's snapshots
-    assert converted(type("W", (), {"cls": "mhd", "index": "011"})).endswith(
-        "r3/mhd.out2.00002.athdf"
-    )
+    # the study's athdf_to_fits numbers the snapshots of r0..r3
+    converted = runs.snapshot_of(type("W", (), {"cls": "mhd", "index": "011"}))
+    assert converted == "results/turbulence/athena/runs/mhd/r3/mhd.out2.00002.athdf"
+    with pytest.raises(ConfigError, match="no simulation setting 'snapshots'"):
+        athena_study({"snapshots": [3, 5]})
 
 
 @pytest.mark.parametrize(
@@ -104,7 +100,7 @@ def test_snapshots_and_runs_per_class_are_simulation_budgets_too():
         (
             {"variant": "transport", "simulation": {"box": [8, 16]}},
             f"{KEY}.simulation",
-            "no simulation setting 'box' (it has ['cells', 'snapshots'])",
+            "no simulation setting 'box' (it has ['cells'])",
         ),
         (
             {"variant": "transport", "simulation": {"cells": [16, 8]}},
@@ -148,8 +144,8 @@ ATHENA_PLANS = {
     # a new resolution: its own five runs and cubes, the point at the study's 32^3 reusing its own
     "cells": ({"cells": [32, 48]}, {
         "turbulence_athena_build": 1,
-        "turbulence_athena_run": 5, "turbulence_athena_run_cells48": 5,
-        "athdf_to_fits": 15, "athdf_to_fits_cells48": 15,
+        "turbulence_athena_run": 5, "turbulence_athena_run_point": 5,
+        "athdf_to_fits": 15, "athdf_to_fits_point": 15,
         "turbulence_cubes": 10, "split_dataset": 2,
         "sweep_train": 2, "sweep_evaluate": 2, "learning_curve": 1, "total": 58,
     }, "results/turbulence/simulations/cells48/athena/runs/mhd/r0/mhd.out2.00002.athdf"),
@@ -222,7 +218,7 @@ def test_a_resolution_sweep_runs_and_grows_without_redoing_points(tmp_path):
     assert sorted(set(table["budget"])) == [16, 32]
     plan = snakemake(work, "-n", "--cores", "2", target, configfiles=(TINY, sweep([16, 32, 48])))
     assert planned_jobs(plan.stdout) == {
-        "turbulence_surrogate_cells48": 3, "athdf_to_fits_cells48": 3, "turbulence_cubes": 3,
+        "turbulence_surrogate_point": 3, "athdf_to_fits_point": 3, "turbulence_cubes": 3,
         "split_dataset": 1, "sweep_train": 1, "sweep_evaluate": 1, "learning_curve": 1,
         "total": 13,
     }, plan.stdout[-3000:]  # fmt: skip

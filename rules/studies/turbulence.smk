@@ -7,90 +7,29 @@ when the study is listed in `studies`.
 TURBULENCE = STUDIES["turbulence"]
 
 
-# The simulations: the study's own, and one set per point of a simulation sweep whose settings
-# differ from the study's (`sweep.<model>.simulation`, results/turbulence/simulations/<point>/):
-# the same rules, each point's under its own name, as a point's snapshot count may differ.
-for _point in [None, *TURBULENCE.simulated_points()]:
-    _suffix = f"_{_point}" if _point else ""
+if TURBULENCE.source == "surrogate":
 
-    if TURBULENCE.source == "surrogate":
-
-        rule:
-            name:
-                f"turbulence_surrogate{_suffix}"
-            output:
-                snapshots=TURBULENCE.run_snapshots("{cls}", point=_point),
-            log:
-                f"logs/turbulence_surrogate/{{cls}}{_suffix}.log",
-            conda:
-                "../../envs/turbulence.yaml"
-            threads: 1
-            resources:
-                mem_mb=2000,
-                runtime=30,
-            params:
-                transport=lambda wc: wc.cls,
-                cells=TURBULENCE.simulation(_point)["cells"],
-                block_cells=TURBULENCE.simulation(_point)["block_cells"],
-                seeds=lambda wc, output: [
-                    study_seed("turbulence", "surrogate", wc.cls, i)
-                    for i in range(len(output))
-                ],
-            script:
-                "../../workflow_scripts/turbulence_surrogate.py"
-
-    if TURBULENCE.source == "athena":
-
-        rule:
-            name:
-                f"turbulence_athena_run{_suffix}"
-            input:
-                binary=TURBULENCE.athena_binary(),
-            output:
-                snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}", _point),
-            log:
-                f"logs/turbulence_athena_run/{{cls}}/r{{realisation}}{_suffix}.log",
-            wildcard_constraints:
-                realisation=r"\d+",
-            conda:
-                "../../envs/athena.yaml"
-            threads: 1
-            resources:
-                mem_mb=4000,
-                tasks=TURBULENCE.settings["athena"]["ranks"],
-                runtime=TURBULENCE.athena_runtime_minutes(_point),
-            params:
-                athinput=lambda wc, point=_point: TURBULENCE.athena_input(
-                    wc.cls,
-                    study_seed("turbulence", "athena", int(wc.realisation), bits=31),
-                    point,
-                ),
-                tlim=TURBULENCE.athena_tlim(_point),
-                ranks=lambda wc, resources: resources.tasks,
-            script:
-                "../../workflow_scripts/turbulence_athena_run.py"
-
-    rule:
-        name:
-            f"athdf_to_fits{_suffix}"
-        input:
-            snapshot=TURBULENCE.snapshot_of(_point),
+    rule turbulence_surrogate:
         output:
-            fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}", _point),
+            snapshots=TURBULENCE.run_snapshots("{cls}"),
         log:
-            f"logs/athdf_to_fits/{{cls}}/{{index}}/{{variable}}{_suffix}.log",
-        wildcard_constraints:
-            index=r"\d{3}",
+            "logs/turbulence_surrogate/{cls}.log",
         conda:
             "../../envs/turbulence.yaml"
         threads: 1
         resources:
-            mem_mb=4000,
-            runtime=20,
+            mem_mb=2000,
+            runtime=30,
         params:
-            variable=lambda wc: wc.variable,
+            transport=lambda wc: wc.cls,
+            cells=TURBULENCE.settings["surrogate"]["cells"],
+            block_cells=TURBULENCE.settings["surrogate"]["block_cells"],
+            seeds=lambda wc, output: [
+                study_seed("turbulence", "surrogate", wc.cls, i)
+                for i in range(len(output))
+            ],
         script:
-            "../../workflow_scripts/athdf_to_fits.py"
+            "../../workflow_scripts/turbulence_surrogate.py"
 
 
 if TURBULENCE.source == "athena":
@@ -114,6 +53,32 @@ if TURBULENCE.source == "athena":
             jobs=lambda wc, threads: threads,
         script:
             "../../workflow_scripts/turbulence_athena_build.py"
+
+    rule turbulence_athena_run:
+        input:
+            binary=TURBULENCE.athena_binary(),
+        output:
+            snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}"),
+        log:
+            "logs/turbulence_athena_run/{cls}/r{realisation}.log",
+        wildcard_constraints:
+            realisation=r"\d+",
+        conda:
+            "../../envs/athena.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            tasks=TURBULENCE.settings["athena"]["ranks"],
+            runtime=TURBULENCE.athena_runtime_minutes(),
+        params:
+            athinput=lambda wc: TURBULENCE.athena_input(
+                wc.cls,
+                study_seed("turbulence", "athena", int(wc.realisation), bits=31),
+            ),
+            tlim=TURBULENCE.athena_tlim(),
+            ranks=lambda wc, resources: resources.tasks,
+        script:
+            "../../workflow_scripts/turbulence_athena_run.py"
 
     rule turbulence_athena_validation:
         input:
@@ -141,6 +106,84 @@ if TURBULENCE.source == "athena":
             caption=TURBULENCE.describe(),
         script:
             "../../workflow_scripts/turbulence_athena_validation.py"
+
+
+rule athdf_to_fits:
+    input:
+        snapshot=TURBULENCE.snapshot_of,
+    output:
+        fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}"),
+    log:
+        "logs/athdf_to_fits/{cls}/{index}/{variable}.log",
+    wildcard_constraints:
+        index=r"\d{3}",
+    conda:
+        "../../envs/turbulence.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        variable=lambda wc: wc.variable,
+    script:
+        "../../workflow_scripts/athdf_to_fits.py"
+
+
+# A simulation sweep's points whose runs differ from the study's (`sweep.<model>.simulation`,
+# e.g. other cells): the same rules under results/turbulence/simulations/{point}/.
+POINTS = "|".join(TURBULENCE.simulated_points()) or "NO_POINT"
+
+if TURBULENCE.source == "surrogate":
+
+    use rule turbulence_surrogate as turbulence_surrogate_point with:
+        output:
+            snapshots=TURBULENCE.run_snapshots("{cls}", point="{point}"),
+        log:
+            "logs/turbulence_surrogate/{point}/{cls}.log",
+        wildcard_constraints:
+            point=POINTS,
+        params:
+            transport=lambda wc: wc.cls,
+            cells=lambda wc: TURBULENCE.simulation(wc.point)["cells"],
+            block_cells=lambda wc: TURBULENCE.simulation(wc.point)["block_cells"],
+            seeds=lambda wc, output: [
+                study_seed("turbulence", "surrogate", wc.cls, i)
+                for i in range(len(output))
+            ],
+
+
+if TURBULENCE.source == "athena":
+
+    use rule turbulence_athena_run as turbulence_athena_run_point with:
+        output:
+            snapshots=TURBULENCE.run_snapshots("{cls}", "{realisation}", "{point}"),
+        log:
+            "logs/turbulence_athena_run/{point}/{cls}/r{realisation}.log",
+        wildcard_constraints:
+            realisation=r"\d+",
+            point=POINTS,
+        resources:
+            mem_mb=4000,
+            tasks=TURBULENCE.settings["athena"]["ranks"],
+            runtime=lambda wc: TURBULENCE.athena_runtime_minutes(wc.point),
+        params:
+            athinput=lambda wc: TURBULENCE.athena_input(
+                wc.cls,
+                study_seed("turbulence", "athena", int(wc.realisation), bits=31),
+                wc.point,
+            ),
+            tlim=lambda wc: TURBULENCE.athena_tlim(wc.point),
+            ranks=lambda wc, resources: resources.tasks,
+
+
+use rule athdf_to_fits as athdf_to_fits_point with:
+    output:
+        fits=TURBULENCE.fits_cube("{cls}", "{index}", "{variable}", "{point}"),
+    log:
+        "logs/athdf_to_fits/{point}/{cls}/{index}/{variable}.log",
+    wildcard_constraints:
+        index=r"\d{3}",
+        point=POINTS,
 
 
 rule turbulence_cubes:

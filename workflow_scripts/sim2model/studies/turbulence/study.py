@@ -13,7 +13,7 @@ import functools
 import glob
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +64,17 @@ SURROGATE_LABELS = {
 
 
 #: Settings a simulation sweep may vary, per source, with what each counts (an axis label).
+#: Snapshots per class grow with the runs per class; the snapshots of one run are not a sweep
+#: setting, as a point's rules write the study's number of snapshots per run.
 SIMULATION_SETTINGS = {
     "athena": {
         "cells": "cells per side of the simulated box",
-        "snapshots": "snapshots per Athena++ run",
         "realisations": "Athena++ runs per class",
     },
-    "surrogate": {
-        "cells": "cells per side of the simulated box",
-        "snapshots": "snapshots per class",
-    },
+    "surrogate": {"cells": "cells per side of the simulated box"},
 }
+#: The wildcard of the rules that run a simulation sweep's points (``*_point``).
+POINT_WILDCARD = "{point}"
 #: The key of each source's meshblock size, which must divide its cells.
 BLOCK_KEYS = {"athena": "meshblock_cells", "surrogate": "block_cells"}
 
@@ -88,8 +88,6 @@ def simulation_override(section: Mapping[str, Any], source: str, point: str) -> 
         block_key = BLOCK_KEYS[source]
         blocks = section["cells"] // section[block_key]
         return {**section, "cells": value, block_key: value // blocks}
-    if setting == "snapshots" and source == "athena":
-        return {**section, "run": {**section["run"], "snapshots": value}}
     return {**section, setting: value}
 
 
@@ -189,7 +187,9 @@ class TurbulenceStudy(Study):
         """The built-in source's settings (``turbulence.<source>``), at simulation-sweep point
         ``point`` where given (:func:`simulation_override`)."""
         section = self.settings[self.source]
-        return section if point is None else simulation_override(section, self.source, point)
+        if point is None or point == POINT_WILDCARD:  # a rule's pattern: the study's counts
+            return section
+        return simulation_override(section, self.source, point)
 
     def run_settings(self, point: str | None = None) -> dict[str, Any]:
         """What one run of ``point``'s simulations depends on: its source settings but the
@@ -200,9 +200,11 @@ class TurbulenceStudy(Study):
         """A folder of the built-in source's outputs: the study's, or a sweep point's own. A
         point whose runs are the study's (the study's settings, or only more runs per class)
         shares the study's: no simulation is run twice, and more runs add to the ones made."""
-        if point is None or self.run_settings(point) == self.run_settings():
-            return self.paths.dir(*parts)
-        return self.paths.simulation(point, *parts)
+        if point == POINT_WILDCARD or (
+            point is not None and self.run_settings(point) != self.run_settings()
+        ):
+            return self.paths.simulation(point, *parts)
+        return self.paths.dir(*parts)
 
     def simulated_points(self) -> list[str]:
         """The simulation-sweep points with their own folder: each has its own simulation
@@ -474,17 +476,17 @@ class TurbulenceStudy(Study):
         """The class of each of :meth:`all_snapshots`."""
         return [cls for cls in self.classes() for _ in self.snapshots(cls)]
 
-    def snapshot_of(self, point: str | None = None) -> Callable[[Any], str]:
-        """Input function of an ``athdf_to_fits`` job of ``point``'s simulations: the snapshot
-        it converts (its ``cls`` and ``index``), numbered over the most runs per class of the
-        points that share the folder (the first runs' numbers are the same at every count)."""
+    def snapshot_of(self, wildcards: Any) -> str:
+        """The snapshot an ``athdf_to_fits`` job converts (its ``cls``, ``index`` and, for a
+        sweep point's, ``point``), numbered over the most runs per class of the points that
+        share its folder (the first runs' numbers are the same at every count)."""
+        point = getattr(wildcards, "point", None)
+        folder = self.simulation_dir(point)
         sharing = [
-            p for p in (point, *self.simulation_points())
-            if self.simulation_dir(p) == self.simulation_dir(point)
-        ]  # fmt: skip
-        return lambda wildcards: max((self.snapshots(wildcards.cls, p) for p in sharing), key=len)[
-            int(wildcards.index)
+            p for p in (point, *self.simulation_points()) if self.simulation_dir(p) == folder
         ]
+        snapshots = max((self.snapshots(wildcards.cls, p) for p in sharing), key=len)
+        return snapshots[int(wildcards.index)]
 
     def fits_cube(self, cls: str, index: int | str, variable: str, point: str | None = None) -> str:
         """The FITS cube of one variable of snapshot ``index`` of a class."""
