@@ -22,8 +22,10 @@ if TURBULENCE.source == "surrogate":
             runtime=30,
         params:
             transport=lambda wc: wc.cls,
-            cells=TURBULENCE.settings["surrogate"]["cells"],
-            block_cells=TURBULENCE.settings["surrogate"]["block_cells"],
+            cells=lambda wc: TURBULENCE.simulation(TURBULENCE.point_of(wc))["cells"],
+            block_cells=lambda wc: TURBULENCE.simulation(TURBULENCE.point_of(wc))[
+                "block_cells"
+            ],
             seeds=lambda wc, output: [
                 study_seed("turbulence", "surrogate", wc.cls, i)
                 for i in range(len(output))
@@ -69,13 +71,16 @@ if TURBULENCE.source == "athena":
         resources:
             mem_mb=4000,
             tasks=TURBULENCE.settings["athena"]["ranks"],
-            runtime=TURBULENCE.athena_runtime_minutes(),
+            runtime=lambda wc: TURBULENCE.athena_runtime_minutes(
+                TURBULENCE.point_of(wc)
+            ),
         params:
             athinput=lambda wc: TURBULENCE.athena_input(
                 wc.cls,
                 study_seed("turbulence", "athena", int(wc.realisation), bits=31),
+                TURBULENCE.point_of(wc),
             ),
-            tlim=TURBULENCE.athena_tlim(),
+            tlim=lambda wc: TURBULENCE.athena_tlim(TURBULENCE.point_of(wc)),
             ranks=lambda wc, resources: resources.tasks,
         script:
             "../../workflow_scripts/turbulence_athena_run.py"
@@ -130,7 +135,8 @@ rule athdf_to_fits:
 
 
 # A simulation sweep's points whose runs differ from the study's (`sweep.<model>.simulation`,
-# e.g. other cells): the same rules under results/turbulence/simulations/{point}/.
+# e.g. other cells): the same rules, whose params and resources follow the `point` wildcard
+# (`TurbulenceStudy.point_of`), under results/turbulence/simulations/{point}/.
 POINTS = "|".join(TURBULENCE.simulated_points()) or "NO_POINT"
 
 if TURBULENCE.source == "surrogate":
@@ -142,14 +148,6 @@ if TURBULENCE.source == "surrogate":
             "logs/turbulence_surrogate/{point}/{cls}.log",
         wildcard_constraints:
             point=POINTS,
-        params:
-            transport=lambda wc: wc.cls,
-            cells=lambda wc: TURBULENCE.simulation(wc.point)["cells"],
-            block_cells=lambda wc: TURBULENCE.simulation(wc.point)["block_cells"],
-            seeds=lambda wc, output: [
-                study_seed("turbulence", "surrogate", wc.cls, i)
-                for i in range(len(output))
-            ],
 
 
 if TURBULENCE.source == "athena":
@@ -162,18 +160,6 @@ if TURBULENCE.source == "athena":
         wildcard_constraints:
             realisation=r"\d+",
             point=POINTS,
-        resources:
-            mem_mb=4000,
-            tasks=TURBULENCE.settings["athena"]["ranks"],
-            runtime=lambda wc: TURBULENCE.athena_runtime_minutes(wc.point),
-        params:
-            athinput=lambda wc: TURBULENCE.athena_input(
-                wc.cls,
-                study_seed("turbulence", "athena", int(wc.realisation), bits=31),
-                wc.point,
-            ),
-            tlim=lambda wc: TURBULENCE.athena_tlim(wc.point),
-            ranks=lambda wc, resources: resources.tasks,
 
 
 use rule athdf_to_fits as athdf_to_fits_point with:

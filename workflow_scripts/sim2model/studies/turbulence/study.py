@@ -79,15 +79,19 @@ POINT_WILDCARD = "{point}"
 BLOCK_KEYS = {"athena": "meshblock_cells", "surrogate": "block_cells"}
 
 
+def blocks_per_side(section: Mapping[str, Any], source: str) -> int:
+    """Meshblocks along each side of a source's mesh (``turbulence.athena`` or ``.surrogate``)."""
+    return section["cells"] // section[BLOCK_KEYS[source]]
+
+
 def simulation_override(section: Mapping[str, Any], source: str, point: str) -> dict[str, Any]:
     """A source's settings (``turbulence.athena`` or ``turbulence.surrogate``) at simulation
     sweep point ``<setting><value>``: cells keep the number of meshblocks per side."""
     setting, value = re.fullmatch(r"([a-z_]+)(\d+)", point).groups()
     value = int(value)
     if setting == "cells":
-        block_key = BLOCK_KEYS[source]
-        blocks = section["cells"] // section[block_key]
-        return {**section, "cells": value, block_key: value // blocks}
+        blocks = blocks_per_side(section, source)
+        return {**section, "cells": value, BLOCK_KEYS[source]: value // blocks}
     return {**section, setting: value}
 
 
@@ -190,6 +194,11 @@ class TurbulenceStudy(Study):
         if point is None or point == POINT_WILDCARD:  # a rule's pattern: the study's counts
             return section
         return simulation_override(section, self.source, point)
+
+    @staticmethod
+    def point_of(wildcards: Any) -> str | None:
+        """The sweep point of a simulation job (its ``point`` wildcard; None: the study's own)."""
+        return getattr(wildcards, "point", None)
 
     def run_settings(self, point: str | None = None) -> dict[str, Any]:
         """What one run of ``point``'s simulations depends on: its source settings but the
@@ -383,15 +392,14 @@ class TurbulenceStudy(Study):
 
     # -- simulation sweeps ----------------------------------------------------------------------
     def simulation_settings(self) -> dict[str, str]:
-        """Built-in sources: Athena++ cells, snapshots per run and runs per class; the
-        surrogate's cells and snapshots. A user's own runs (source athdf) have none."""
+        """Built-in sources: Athena++ cells and runs per class; the surrogate's cells. A user's
+        own runs (source athdf) have none."""
         return dict(SIMULATION_SETTINGS.get(self.source, {}))
 
     def check_simulation_point(self, key: str, variant: str, point: str) -> None:
         """The source can run at ``point`` (the Athena++ checks; cells split into the
         meshblocks per side) and the variant's slabs and tiles fit its mesh."""
-        section = self.settings[self.source]
-        blocks = section["cells"] // section[BLOCK_KEYS[self.source]]
+        blocks = blocks_per_side(self.settings[self.source], self.source)
         cells = self.simulation(point)["cells"]
         try:
             if cells % blocks:
@@ -480,7 +488,7 @@ class TurbulenceStudy(Study):
         """The snapshot an ``athdf_to_fits`` job converts (its ``cls``, ``index`` and, for a
         sweep point's, ``point``), numbered over the most runs per class of the points that
         share its folder (the first runs' numbers are the same at every count)."""
-        point = getattr(wildcards, "point", None)
+        point = self.point_of(wildcards)
         folder = self.simulation_dir(point)
         sharing = [
             p for p in (point, *self.simulation_points()) if self.simulation_dir(p) == folder
